@@ -1,0 +1,1 @@
+//! Zip packing of a model folder and safe unpacking into a cache.

@@ -1,0 +1,1 @@
+//! Storage backends for audmodel repositories and the Maven-style versioned layout.

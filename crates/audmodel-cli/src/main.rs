@@ -1,0 +1,5 @@
+//! The `audmodel` command line.
+
+fn main() {
+    println!("audmodel");
+}

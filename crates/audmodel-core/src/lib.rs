@@ -1,0 +1,1 @@
+//! publish, load and look up models in repositories and a shared cache.

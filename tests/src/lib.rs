@@ -1,0 +1,5 @@
+//! Support for the cross-crate integration tests: a Garage S3 server started on
+//! 127.0.0.1 and the Python reference in a virtualenv.
+
+pub mod garage;
+pub mod python;
