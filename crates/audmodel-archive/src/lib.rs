@@ -1,1 +1,31 @@
 //! Zip packing of a model folder and safe unpacking into a cache.
+//!
+//! A model in a repository is one zip archive that the Python reference
+//! (`audeer.create_archive` / `audeer.extract_archive`) reads and writes.
+//! [`pack`] writes such archives deterministically, compressing on every
+//! core (large files in independently deflated chunks) and hashing the
+//! archive while it is written; [`unpack`] refuses hostile or damaged
+//! archives and makes the target folder appear atomically.
+
+mod chunk;
+mod entry_name;
+mod error;
+mod md5;
+mod pack;
+mod unpack;
+mod walk;
+mod zip_format;
+
+pub use error::Error;
+pub use md5::{md5_file, md5_reader};
+pub use pack::{PackOptions, Packed, pack, pack_size};
+pub use unpack::{Unpacked, unpack};
+
+/// A progress callback: called with the number of bytes just processed
+/// (increments, not totals), possibly from several threads.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
+
+/// A progress callback that ignores its calls.
+pub fn no_progress() -> Progress<'static> {
+    &|_| {}
+}

@@ -1,0 +1,124 @@
+//! One chunk of an entry, read and compressed on its own (the pigz
+//! technique): every chunk but the last ends with a full flush on a byte
+//! boundary, so the chunks concatenate into one valid raw deflate stream and
+//! their CRCs combine into the entry's CRC.
+
+use crate::Error;
+use flate2::{Compress, Compression, FlushCompress, Status};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// What a worker hands to the archive writer.
+pub(crate) struct Chunk {
+    pub(crate) data: Vec<u8>,
+    pub(crate) crc: crc32fast::Hasher,
+    pub(crate) raw_len: u64,
+}
+
+/// Reads `len` bytes at `offset` of `path`.
+pub(crate) fn read_range(path: &Path, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
+    let mut file = File::open(path).map_err(Error::io(path))?;
+    if offset > 0 {
+        file.seek(SeekFrom::Start(offset))
+            .map_err(Error::io(path))?;
+    }
+    let mut buf = vec![0u8; len];
+    file.read_exact(&mut buf).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(e.kind(), "file shrank while being packed"),
+            }
+        } else {
+            Error::io(path)(e)
+        }
+    })?;
+    Ok(buf)
+}
+
+/// Checksums `raw` and, for `Some(level)`, deflates it.
+pub(crate) fn process(raw: Vec<u8>, level: Option<u32>, last: bool) -> std::io::Result<Chunk> {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&raw);
+    let raw_len = raw.len() as u64;
+    let data = match level {
+        None => raw,
+        Some(level) => deflate(&raw, level, last)?,
+    };
+    Ok(Chunk { data, crc, raw_len })
+}
+
+/// Raw deflate of `raw`, finished when `last`, otherwise ended by a full
+/// flush so the next chunk (compressed by a fresh compressor, hence without
+/// back references into this one) may follow.
+pub(crate) fn deflate(raw: &[u8], level: u32, last: bool) -> std::io::Result<Vec<u8>> {
+    let mut compress = Compress::new(Compression::new(level), false);
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Full
+    };
+    // Room for incompressible data: stored blocks cost 5 bytes per 64 KiB.
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 1000 + 64);
+    loop {
+        let consumed = compress.total_in() as usize;
+        let status = compress
+            .compress_vec(&raw[consumed..], &mut out, flush)
+            .map_err(std::io::Error::other)?;
+        let done = match status {
+            Status::StreamEnd => true,
+            // A full flush is complete once it returns with output room to spare.
+            Status::Ok | Status::BufError => {
+                !last && compress.total_in() as usize == raw.len() && out.len() < out.capacity()
+            }
+        };
+        if done {
+            return Ok(out);
+        }
+        out.reserve(out.capacity().max(64));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use flate2::read::DeflateDecoder;
+
+    fn inflate(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        DeflateDecoder::new(data).read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn chunks_concatenate_into_one_stream() {
+        let raw: Vec<u8> = (0..300_000u32)
+            .map(|i| (i % 251) as u8 ^ (i / 7) as u8)
+            .collect();
+        for level in [1, 6, 9] {
+            let mut stream = Vec::new();
+            let parts: Vec<&[u8]> = raw.chunks(70_000).collect();
+            for (i, part) in parts.iter().enumerate() {
+                stream.extend(deflate(part, level, i + 1 == parts.len()).unwrap());
+            }
+            assert_eq!(inflate(&stream), raw, "level {level}");
+        }
+    }
+
+    #[test]
+    fn empty_last_chunk_is_a_finished_stream() {
+        assert_eq!(inflate(&deflate(&[], 1, true).unwrap()), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn combined_crc_equals_whole_crc() {
+        let raw: Vec<u8> = (0..10_000u32).map(|i| (i * 31) as u8).collect();
+        let mut whole = crc32fast::Hasher::new();
+        for part in raw.chunks(3_000) {
+            whole.combine(&process(part.to_vec(), None, false).unwrap().crc);
+        }
+        assert_eq!(whole.finalize(), crc32fast::hash(&raw));
+    }
+}

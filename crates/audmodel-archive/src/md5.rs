@@ -1,0 +1,78 @@
+//! MD5 checksums of files and streams, as stored in repositories.
+
+use md5::{Digest, Md5};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+/// MD5 hex digest of the file at `path`.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let file = dir.path().join("a.txt");
+/// std::fs::write(&file, "abc")?;
+/// assert_eq!(audmodel_archive::md5_file(&file)?, "900150983cd24fb0d6963f7d28e17f72");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn md5_file(path: &Path) -> io::Result<String> {
+    md5_reader(std::fs::File::open(path)?)
+}
+
+/// MD5 hex digest of everything `reader` yields.
+pub fn md5_reader(mut reader: impl Read) -> io::Result<String> {
+    let mut hasher = Md5::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A writer that hashes and counts what passes through, so the archive's
+/// checksum needs no second read.
+pub(crate) struct HashingWriter<W> {
+    inner: W,
+    hasher: Md5,
+    written: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: Md5::new(),
+            written: 0,
+        }
+    }
+
+    /// Bytes written so far: the offset of the next byte in the archive.
+    pub(crate) fn position(&self) -> u64 {
+        self.written
+    }
+
+    /// The inner writer, the byte count and the MD5 hex of everything written.
+    pub(crate) fn finish(self) -> (W, u64, String) {
+        (self.inner, self.written, hex(&self.hasher.finalize()))
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,278 @@
+//! Packing a folder into a zip archive, compressing on every core.
+//!
+//! Files are cut into chunks that a thread pool reads and compresses; the
+//! calling thread writes the results strictly in order, so memory stays
+//! bounded by the window of chunks in flight whatever the model size.
+
+use crate::chunk::{self, Chunk};
+use crate::md5::HashingWriter;
+use crate::walk::{self, SourceFile};
+use crate::zip_format::{self, Entry, Method};
+use crate::{Error, Progress};
+use std::collections::VecDeque;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+/// Size of the pieces a file is compressed in: large enough that the
+/// dictionary reset at each boundary costs nothing measurable, small enough
+/// that a window of them stays well under the memory target.
+pub(crate) const CHUNK_SIZE: usize = 1 << 20;
+
+/// Bytes of a file's start deflated to decide whether the file is stored.
+const SAMPLE_SIZE: usize = 1 << 16;
+
+/// How to pack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackOptions {
+    /// Deflate level: 0 stores, 1 (the reference's default) is fastest, 9 smallest.
+    pub level: u32,
+    /// Compression threads; 0 uses every core.
+    pub threads: usize,
+    /// A file whose first 64 KiB deflate by less than this many percent is
+    /// stored instead (weights of trained models barely compress, and storing
+    /// them saves the time). 0 deflates every file, as the reference does.
+    pub min_saving_percent: u8,
+}
+
+impl Default for PackOptions {
+    fn default() -> Self {
+        Self {
+            level: 1,
+            threads: 0,
+            min_saving_percent: 1,
+        }
+    }
+}
+
+/// What `pack` wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packed {
+    /// Size of the archive in bytes.
+    pub size: u64,
+    /// MD5 hex digest of the archive, computed while writing it.
+    pub md5: String,
+    /// Number of files in the archive.
+    pub files: u64,
+}
+
+/// Packs every file below `root` (recursively, hidden files too) into a new
+/// zip at `archive`, replacing a file there.
+///
+/// Entries are named relative to `root` with `/`, in sorted order, with a
+/// fixed timestamp: the same folder always gives the same bytes. Empty
+/// folders are not stored, as in the reference. `progress` receives the
+/// number of file bytes just packed; they add up to [`pack_size`].
+///
+/// ```
+/// use audmodel_archive::{PackOptions, no_progress, pack, unpack};
+///
+/// let dir = tempfile::tempdir()?;
+/// let model = dir.path().join("model");
+/// std::fs::create_dir_all(model.join("sub"))?;
+/// std::fs::write(model.join("sub/weights.bin"), [0u8; 1000])?;
+/// let archive = dir.path().join("model.zip");
+///
+/// let packed = pack(&model, &archive, &PackOptions::default(), no_progress())?;
+/// assert_eq!(packed.files, 1);
+/// assert_eq!(packed.md5, audmodel_archive::md5_file(&archive)?);
+///
+/// let copy = dir.path().join("copy");
+/// unpack(&archive, &copy, no_progress())?;
+/// assert_eq!(std::fs::read(copy.join("sub/weights.bin"))?, [0u8; 1000]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn pack(
+    root: &Path,
+    archive: &Path,
+    options: &PackOptions,
+    progress: Progress<'_>,
+) -> Result<Packed, Error> {
+    pack_chunked(root, archive, options, progress, CHUNK_SIZE)
+}
+
+/// Total bytes `pack` will report through its progress callback: the sum of
+/// the sizes of the files below `root`.
+pub fn pack_size(root: &Path) -> Result<u64, Error> {
+    Ok(walk::list_files(root)?.iter().map(|f| f.size).sum())
+}
+
+/// [`pack`] with a chosen chunk size, so tests can split small files.
+pub(crate) fn pack_chunked(
+    root: &Path,
+    archive: &Path,
+    options: &PackOptions,
+    progress: Progress<'_>,
+    chunk_size: usize,
+) -> Result<Packed, Error> {
+    if options.level > 9 {
+        return Err(Error::InvalidInput {
+            reason: format!("compression level must be 0 to 9, not {}", options.level),
+        });
+    }
+    let files = walk::list_files(root)?;
+    if let Some(parent) = archive.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(Error::io(parent))?;
+        let root = root.canonicalize().map_err(Error::io(root))?;
+        let parent = parent.canonicalize().map_err(Error::io(parent))?;
+        if parent.starts_with(&root) {
+            return Err(Error::InvalidInput {
+                reason: format!(
+                    "archive {} lies inside the packed folder",
+                    archive.display()
+                ),
+            });
+        }
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .thread_name(|i| format!("pack-{i}"))
+        .build()
+        .map_err(|e| Error::Io {
+            path: archive.to_path_buf(),
+            source: std::io::Error::other(e),
+        })?;
+    let out = File::create(archive).map_err(Error::io(archive))?;
+    let writer = ArchiveWriter {
+        out: HashingWriter::new(BufWriter::with_capacity(1 << 20, out)),
+        path: archive,
+        entries: Vec::with_capacity(files.len()),
+        current: None,
+        progress,
+    };
+    let window = pool.current_num_threads() * 2 + 2;
+    let result = pool.in_place_scope(|scope| {
+        let mut writer = writer;
+        let mut pending: VecDeque<Pending> = VecDeque::with_capacity(window);
+        for file in &files {
+            let method = choose_method(file, options)?;
+            let level = (method == Method::Deflated).then_some(options.level);
+            let chunks = file.size.div_ceil(chunk_size as u64).max(1);
+            for index in 0..chunks {
+                if pending.len() >= window
+                    && let Some(done) = pending.pop_front()
+                {
+                    writer.take(done)?;
+                }
+                let offset = index * chunk_size as u64;
+                let len = (file.size - offset).min(chunk_size as u64) as usize;
+                let last = index + 1 == chunks;
+                let (tx, rx) = sync_channel(1);
+                let path = file.path.as_path();
+                scope.spawn(move |_| {
+                    let result = chunk::read_range(path, offset, len)
+                        .and_then(|raw| chunk::process(raw, level, last).map_err(Error::io(path)));
+                    // The writer hung up after an error elsewhere: nothing to report to.
+                    let _ = tx.send(result);
+                });
+                let start = (index == 0).then(|| Entry {
+                    name: file.name.clone(),
+                    method,
+                    mode: file.mode,
+                    crc: 0,
+                    compressed: 0,
+                    uncompressed: 0,
+                    offset: 0,
+                    zip64_local: file.size >= zip_format::ZIP64_ENTRY_THRESHOLD,
+                });
+                pending.push_back(Pending { start, last, rx });
+            }
+        }
+        while let Some(done) = pending.pop_front() {
+            writer.take(done)?;
+        }
+        writer.finish()
+    });
+    if result.is_err() {
+        // A half-written archive must not pass for a whole one.
+        let _ = fs::remove_file(archive);
+    }
+    result
+}
+
+/// Deflated, unless level 0 or the file's start shows deflate barely helps.
+fn choose_method(file: &SourceFile, options: &PackOptions) -> Result<Method, Error> {
+    if options.level == 0 {
+        return Ok(Method::Stored);
+    }
+    if options.min_saving_percent == 0 || file.size < SAMPLE_SIZE as u64 {
+        return Ok(Method::Deflated);
+    }
+    let sample = chunk::read_range(&file.path, 0, SAMPLE_SIZE)?;
+    let packed = chunk::deflate(&sample, options.level, true).map_err(Error::io(&file.path))?;
+    let saving = 100 - (packed.len() * 100 / sample.len()).min(100);
+    Ok(if saving < usize::from(options.min_saving_percent) {
+        Method::Stored
+    } else {
+        Method::Deflated
+    })
+}
+
+/// A chunk in flight; `start` carries the entry for a file's first chunk.
+struct Pending {
+    start: Option<Entry>,
+    last: bool,
+    rx: Receiver<Result<Chunk, Error>>,
+}
+
+struct ArchiveWriter<'a> {
+    out: HashingWriter<BufWriter<File>>,
+    path: &'a Path,
+    entries: Vec<Entry>,
+    current: Option<(Entry, crc32fast::Hasher)>,
+    progress: Progress<'a>,
+}
+
+impl ArchiveWriter<'_> {
+    /// Writes the next chunk in archive order (with the entry's local header
+    /// before its first chunk and its data descriptor after its last).
+    fn take(&mut self, pending: Pending) -> Result<(), Error> {
+        let io = Error::io(self.path);
+        if let Some(mut entry) = pending.start {
+            entry.offset = self.out.position();
+            zip_format::write_local_header(&mut self.out, &entry).map_err(Error::io(self.path))?;
+            self.current = Some((entry, crc32fast::Hasher::new()));
+        }
+        let chunk = pending.rx.recv().map_err(|_| Error::Io {
+            path: self.path.to_path_buf(),
+            source: std::io::Error::other("a compression thread died"),
+        })??;
+        self.out.write_all(&chunk.data).map_err(io)?;
+        let Some((entry, crc)) = self.current.as_mut() else {
+            return Err(Error::Io {
+                path: self.path.to_path_buf(),
+                source: std::io::Error::other("chunk without an entry"),
+            });
+        };
+        crc.combine(&chunk.crc);
+        entry.compressed += chunk.data.len() as u64;
+        entry.uncompressed += chunk.raw_len;
+        (self.progress)(chunk.raw_len);
+        if pending.last
+            && let Some((mut entry, crc)) = self.current.take()
+        {
+            entry.crc = crc.finalize();
+            zip_format::write_data_descriptor(&mut self.out, &entry)
+                .map_err(Error::io(self.path))?;
+            self.entries.push(entry);
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Packed, Error> {
+        let start = self.out.position();
+        zip_format::write_central_directory(&mut self.out, &self.entries, start)
+            .map_err(Error::io(self.path))?;
+        let (buffered, size, md5) = self.out.finish();
+        let file = buffered
+            .into_inner()
+            .map_err(|e| Error::io(self.path)(e.into_error()))?;
+        drop(file);
+        Ok(Packed {
+            size,
+            md5,
+            files: self.entries.len() as u64,
+        })
+    }
+}

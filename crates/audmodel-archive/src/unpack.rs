@@ -1,0 +1,310 @@
+//! Safe, atomic unpacking of an archive into a folder.
+//!
+//! Every entry is checked before anything is written; data goes into a
+//! staging folder that is renamed into place only when all entries were
+//! written and verified (size and CRC), so a reader never sees half a model.
+
+use crate::entry_name;
+use crate::{Error, Progress};
+use flate2::read::DeflateDecoder;
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use zip::CompressionMethod;
+
+/// What `unpack` wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unpacked {
+    /// Number of files written (folders not counted).
+    pub files: u64,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// A file entry, checked and located.
+struct Planned {
+    name: String,
+    path: PathBuf,
+    data_start: u64,
+    compressed: u64,
+    size: u64,
+    crc: u32,
+    deflated: bool,
+}
+
+const S_IFMT: u32 = 0o170_000;
+const S_IFREG: u32 = 0o100_000;
+const S_IFDIR: u32 = 0o040_000;
+
+/// Unpacks `archive` into the folder `target`, which must not exist yet.
+///
+/// Entries are written into the staging folder `{target}~` (the name the
+/// reference uses; a leftover from a killed process is removed first, the
+/// caller holds a lock) which is renamed to `target` at the end. Entries
+/// that could escape the target, links and special files, encrypted or
+/// unknown-method entries, duplicate names and data that does not match its
+/// declared size or CRC are refused. On any error the staging folder is
+/// removed and `target` is not created. `progress` receives the number of
+/// bytes just written.
+///
+/// See [`pack`](crate::pack) for an example.
+pub fn unpack(archive: &Path, target: &Path, progress: Progress<'_>) -> Result<Unpacked, Error> {
+    if fs::symlink_metadata(target).is_ok() {
+        return Err(Error::AlreadyExists {
+            path: target.to_path_buf(),
+        });
+    }
+    let file = match File::open(archive) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(Error::NotFound {
+                path: archive.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(Error::io(archive)(e)),
+    };
+    let mut staging = target.as_os_str().to_owned();
+    staging.push("~");
+    let staging = PathBuf::from(staging);
+    remove_staging(&staging)?;
+    let result = plan(file, &staging).and_then(|(folders, files)| {
+        fs::create_dir_all(&staging).map_err(Error::io(&staging))?;
+        write_all(archive, &folders, &files, progress)
+    });
+    let unpacked = match result {
+        Ok(unpacked) => unpacked,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    if let Err(e) = fs::rename(&staging, target) {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(Error::io(target)(e));
+    }
+    Ok(unpacked)
+}
+
+fn remove_staging(staging: &Path) -> Result<(), Error> {
+    match fs::symlink_metadata(staging) {
+        Err(_) => Ok(()),
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(staging).map_err(Error::io(staging)),
+        Ok(_) => fs::remove_file(staging).map_err(Error::io(staging)),
+    }
+}
+
+fn zip_error(e: zip::result::ZipError) -> Error {
+    Error::Corrupt {
+        entry: None,
+        reason: e.to_string(),
+    }
+}
+
+/// Checks every entry; returns the folders to create and the files to write.
+fn plan(file: File, staging: &Path) -> Result<(BTreeSet<PathBuf>, Vec<Planned>), Error> {
+    let mut zip = zip::ZipArchive::new(file).map_err(zip_error)?;
+    if zip.has_duplicate_names() {
+        return Err(Error::Corrupt {
+            entry: None,
+            reason: "duplicate entry names".into(),
+        });
+    }
+    let mut folders = BTreeSet::new();
+    let mut files = Vec::with_capacity(zip.len());
+    for index in 0..zip.len() {
+        let entry = zip.by_index_raw(index).map_err(zip_error)?;
+        let name = match entry.name() {
+            Ok(name) => name.into_owned(),
+            Err(_) => {
+                let raw = String::from_utf8_lossy(entry.name_raw()).into_owned();
+                return Err(Error::unsafe_entry(&raw, "name is not valid text"));
+            }
+        };
+        let parts = entry_name::components(&name)?;
+        let path = parts.iter().fold(staging.to_path_buf(), |p, c| p.join(c));
+        if entry.encrypted() {
+            return Err(Error::unsafe_entry(&name, "encrypted"));
+        }
+        let kind = entry.unix_mode().map(|mode| mode & S_IFMT).unwrap_or(0);
+        if entry.is_symlink() || (kind != 0 && kind != S_IFREG && kind != S_IFDIR) {
+            return Err(Error::unsafe_entry(
+                &name,
+                format!("not a regular file or folder (mode {kind:o})"),
+            ));
+        }
+        if entry.is_dir() || kind == S_IFDIR {
+            if entry.size() != 0 {
+                return Err(Error::corrupt(&name, "folder with data"));
+            }
+            folders.insert(path);
+            continue;
+        }
+        let deflated = match entry.compression() {
+            CompressionMethod::Stored => false,
+            CompressionMethod::Deflated => true,
+            other => {
+                return Err(Error::unsafe_entry(
+                    &name,
+                    format!("unsupported compression method {other}"),
+                ));
+            }
+        };
+        if !deflated && entry.compressed_size() != entry.size() {
+            return Err(Error::corrupt(&name, "stored entry with differing sizes"));
+        }
+        let Some(data_start) = entry.data_start() else {
+            return Err(Error::corrupt(&name, "no local header"));
+        };
+        if let Some(parent) = path.parent() {
+            folders.insert(parent.to_path_buf());
+        }
+        files.push(Planned {
+            data_start,
+            compressed: entry.compressed_size(),
+            size: entry.size(),
+            crc: entry.crc32(),
+            deflated,
+            name,
+            path,
+        });
+    }
+    Ok((folders, files))
+}
+
+fn write_all(
+    archive: &Path,
+    folders: &BTreeSet<PathBuf>,
+    files: &[Planned],
+    progress: Progress<'_>,
+) -> Result<Unpacked, Error> {
+    for folder in folders {
+        fs::create_dir_all(folder).map_err(Error::io(folder))?;
+    }
+    // Largest first, so one big weight file does not start last and run alone.
+    let mut order: Vec<&Planned> = files.iter().collect();
+    order.sort_by_key(|p| std::cmp::Reverse(p.size));
+    order
+        .par_iter()
+        .map_init(
+            || File::open(archive),
+            |source, planned| match source {
+                Ok(source) => write_one(source, planned, progress),
+                Err(e) => Err(Error::Io {
+                    path: archive.to_path_buf(),
+                    source: io::Error::new(e.kind(), e.to_string()),
+                }),
+            },
+        )
+        .try_reduce(
+            || Unpacked { files: 0, bytes: 0 },
+            |a, b| {
+                Ok(Unpacked {
+                    files: a.files + b.files,
+                    bytes: a.bytes + b.bytes,
+                })
+            },
+        )
+}
+
+/// Writes one entry and verifies its size and CRC.
+fn write_one(source: &File, planned: &Planned, progress: Progress<'_>) -> Result<Unpacked, Error> {
+    let name = planned.name.as_str();
+    let raw = PositionalReader {
+        file: source,
+        pos: planned.data_start,
+        end: planned.data_start.saturating_add(planned.compressed),
+    };
+    let mut out = File::create_new(&planned.path).map_err(Error::io(&planned.path))?;
+    let mut crc = crc32fast::Hasher::new();
+    let mut written = 0u64;
+    let mut buf = vec![0u8; 1 << 18];
+    let read_error = |e: io::Error| {
+        if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::InvalidInput {
+            Error::corrupt(name, format!("bad data: {e}"))
+        } else {
+            Error::corrupt(name, format!("cannot read data: {e}"))
+        }
+    };
+    let mut copy = |reader: &mut dyn Read| -> Result<(), Error> {
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_error(e)),
+            };
+            written += n as u64;
+            if written > planned.size {
+                return Err(Error::corrupt(name, "more data than the declared size"));
+            }
+            crc.update(&buf[..n]);
+            out.write_all(&buf[..n]).map_err(Error::io(&planned.path))?;
+            progress(n as u64);
+        }
+    };
+    if planned.deflated {
+        let mut decoder = DeflateDecoder::new(raw);
+        copy(&mut decoder)?;
+        if decoder.total_in() != planned.compressed {
+            return Err(Error::corrupt(
+                name,
+                "compressed data does not match the declared compressed size",
+            ));
+        }
+    } else {
+        let mut raw = raw;
+        copy(&mut raw)?;
+    }
+    if written != planned.size {
+        return Err(Error::corrupt(
+            name,
+            format!("{written} bytes of data, {} declared", planned.size),
+        ));
+    }
+    if crc.finalize() != planned.crc {
+        return Err(Error::corrupt(name, "CRC-32 does not match the data"));
+    }
+    Ok(Unpacked {
+        files: 1,
+        bytes: written,
+    })
+}
+
+/// Reads a byte range of a shared file without moving a shared cursor, so
+/// every thread can read its entry from one handle.
+struct PositionalReader<'a> {
+    file: &'a File,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for PositionalReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.end.saturating_sub(self.pos);
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = read_at(self.file, &mut buf[..want], self.pos)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "archive ends inside the entry",
+            ));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
