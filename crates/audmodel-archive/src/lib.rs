@@ -16,6 +16,10 @@ mod unpack;
 mod walk;
 mod zip_format;
 
+#[cfg(test)]
+#[path = "../tests/support/mod.rs"]
+mod test_support;
+
 pub use error::Error;
 pub use md5::{md5_file, md5_reader};
 pub use pack::{PackOptions, Packed, pack, pack_size};

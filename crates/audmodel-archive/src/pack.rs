@@ -20,6 +20,23 @@ use std::sync::mpsc::{Receiver, sync_channel};
 /// that a window of them stays well under the memory target.
 pub(crate) const CHUNK_SIZE: usize = 1 << 20;
 
+/// Sizes tests shrink to reach chunking and zip64 with small files.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tuning {
+    pub(crate) chunk_size: usize,
+    /// Entries at least this large get zip64 records.
+    pub(crate) zip64_threshold: u64,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            chunk_size: CHUNK_SIZE,
+            zip64_threshold: zip_format::ZIP64_ENTRY_THRESHOLD,
+        }
+    }
+}
+
 /// Bytes of a file's start deflated to decide whether the file is stored.
 const SAMPLE_SIZE: usize = 1 << 16;
 
@@ -89,7 +106,7 @@ pub fn pack(
     options: &PackOptions,
     progress: Progress<'_>,
 ) -> Result<Packed, Error> {
-    pack_chunked(root, archive, options, progress, CHUNK_SIZE)
+    pack_tuned(root, archive, options, progress, Tuning::default())
 }
 
 /// Total bytes `pack` will report through its progress callback: the sum of
@@ -98,14 +115,15 @@ pub fn pack_size(root: &Path) -> Result<u64, Error> {
     Ok(walk::list_files(root)?.iter().map(|f| f.size).sum())
 }
 
-/// [`pack`] with a chosen chunk size, so tests can split small files.
-pub(crate) fn pack_chunked(
+/// [`pack`] with chosen internal sizes.
+pub(crate) fn pack_tuned(
     root: &Path,
     archive: &Path,
     options: &PackOptions,
     progress: Progress<'_>,
-    chunk_size: usize,
+    tuning: Tuning,
 ) -> Result<Packed, Error> {
+    let chunk_size = tuning.chunk_size.max(1);
     if options.level > 9 {
         return Err(Error::InvalidInput {
             reason: format!("compression level must be 0 to 9, not {}", options.level),
@@ -174,7 +192,7 @@ pub(crate) fn pack_chunked(
                     compressed: 0,
                     uncompressed: 0,
                     offset: 0,
-                    zip64_local: file.size >= zip_format::ZIP64_ENTRY_THRESHOLD,
+                    zip64_local: file.size >= tuning.zip64_threshold,
                 });
                 pending.push_back(Pending { start, last, rx });
             }
@@ -274,5 +292,144 @@ impl ArchiveWriter<'_> {
             md5,
             files: self.entries.len() as u64,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::test_support::{noise, python_reads_like_folder, read_tree, write_tree};
+    use crate::{no_progress, unpack};
+
+    fn tuned(chunk_size: usize, zip64_threshold: u64) -> Tuning {
+        Tuning {
+            chunk_size,
+            zip64_threshold,
+        }
+    }
+
+    /// A folder with files of one, several and exactly two chunks, plus an
+    /// empty one, so chunk boundaries are crossed in every way.
+    fn chunky_folder(root: &Path) {
+        let text: Vec<u8> = (0..10_000u32)
+            .flat_map(|i| format!("{i},").into_bytes())
+            .collect();
+        write_tree(
+            root,
+            &[
+                ("a/text.csv", text),
+                ("a/noise.bin", noise(7_777, 3)),
+                ("b/exact.bin", noise(2_000, 4)),
+                ("b/empty", Vec::new()),
+                ("small.txt", b"hi".to_vec()),
+            ],
+        );
+    }
+
+    #[test]
+    fn files_larger_than_a_chunk_round_trip_at_every_level() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("model");
+        chunky_folder(&root);
+        for level in [0, 1, 6, 9] {
+            for min_saving_percent in [0, 1] {
+                let archive = dir.path().join(format!("{level}-{min_saving_percent}.zip"));
+                let options = PackOptions {
+                    level,
+                    threads: 2,
+                    min_saving_percent,
+                };
+                let packed = pack_tuned(
+                    &root,
+                    &archive,
+                    &options,
+                    no_progress(),
+                    tuned(1000, u64::MAX),
+                )
+                .unwrap();
+                assert_eq!(packed.files, 5);
+                assert_eq!(packed.size, fs::metadata(&archive).unwrap().len());
+                assert_eq!(packed.md5, crate::md5_file(&archive).unwrap());
+                let target = dir.path().join(format!("out-{level}-{min_saving_percent}"));
+                unpack(&archive, &target, no_progress()).unwrap();
+                assert_eq!(read_tree(&target), read_tree(&root));
+                python_reads_like_folder(&archive, &root);
+            }
+        }
+    }
+
+    #[test]
+    fn chunking_does_not_change_the_unpacked_content_but_is_deterministic() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("model");
+        chunky_folder(&root);
+        let options = PackOptions::default();
+        let pack_to = |name: &str, chunk: usize| {
+            let archive = dir.path().join(name);
+            pack_tuned(
+                &root,
+                &archive,
+                &options,
+                no_progress(),
+                tuned(chunk, u64::MAX),
+            )
+            .unwrap();
+            fs::read(archive).unwrap()
+        };
+        let small_a = pack_to("a.zip", 1000);
+        let small_b = pack_to("b.zip", 1000);
+        let whole = pack_to("c.zip", CHUNK_SIZE);
+        assert_eq!(small_a, small_b);
+        assert_ne!(
+            small_a, whole,
+            "chunk boundaries should show in the deflate stream"
+        );
+    }
+
+    #[test]
+    fn incompressible_files_are_stored_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("model");
+        write_tree(
+            &root,
+            &[
+                ("weights.bin", noise(200_000, 9)),
+                ("zeros.bin", vec![0; 200_000]),
+            ],
+        );
+        let archive = dir.path().join("m.zip");
+        pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+        let mut zip = zip::ZipArchive::new(File::open(&archive).unwrap()).unwrap();
+        let method =
+            |zip: &mut zip::ZipArchive<File>, name| zip.by_name(name).unwrap().compression();
+        assert_eq!(
+            method(&mut zip, "weights.bin"),
+            zip::CompressionMethod::Stored
+        );
+        assert_eq!(
+            method(&mut zip, "zeros.bin"),
+            zip::CompressionMethod::Deflated
+        );
+        python_reads_like_folder(&archive, &root);
+    }
+
+    #[test]
+    fn zip64_entries_are_read_by_zip_and_python() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("model");
+        chunky_folder(&root);
+        for level in [0, 1] {
+            let archive = dir.path().join(format!("{level}.zip"));
+            let options = PackOptions {
+                level,
+                ..PackOptions::default()
+            };
+            pack_tuned(&root, &archive, &options, no_progress(), tuned(1000, 0)).unwrap();
+            let target = dir.path().join(format!("out-{level}"));
+            unpack(&archive, &target, no_progress()).unwrap();
+            assert_eq!(read_tree(&target), read_tree(&root));
+            python_reads_like_folder(&archive, &root);
+        }
     }
 }

@@ -248,3 +248,76 @@ impl Write for CountingSink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::fs::File;
+    use std::io::{Seek, SeekFrom};
+
+    fn entry(name: &str, size: u64, offset: u64) -> Entry {
+        Entry {
+            name: name.into(),
+            method: Method::Deflated,
+            mode: 0o644,
+            crc: 0x1234_5678,
+            compressed: size / 2,
+            uncompressed: size,
+            offset,
+            zip64_local: size >= ZIP64_ENTRY_THRESHOLD,
+        }
+    }
+
+    /// A central directory past 4 GiB (in a sparse file) describing entries
+    /// past 4 GiB and over 4 GiB: Python must see the real 64-bit values.
+    #[test]
+    fn zip64_offsets_and_end_records_are_read_by_python() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.zip");
+        let mut file = File::create(&path).unwrap();
+        let start = 6 << 30;
+        file.seek(SeekFrom::Start(start)).unwrap();
+        let entries = [
+            entry("small", 10, 0),
+            entry("big", 9 << 29, 100),
+            entry("ü-far", 20, 5 << 30),
+        ];
+        write_central_directory(&mut file, &entries, start).unwrap();
+        drop(file);
+        const SCRIPT: &str = r#"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for i in z.infolist():
+        print(i.filename, i.file_size, i.compress_size, i.header_offset, hex(i.CRC), oct(i.external_attr >> 16))
+"#;
+        if let Some(out) = crate::test_support::run_python(SCRIPT, &[path.as_path()]) {
+            let big = 9u64 << 29;
+            let far = 5u64 << 30;
+            assert_eq!(
+                out,
+                format!(
+                    "small 10 5 0 0x12345678 0o100644\n\
+                     big {big} {} 100 0x12345678 0o100644\n\
+                     ü-far 20 10 {far} 0x12345678 0o100644\n",
+                    big / 2
+                )
+            );
+        }
+    }
+
+    /// 65,535 entries need the zip64 end records for the count alone.
+    #[test]
+    fn zip64_entry_count_is_read_by_python() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.zip");
+        let entries: Vec<Entry> = (0..0xFFFF).map(|i| entry(&format!("{i}"), 0, 0)).collect();
+        let mut file = std::io::BufWriter::new(File::create(&path).unwrap());
+        write_central_directory(&mut file, &entries, 0).unwrap();
+        drop(file);
+        let script = "import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).infolist()))";
+        if let Some(out) = crate::test_support::run_python(script, &[path.as_path()]) {
+            assert_eq!(out.trim(), "65535");
+        }
+    }
+}
