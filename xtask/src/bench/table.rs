@@ -1,0 +1,140 @@
+//! Medians of the measurements and the Markdown table of results.
+
+use crate::harness::api::Side;
+use crate::harness::process::Measured;
+use std::fmt::Write as _;
+
+/// What was measured.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Step {
+    Publish,
+    Load,
+}
+
+/// Every run of one step, per side.
+#[derive(Default)]
+pub(super) struct Samples {
+    python: Vec<Measured>,
+    rust: Vec<Measured>,
+}
+
+impl Samples {
+    pub(super) fn push(&mut self, side: Side, measured: Measured) {
+        match side {
+            Side::Python => self.python.push(measured),
+            Side::Rust => self.rust.push(measured),
+        }
+    }
+}
+
+/// One line of the table.
+pub(super) struct Row {
+    pub(super) store: &'static str,
+    pub(super) compression: u8,
+    pub(super) step: Step,
+    /// Median seconds of `cp -r`.
+    pub(super) floor: f64,
+    pub(super) samples: Samples,
+}
+
+/// The median (mean of the middle two for an even count).
+pub(super) fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
+fn median_seconds(samples: &[Measured]) -> Option<f64> {
+    median(&mut samples.iter().map(|m| m.seconds).collect::<Vec<_>>())
+}
+
+/// The largest peak over the runs, in MiB.
+fn peak_mib(samples: &[Measured]) -> String {
+    samples.iter().filter_map(|m| m.peak_kib).max().map_or_else(
+        || "?".to_owned(),
+        |kib| format!("{:.0}", kib as f64 / 1024.0),
+    )
+}
+
+fn seconds(value: Option<f64>) -> String {
+    value.map_or_else(|| "?".to_owned(), |s| format!("{s:.2}"))
+}
+
+/// The table, ready to paste into the README.
+pub(super) fn markdown(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| repository | compression | step | `cp -r` (s) | Python (s) | Rust (s) | Python / Rust | Rust peak RSS (MiB) | Python peak RSS (MiB) |\n\
+         | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for row in rows {
+        let python = median_seconds(&row.samples.python);
+        let rust = median_seconds(&row.samples.rust);
+        let ratio = match (python, rust) {
+            (Some(p), Some(r)) if r > 0.0 => format!("{:.1}×", p / r),
+            _ => "?".to_owned(),
+        };
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.2} | {} | {} | {} | {} | {} |",
+            row.store,
+            row.compression,
+            match row.step {
+                Step::Publish => "publish",
+                Step::Load => "load",
+            },
+            row.floor,
+            seconds(python),
+            seconds(rust),
+            ratio,
+            peak_mib(&row.samples.rust),
+            peak_mib(&row.samples.python),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(seconds: f64, peak_kib: u64) -> Measured {
+        Measured {
+            seconds,
+            peak_kib: Some(peak_kib),
+        }
+    }
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&mut []), None);
+    }
+
+    #[test]
+    fn a_row_shows_medians_ratio_and_largest_peak() {
+        let mut samples = Samples::default();
+        for (p, r) in [(9.0, 1.0), (8.0, 2.0), (10.0, 3.0)] {
+            samples.push(Side::Python, run(p, 300 * 1024));
+            samples.push(Side::Rust, run(r, 40 * 1024));
+        }
+        samples.push(Side::Rust, run(2.0, 60 * 1024));
+        let table = markdown(&[Row {
+            store: "fs",
+            compression: 1,
+            step: Step::Publish,
+            floor: 0.5,
+            samples,
+        }]);
+        let line = table.lines().nth(2).unwrap_or_default();
+        assert_eq!(
+            line,
+            "| fs | 1 | publish | 0.50 | 9.00 | 2.00 | 4.5× | 60 | 300 |"
+        );
+    }
+}

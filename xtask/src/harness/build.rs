@@ -1,0 +1,38 @@
+//! Building the `audmodel` binary the scenarios and benchmarks run.
+
+use crate::setup;
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The workspace's target folder, as cargo uses it.
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
+/// The workspace root: xtask lies one level below it.
+pub(crate) fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// Builds the `audmodel` binary (release for benchmarks, debug otherwise,
+/// which the test run has mostly built already) and returns its path.
+pub(crate) fn build_cli(release: bool) -> Result<PathBuf> {
+    let mut command = Command::new(setup::cargo());
+    command.args(["build", "--quiet", "-p", "audmodel-cli"]);
+    if release {
+        command.arg("--release");
+    }
+    setup::run(&mut command)?;
+    let binary = target_dir()
+        .join(if release { "release" } else { "debug" })
+        .join("audmodel");
+    if !binary.is_file() {
+        bail!("the build made no {}", binary.display());
+    }
+    Ok(binary)
+}
