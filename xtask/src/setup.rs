@@ -34,7 +34,9 @@ pub(crate) fn ensure_garage() -> Result<()> {
     if which("garage").is_some() {
         return Ok(());
     }
-    eprintln!("garage is not on PATH: installing it with `cargo install garage --locked` (takes a while)");
+    eprintln!(
+        "garage is not on PATH: installing it with `cargo install garage --locked` (takes a while)"
+    );
     run(Command::new(cargo()).args(["install", "garage", "--locked"]))?;
     if which("garage").is_none() {
         bail!("garage was installed but is not on PATH: add cargo's bin folder to PATH");
