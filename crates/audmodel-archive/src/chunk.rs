@@ -53,7 +53,7 @@ pub(crate) fn process(raw: Vec<u8>, level: Option<u32>, last: bool) -> std::io::
 /// flush so the next chunk (compressed by a fresh compressor, hence without
 /// back references into this one) may follow.
 pub(crate) fn deflate(raw: &[u8], level: u32, last: bool) -> std::io::Result<Vec<u8>> {
-    let mut compress = Compress::new(Compression::new(level), false);
+    let mut compress = Compress::new(compression(level), false);
     let flush = if last {
         FlushCompress::Finish
     } else {
@@ -78,6 +78,15 @@ pub(crate) fn deflate(raw: &[u8], level: u32, last: bool) -> std::io::Result<Vec
         }
         out.reserve(out.capacity().max(64));
     }
+}
+
+/// The zlib-rs setting for a reference (zlib) level. zlib-rs, like zlib-ng,
+/// answers level 1 with a quick static-Huffman strategy that leaves model
+/// weights uncompressed and text half as small as zlib's level 1; its
+/// level 3 matches zlib's level 1 in size, so level 1 means what it means
+/// in the reference.
+fn compression(level: u32) -> Compression {
+    Compression::new(if level == 1 { 3 } else { level })
 }
 
 #[cfg(test)]

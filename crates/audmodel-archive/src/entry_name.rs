@@ -13,15 +13,15 @@ pub(crate) fn components(name: &str) -> Result<Vec<&str>, Error> {
     if name.starts_with('/') {
         return refuse("absolute path");
     }
+    let bytes = name.as_bytes();
+    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        return refuse("drive letter");
+    }
     if name.contains('\\') {
         return refuse("backslash in name");
     }
     if name.contains('\0') {
         return refuse("NUL byte in name");
-    }
-    let bytes = name.as_bytes();
-    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
-        return refuse("drive letter");
     }
     let trimmed = name.strip_suffix('/').unwrap_or(name);
     let parts: Vec<&str> = trimmed.split('/').collect();

@@ -1,0 +1,313 @@
+//! Archives crafted to escape the target, smuggle links or special files, or
+//! lie about their data: each is refused with an error naming the problem,
+//! and nothing is left behind.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod support;
+
+use audmodel_archive::{Error, PackOptions, no_progress, pack, unpack};
+use flate2::{Compression, write::DeflateEncoder};
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+/// One entry exactly as it will be written, lies included.
+#[derive(Clone)]
+struct Raw {
+    name: Vec<u8>,
+    data: Vec<u8>,
+    method: u16,
+    flags: u16,
+    crc: u32,
+    compressed: u32,
+    size: u32,
+    mode: u32,
+}
+
+/// A truthful stored regular file.
+fn stored(name: &str, content: &[u8]) -> Raw {
+    Raw {
+        name: name.as_bytes().to_vec(),
+        data: content.to_vec(),
+        method: 0,
+        flags: if name.is_ascii() { 0 } else { 1 << 11 },
+        crc: crc32fast::hash(content),
+        compressed: content.len() as u32,
+        size: content.len() as u32,
+        mode: 0o100_644,
+    }
+}
+
+/// A truthful deflated regular file.
+fn deflated(name: &str, content: &[u8]) -> Raw {
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::new(6));
+    encoder.write_all(content).unwrap();
+    let data = encoder.finish().unwrap();
+    Raw {
+        compressed: data.len() as u32,
+        data,
+        method: 8,
+        ..stored(name, content)
+    }
+}
+
+fn build(entries: &[Raw]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    let le16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
+    let le32 = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+    for e in entries {
+        let offset = out.len() as u32;
+        le32(&mut out, 0x0403_4b50);
+        le16(&mut out, 20);
+        le16(&mut out, e.flags);
+        le16(&mut out, e.method);
+        le16(&mut out, 0);
+        le16(&mut out, 0x21);
+        le32(&mut out, e.crc);
+        le32(&mut out, e.compressed);
+        le32(&mut out, e.size);
+        le16(&mut out, e.name.len() as u16);
+        le16(&mut out, 0);
+        out.extend_from_slice(&e.name);
+        out.extend_from_slice(&e.data);
+
+        le32(&mut central, 0x0201_4b50);
+        le16(&mut central, (3 << 8) | 20);
+        le16(&mut central, 20);
+        le16(&mut central, e.flags);
+        le16(&mut central, e.method);
+        le16(&mut central, 0);
+        le16(&mut central, 0x21);
+        le32(&mut central, e.crc);
+        le32(&mut central, e.compressed);
+        le32(&mut central, e.size);
+        le16(&mut central, e.name.len() as u16);
+        le16(&mut central, 0);
+        le16(&mut central, 0);
+        le16(&mut central, 0);
+        le16(&mut central, 0);
+        le32(&mut central, e.mode << 16);
+        le32(&mut central, offset);
+        central.extend_from_slice(&e.name);
+    }
+    let start = out.len() as u32;
+    out.extend_from_slice(&central);
+    le32(&mut out, 0x0605_4b50);
+    le32(&mut out, 0);
+    le16(&mut out, entries.len() as u16);
+    le16(&mut out, entries.len() as u16);
+    le32(&mut out, central.len() as u32);
+    le32(&mut out, start);
+    le16(&mut out, 0);
+    out
+}
+
+/// Unpacks `bytes` into a fresh folder and checks the refusal left nothing:
+/// only the archive remains beside where the target would have been.
+fn refused(bytes: &[u8]) -> Error {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("hostile.zip");
+    fs::write(&archive, bytes).unwrap();
+    let target = dir.path().join("cache/model");
+    fs::create_dir(dir.path().join("cache")).unwrap();
+    let err = unpack(&archive, &target, no_progress()).unwrap_err();
+    assert_only(dir.path(), &["cache", "hostile.zip"]);
+    assert_only(&dir.path().join("cache"), &[]);
+    err
+}
+
+fn assert_only(dir: &Path, expected: &[&str]) {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, expected, "left behind in {}", dir.display());
+}
+
+fn assert_unsafe(err: &Error, entry: &str, why: &str) {
+    match err {
+        Error::Unsafe { entry: e, reason } => {
+            assert_eq!(e, entry);
+            assert!(reason.contains(why), "{reason:?} lacks {why:?}");
+        }
+        other => panic!("expected Unsafe for {entry:?}, got {other}"),
+    }
+    assert!(err.to_string().contains(&format!("{entry:?}")), "{err}");
+}
+
+fn assert_corrupt(err: &Error, entry: Option<&str>, why: &str) {
+    match err {
+        Error::Corrupt { entry: e, reason } => {
+            assert_eq!(e.as_deref(), entry);
+            assert!(reason.contains(why), "{reason:?} lacks {why:?}");
+        }
+        other => panic!("expected Corrupt for {entry:?}, got {other}"),
+    }
+}
+
+#[test]
+fn the_builder_makes_valid_archives() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("ok.zip");
+    let entries = [
+        stored("a/b.txt", b"hello"),
+        deflated("c.txt", &[5; 1000]),
+        stored("ü.txt", b""),
+    ];
+    fs::write(&archive, build(&entries)).unwrap();
+    let target = dir.path().join("out");
+    unpack(&archive, &target, no_progress()).unwrap();
+    assert_eq!(fs::read(target.join("a/b.txt")).unwrap(), b"hello");
+    assert_eq!(fs::read(target.join("c.txt")).unwrap(), [5; 1000]);
+    assert_eq!(fs::read(target.join("ü.txt")).unwrap(), b"");
+}
+
+#[test]
+fn escaping_names_are_refused() {
+    let cases = [
+        ("../evil", "relative"),
+        ("a/../../evil", "relative"),
+        ("/abs", "absolute"),
+        ("C:\\x", "drive letter"),
+        ("C:x", "drive letter"),
+        ("a\\..\\..\\evil", "backslash"),
+        ("a//b", "empty"),
+    ];
+    for (name, why) in cases {
+        // A harmless entry first: it must not survive the refusal either.
+        let err = refused(&build(&[stored("good.txt", b"x"), stored(name, b"evil")]));
+        assert_unsafe(&err, name, why);
+    }
+}
+
+#[test]
+fn links_and_special_files_are_refused() {
+    for (mode, what) in [
+        (0o120_777, "symlink"),
+        (0o010_644, "fifo"),
+        (0o020_644, "char device"),
+        (0o060_644, "block device"),
+        (0o140_644, "socket"),
+    ] {
+        let entry = Raw {
+            mode,
+            ..stored("link", b"/etc/passwd")
+        };
+        let err = refused(&build(&[stored("good.txt", b"x"), entry]));
+        assert_unsafe(&err, "link", "not a regular file");
+        assert!(err.to_string().contains("link"), "{what}: {err}");
+    }
+}
+
+#[test]
+fn duplicate_names_are_refused() {
+    let err = refused(&build(&[stored("a.txt", b"one"), stored("a.txt", b"two")]));
+    assert_corrupt(&err, None, "duplicate");
+}
+
+#[test]
+fn encrypted_entries_are_refused() {
+    let entry = Raw {
+        flags: 1,
+        ..stored("secret.bin", b"xxxxxxxxxxxxxxxx")
+    };
+    assert_unsafe(&refused(&build(&[entry])), "secret.bin", "encrypted");
+}
+
+#[test]
+fn unknown_methods_are_refused() {
+    let entry = Raw {
+        method: 12,
+        ..stored("b.bz2", b"BZh")
+    };
+    assert_unsafe(&refused(&build(&[entry])), "b.bz2", "compression method");
+}
+
+#[test]
+fn a_wrong_crc_is_refused() {
+    for entry in [stored("a.bin", b"data"), deflated("a.bin", &[1; 5000])] {
+        let entry = Raw {
+            crc: entry.crc ^ 1,
+            ..entry
+        };
+        let err = refused(&build(&[stored("good.txt", b"x"), entry]));
+        assert_corrupt(&err, Some("a.bin"), "CRC");
+    }
+}
+
+#[test]
+fn wrong_declared_sizes_are_refused() {
+    let content = [3u8; 5000];
+    let good = deflated("a.bin", &content);
+    let cases = [
+        (
+            Raw {
+                size: 4000,
+                ..good.clone()
+            },
+            "more data than",
+        ),
+        (
+            Raw {
+                size: 6000,
+                ..good.clone()
+            },
+            "declared",
+        ),
+        (
+            Raw {
+                compressed: good.compressed - 3,
+                ..good.clone()
+            },
+            "data",
+        ),
+        (
+            Raw {
+                size: 9,
+                ..stored("a.bin", b"12345678")
+            },
+            "differing sizes",
+        ),
+    ];
+    for (entry, why) in cases {
+        let err = refused(&build(&[entry]));
+        assert_corrupt(&err, Some("a.bin"), why);
+    }
+    // Trailing bytes after the deflate stream: the compressed size lies.
+    let mut padded = good.clone();
+    padded.data.extend_from_slice(&[0; 7]);
+    padded.compressed += 7;
+    let err = refused(&build(&[padded]));
+    assert_corrupt(&err, Some("a.bin"), "compressed size");
+}
+
+#[test]
+fn truncated_archives_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    support::write_tree(
+        &root,
+        &[
+            ("a.bin", support::noise(100_000, 5)),
+            ("b.txt", vec![b'b'; 10_000]),
+        ],
+    );
+    let archive = dir.path().join("m.zip");
+    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    let bytes = fs::read(&archive).unwrap();
+    for keep in [0, 10, bytes.len() / 2, bytes.len() - 1] {
+        let err = refused(&bytes[..keep]);
+        assert!(matches!(err, Error::Corrupt { .. }), "cut at {keep}: {err}");
+    }
+}
+
+#[test]
+fn data_cut_out_of_the_middle_is_refused() {
+    // The central directory is intact but points past the shortened data.
+    let mut bytes = build(&[stored("a.bin", &[9; 3000])]);
+    let cut = 30 + "a.bin".len() + 1000;
+    bytes.drain(cut..cut + 500);
+    assert!(matches!(refused(&bytes), Error::Corrupt { .. }));
+}

@@ -1,0 +1,237 @@
+//! Packing real folders and unpacking them again.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod support;
+
+use audmodel_archive::{Error, PackOptions, no_progress, pack, pack_size, unpack};
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use support::{noise, python_reads_like_folder, read_tree, write_tree};
+
+fn model(root: &Path) {
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("weights/layer1.bin".into(), noise(300_000, 1)),
+        ("weights/sub/deeper/layer2.bin".into(), vec![7; 50_000]),
+        ("config.json".into(), br#"{"a": 1}"#.to_vec()),
+        (".hidden".into(), b"secret".to_vec()),
+        ("empty.txt".into(), Vec::new()),
+        ("ünïcödé/名前.txt".into(), "ünïcödé".as_bytes().to_vec()),
+        ("with space/x y.txt".into(), b"x".to_vec()),
+    ];
+    for i in 0..150 {
+        files.push((
+            format!("many/{i:03}.json"),
+            format!("{{\"i\": {i}}}").into_bytes(),
+        ));
+    }
+    let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, c)| (n.as_str(), c.clone())).collect();
+    write_tree(root, &files);
+}
+
+#[test]
+fn round_trip_keeps_every_file_at_levels_0_1_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    model(&root);
+    for level in [0, 1, 9] {
+        let archive = dir.path().join(format!("{level}.zip"));
+        let options = PackOptions {
+            level,
+            ..PackOptions::default()
+        };
+        let packed = pack(&root, &archive, &options, no_progress()).unwrap();
+        assert_eq!(packed.files, 157);
+        assert_eq!(packed.md5, audmodel_archive::md5_file(&archive).unwrap());
+        let target = dir.path().join(format!("out{level}"));
+        let unpacked = unpack(&archive, &target, no_progress()).unwrap();
+        assert_eq!(unpacked.files, 157);
+        assert_eq!(unpacked.bytes, pack_size(&root).unwrap());
+        assert_eq!(read_tree(&target), read_tree(&root));
+        assert!(!dir.path().join(format!("out{level}~")).exists());
+        python_reads_like_folder(&archive, &root);
+    }
+}
+
+#[test]
+fn higher_levels_give_smaller_archives() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    model(&root);
+    let size = |level| {
+        let options = PackOptions {
+            level,
+            min_saving_percent: 0,
+            ..PackOptions::default()
+        };
+        pack(&root, &dir.path().join("a.zip"), &options, no_progress())
+            .unwrap()
+            .size
+    };
+    let (stored, fast, best) = (size(0), size(1), size(9));
+    assert!(stored > fast && fast >= best, "{stored} {fast} {best}");
+}
+
+#[test]
+fn same_folder_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    model(&root);
+    let a = pack(
+        &root,
+        &dir.path().join("a.zip"),
+        &PackOptions::default(),
+        no_progress(),
+    )
+    .unwrap();
+    // Later modification times and another thread count change nothing.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    fs::write(root.join("config.json"), br#"{"a": 1}"#).unwrap();
+    let options = PackOptions {
+        threads: 1,
+        ..PackOptions::default()
+    };
+    let b = pack(&root, &dir.path().join("b.zip"), &options, no_progress()).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(
+        fs::read(dir.path().join("a.zip")).unwrap(),
+        fs::read(dir.path().join("b.zip")).unwrap()
+    );
+}
+
+#[test]
+fn progress_adds_up_to_pack_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    model(&root);
+    let total = pack_size(&root).unwrap();
+    let on_disk: usize = read_tree(&root).values().flatten().map(Vec::len).sum();
+    assert_eq!(total, on_disk as u64);
+    let seen = AtomicU64::new(0);
+    let count = |n| {
+        seen.fetch_add(n, Ordering::Relaxed);
+    };
+    let archive = dir.path().join("m.zip");
+    pack(&root, &archive, &PackOptions::default(), &count).unwrap();
+    assert_eq!(seen.swap(0, Ordering::Relaxed), total);
+    unpack(&archive, &dir.path().join("out"), &count).unwrap();
+    assert_eq!(seen.load(Ordering::Relaxed), total);
+}
+
+#[test]
+fn empty_folders_are_not_packed_like_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    fs::create_dir_all(root.join("empty/inner")).unwrap();
+    write_tree(&root, &[("a.txt", b"a".to_vec())]);
+    let archive = dir.path().join("m.zip");
+    assert_eq!(
+        pack(&root, &archive, &PackOptions::default(), no_progress())
+            .unwrap()
+            .files,
+        1
+    );
+    let target = dir.path().join("out");
+    unpack(&archive, &target, no_progress()).unwrap();
+    assert_eq!(read_tree(&target).keys().collect::<Vec<_>>(), ["a.txt"]);
+}
+
+#[test]
+fn an_empty_folder_packs_to_an_empty_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    fs::create_dir(&root).unwrap();
+    let archive = dir.path().join("m.zip");
+    let packed = pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    assert_eq!((packed.files, packed.size), (0, 22));
+    let target = dir.path().join("out");
+    assert_eq!(unpack(&archive, &target, no_progress()).unwrap().files, 0);
+    assert!(target.is_dir());
+    python_reads_like_folder(&archive, &root);
+}
+
+#[test]
+fn pack_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("m.zip");
+    let missing = dir.path().join("missing");
+    let err = pack(&missing, &archive, &PackOptions::default(), no_progress()).unwrap_err();
+    assert!(
+        matches!(err, Error::NotFound { ref path } if *path == missing),
+        "{err}"
+    );
+    assert!(matches!(pack_size(&missing), Err(Error::NotFound { .. })));
+
+    let file = dir.path().join("file");
+    fs::write(&file, "x").unwrap();
+    let err = pack(&file, &archive, &PackOptions::default(), no_progress()).unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+
+    let root = dir.path().join("model");
+    model(&root);
+    let options = PackOptions {
+        level: 10,
+        ..PackOptions::default()
+    };
+    let err = pack(&root, &archive, &options, no_progress()).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidInput { ref reason } if reason.contains("10")),
+        "{err}"
+    );
+
+    let inside = root.join("sub/m.zip");
+    let err = pack(&root, &inside, &PackOptions::default(), no_progress()).unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+    assert!(!inside.exists());
+    assert!(!archive.exists());
+}
+
+#[test]
+fn unpack_refuses_missing_archive_and_existing_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    model(&root);
+    let archive = dir.path().join("m.zip");
+    let err = unpack(&archive, &dir.path().join("out"), no_progress()).unwrap_err();
+    assert!(
+        matches!(err, Error::NotFound { ref path } if *path == archive),
+        "{err}"
+    );
+
+    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    let err = unpack(&archive, &root, no_progress()).unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
+}
+
+#[test]
+fn a_leftover_staging_folder_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    model(&root);
+    let archive = dir.path().join("m.zip");
+    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    let target = dir.path().join("out");
+    write_tree(&dir.path().join("out~"), &[("stale/half.bin", vec![1; 10])]);
+    unpack(&archive, &target, no_progress()).unwrap();
+    assert_eq!(read_tree(&target), read_tree(&root));
+    assert!(!dir.path().join("out~").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_files_are_packed_as_their_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    write_tree(&root, &[("real.txt", b"content".to_vec())]);
+    std::os::unix::fs::symlink(root.join("real.txt"), root.join("link.txt")).unwrap();
+    let archive = dir.path().join("m.zip");
+    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    let target = dir.path().join("out");
+    unpack(&archive, &target, no_progress()).unwrap();
+    assert_eq!(fs::read(target.join("link.txt")).unwrap(), b"content");
+    assert!(
+        !fs::symlink_metadata(target.join("link.txt"))
+            .unwrap()
+            .is_symlink()
+    );
+}
