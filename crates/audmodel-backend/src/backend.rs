@@ -1,0 +1,67 @@
+//! The storage trait every backend implements.
+
+use std::path::Path;
+
+use crate::{BackendPath, Error};
+
+/// A progress callback: called with the number of bytes just transferred
+/// (increments, not totals). Pass [`no_progress`] when not needed.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
+
+/// A [`Progress`] that ignores every report.
+pub fn no_progress(_: u64) {}
+
+/// A flat store of files addressed by [`BackendPath`]s: a folder on a file
+/// system or a bucket on an S3 server.
+///
+/// Every method is blocking; S3 backends run their own async runtime inside.
+/// Missing files give [`Error::NotFound`] naming the path.
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// Uploads the local file `src` to `dst`, replacing what is there.
+    /// Readers see either the old or the new content, never a part.
+    fn put_file(&self, src: &Path, dst: &BackendPath, progress: Progress<'_>) -> Result<(), Error>;
+
+    /// Uploads `src` to `dst` only when `dst` does not exist yet, else
+    /// [`Error::AlreadyExists`]. How atomic this is depends on the store: see
+    /// each backend's documentation.
+    fn put_file_new(
+        &self,
+        src: &Path,
+        dst: &BackendPath,
+        progress: Progress<'_>,
+    ) -> Result<(), Error>;
+
+    /// Writes a small file (YAML) from memory, replacing what is there.
+    fn put_bytes(&self, data: &[u8], dst: &BackendPath) -> Result<(), Error>;
+
+    /// Writes everything `src` yields to `dst`, replacing what is there.
+    fn put_reader(&self, src: &mut dyn std::io::Read, dst: &BackendPath) -> Result<(), Error>;
+
+    /// Downloads `src` to the local file `dst`, through a temporary file in
+    /// the folder of `dst` renamed into place, so `dst` is never half written.
+    /// The folder of `dst` must exist.
+    fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error>;
+
+    /// Reads a (small) file into memory.
+    fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error>;
+
+    /// Whether a file exists at `path` (folders do not count).
+    fn exists(&self, path: &BackendPath) -> Result<bool, Error>;
+
+    /// Every file below the folder `prefix`, recursively, sorted; empty when
+    /// the folder does not exist.
+    fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, Error>;
+
+    /// Removes the file at `path`; [`Error::NotFound`] when there is none.
+    fn remove(&self, path: &BackendPath) -> Result<(), Error>;
+
+    /// The MD5 of the file's content as lower-case hex, as the reference reads
+    /// it (the file's MD5 on a file system, the `checksum` user metadata on S3).
+    fn checksum(&self, path: &BackendPath) -> Result<String, Error>;
+
+    /// The size of the file in bytes.
+    fn size(&self, path: &BackendPath) -> Result<u64, Error>;
+
+    /// What the reference prints for `audmodel.url` of this path.
+    fn url(&self, path: &BackendPath) -> String;
+}

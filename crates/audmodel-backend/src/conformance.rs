@@ -1,0 +1,389 @@
+//! One set of behaviours every [`Backend`] must show (cargo feature
+//! `conformance`). Each function panics with a message on a violation, so
+//! call them from `#[test]`s:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use audmodel_backend::{Backend, FileSystem, conformance};
+//! let host = tempfile::tempdir().unwrap();
+//! std::fs::create_dir(host.path().join("repo")).unwrap();
+//! let fs: Arc<dyn Backend> = Arc::new(FileSystem::new(host.path().to_str().unwrap(), "repo").unwrap());
+//! conformance::run_all(&fs, 3 << 20);
+//! ```
+//!
+//! Every function works below a fresh folder, so one backend (one bucket)
+//! can serve them all.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use md5::{Digest, Md5};
+
+use crate::{Backend, BackendPath, ErrorKind, Versioned, no_progress};
+
+/// Runs every behaviour below except [`concurrent_create_only`] (which only
+/// stores with atomic create pass); `large_file_bytes` should exceed the
+/// backend's part size to exercise multipart transfers.
+pub fn run_all(backend: &Arc<dyn Backend>, large_file_bytes: usize) {
+    round_trip(backend);
+    overwrite(backend);
+    create_only(backend);
+    listing(backend);
+    missing_paths(backend);
+    checksum_and_size(backend);
+    remove(backend);
+    versioned_layout(backend);
+    large_file(backend, large_file_bytes);
+}
+
+/// A fresh folder for one behaviour.
+fn fresh() -> BackendPath {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    BackendPath::new(&format!("/conformance-{}-{nanos}-{n}", std::process::id()))
+        .expect("valid path")
+}
+
+fn path(folder: &BackendPath, name: &str) -> BackendPath {
+    folder.join(name).expect("valid path")
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    crate::md5::hex(&Md5::digest(data))
+}
+
+fn local_file(dir: &Path, name: &str, data: &[u8]) -> std::path::PathBuf {
+    let file = dir.join(name);
+    std::fs::write(&file, data).expect("write local file");
+    file
+}
+
+/// Content put by file, bytes and reader reads back the same by file and bytes.
+pub fn round_trip(backend: &Arc<dyn Backend>) {
+    let folder = fresh();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let src = local_file(tmp.path(), "src.bin", b"hello file");
+    let by_file = path(&folder, "sub/a.bin");
+    backend
+        .put_file(&src, &by_file, &no_progress)
+        .expect("put_file");
+    assert_eq!(
+        backend.get_bytes(&by_file).expect("get_bytes"),
+        b"hello file"
+    );
+
+    let by_bytes = path(&folder, "b.yaml");
+    backend.put_bytes(b"x: 1\n", &by_bytes).expect("put_bytes");
+    let dst = tmp.path().join("got.yaml");
+    backend
+        .get_file(&by_bytes, &dst, &no_progress)
+        .expect("get_file");
+    assert_eq!(std::fs::read(&dst).expect("read"), b"x: 1\n");
+
+    let by_reader = path(&folder, "c/d/e.txt");
+    backend
+        .put_reader(&mut &b"streamed"[..], &by_reader)
+        .expect("put_reader");
+    assert_eq!(
+        backend.get_bytes(&by_reader).expect("get_bytes"),
+        b"streamed"
+    );
+
+    let empty = path(&folder, "empty");
+    backend.put_bytes(b"", &empty).expect("put empty");
+    assert!(backend.exists(&empty).expect("exists"));
+    assert_eq!(backend.size(&empty).expect("size"), 0);
+    assert_eq!(backend.get_bytes(&empty).expect("get empty"), b"");
+
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("read_dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name()))
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "get_file left temporary files: {leftovers:?}"
+    );
+}
+
+/// `put_file` and `put_bytes` replace content; `checksum` follows.
+pub fn overwrite(backend: &Arc<dyn Backend>) {
+    let file = path(&fresh(), "x.txt");
+    backend.put_bytes(b"first", &file).expect("put");
+    backend
+        .put_bytes(b"second, longer", &file)
+        .expect("overwrite");
+    assert_eq!(backend.get_bytes(&file).expect("get"), b"second, longer");
+    assert_eq!(
+        backend.checksum(&file).expect("checksum"),
+        md5_hex(b"second, longer")
+    );
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let src = local_file(tmp.path(), "third", b"3");
+    backend
+        .put_file(&src, &file, &no_progress)
+        .expect("put_file overwrite");
+    assert_eq!(backend.get_bytes(&file).expect("get"), b"3");
+}
+
+/// `put_file_new` creates, then refuses with `AlreadyExists` and keeps the
+/// first content.
+pub fn create_only(backend: &Arc<dyn Backend>) {
+    let file = path(&fresh(), "new/x.zip");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let first = local_file(tmp.path(), "first", b"first");
+    let second = local_file(tmp.path(), "second", b"second");
+    backend
+        .put_file_new(&first, &file, &no_progress)
+        .expect("create");
+    let err = backend
+        .put_file_new(&second, &file, &no_progress)
+        .expect_err("second create must fail");
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    assert!(
+        err.to_string().contains(file.as_str()),
+        "error names the path: {err}"
+    );
+    assert_eq!(backend.get_bytes(&file).expect("get"), b"first");
+    let missing = tmp.path().join("missing");
+    let err = backend
+        .put_file_new(&missing, &path(&fresh(), "y"), &no_progress)
+        .expect_err("missing source");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
+
+/// `list` is recursive, sorted, scoped to the folder (not a text prefix),
+/// and empty for a missing folder.
+pub fn listing(backend: &Arc<dyn Backend>) {
+    let folder = fresh();
+    for name in ["b/2.txt", "a.txt", "b/1.txt", "b/c/3.txt", "bb/4.txt"] {
+        backend
+            .put_bytes(name.as_bytes(), &path(&folder, name))
+            .expect("put");
+    }
+    let listed: Vec<String> = backend
+        .list(&folder)
+        .expect("list")
+        .iter()
+        .map(|p| p.as_str()[folder.as_str().len()..].to_owned())
+        .collect();
+    assert_eq!(
+        listed,
+        ["/a.txt", "/b/1.txt", "/b/2.txt", "/b/c/3.txt", "/bb/4.txt"]
+    );
+    let below_b: Vec<_> = backend.list(&path(&folder, "b")).expect("list b");
+    assert_eq!(below_b.len(), 3, "{below_b:?}");
+    assert!(
+        backend
+            .list(&path(&folder, "nothing"))
+            .expect("list missing")
+            .is_empty()
+    );
+    let root = backend.list(&BackendPath::root()).expect("list root");
+    assert!(
+        root.contains(&path(&folder, "a.txt")),
+        "root listing misses files"
+    );
+}
+
+/// Reads of missing files fail with `NotFound` naming the path; `exists` is false.
+pub fn missing_paths(backend: &Arc<dyn Backend>) {
+    let folder = fresh();
+    let missing = path(&folder, "missing.txt");
+    assert!(!backend.exists(&missing).expect("exists"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dst = tmp.path().join("dst");
+    let errors = [
+        backend.get_bytes(&missing).map(drop),
+        backend.get_file(&missing, &dst, &no_progress),
+        backend.checksum(&missing).map(drop),
+        backend.size(&missing).map(drop),
+        backend.remove(&missing),
+    ];
+    for result in errors {
+        let err = result.expect_err("missing path must fail");
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+        assert!(
+            err.to_string().contains(missing.as_str()),
+            "error names the path: {err}"
+        );
+    }
+    assert!(!dst.exists(), "failed get_file left a file");
+    // A folder is not a file.
+    backend
+        .put_bytes(b"x", &path(&folder, "dir/file"))
+        .expect("put");
+    assert!(!backend.exists(&path(&folder, "dir")).expect("exists dir"));
+}
+
+/// `checksum` is the MD5 hex of the content; `size` its length.
+pub fn checksum_and_size(backend: &Arc<dyn Backend>) {
+    let file = path(&fresh(), "c.bin");
+    let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+    backend.put_bytes(&data, &file).expect("put");
+    assert_eq!(backend.checksum(&file).expect("checksum"), md5_hex(&data));
+    assert_eq!(backend.size(&file).expect("size"), data.len() as u64);
+}
+
+/// `remove` deletes one file and leaves its siblings.
+pub fn remove(backend: &Arc<dyn Backend>) {
+    let folder = fresh();
+    let (a, b) = (path(&folder, "d/a"), path(&folder, "d/b"));
+    backend.put_bytes(b"a", &a).expect("put");
+    backend.put_bytes(b"b", &b).expect("put");
+    backend.remove(&a).expect("remove");
+    assert!(!backend.exists(&a).expect("exists"));
+    assert!(backend.exists(&b).expect("exists"));
+    assert_eq!(backend.list(&folder).expect("list"), [b]);
+}
+
+/// The Maven layout on this backend: paths, `versions`, `list`.
+pub fn versioned_layout(backend: &Arc<dyn Backend>) {
+    let folder = fresh();
+    let versioned = Versioned::new(Arc::clone(backend));
+    let header = path(&folder, "_uid/x.header.yaml");
+    let aliases = path(&folder, "_uid/x.aliases.yaml");
+    for version in ["1.0.0", "2.0.0", "10.0.0-rc"] {
+        versioned
+            .put_bytes(version.as_bytes(), &header, version)
+            .expect("put");
+    }
+    versioned
+        .put_bytes(b"aliases: []\n", &aliases, "1.0.0")
+        .expect("put aliases");
+    // Something that is not a version of the header: ignored.
+    backend
+        .put_bytes(b"x", &path(&folder, "_uid/x/3.0.0/other.txt"))
+        .expect("put");
+    let stored = path(&folder, "_uid/x/2.0.0/x-2.0.0.header.yaml");
+    assert_eq!(backend.get_bytes(&stored).expect("stored path"), b"2.0.0");
+    let mut versions = versioned.versions(&header).expect("versions");
+    versions.sort();
+    assert_eq!(versions, ["1.0.0", "10.0.0-rc", "2.0.0"]);
+    assert!(
+        versioned
+            .versions(&path(&folder, "_uid/y.header.yaml"))
+            .expect("none")
+            .is_empty()
+    );
+    let listed = versioned.list(&path(&folder, "_uid")).expect("list");
+    let listed: Vec<(String, &str)> = listed
+        .iter()
+        .map(|(p, v)| (p.as_str()[folder.as_str().len()..].to_owned(), v.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("/_uid/x.aliases.yaml".to_owned(), "1.0.0"),
+            ("/_uid/x.header.yaml".to_owned(), "1.0.0"),
+            ("/_uid/x.header.yaml".to_owned(), "10.0.0-rc"),
+            ("/_uid/x.header.yaml".to_owned(), "2.0.0"),
+        ]
+    );
+    assert!(versioned.exists(&header, "2.0.0").expect("exists"));
+    assert_eq!(
+        versioned.checksum(&header, "1.0.0").expect("checksum"),
+        md5_hex(b"1.0.0")
+    );
+    versioned.remove(&header, "2.0.0").expect("remove");
+    assert!(!versioned.exists(&header, "2.0.0").expect("exists"));
+    assert_eq!(versioned.versions(&header).expect("versions").len(), 2);
+}
+
+/// A file of `bytes` bytes survives upload and download (multipart when it
+/// exceeds the part size), with progress adding up to its size.
+pub fn large_file(backend: &Arc<dyn Backend>, bytes: usize) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // Not periodic with any power-of-two part size, so misplaced parts show.
+    let data: Vec<u8> = (0..bytes as u64)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let src = local_file(tmp.path(), "large", &data);
+    let file = path(&fresh(), "large.zip");
+    let sent = AtomicU64::new(0);
+    backend
+        .put_file(&src, &file, &|n| {
+            sent.fetch_add(n, Ordering::Relaxed);
+        })
+        .expect("put large");
+    assert_eq!(
+        sent.load(Ordering::Relaxed),
+        bytes as u64,
+        "upload progress"
+    );
+    assert_eq!(backend.size(&file).expect("size"), bytes as u64);
+    assert_eq!(backend.checksum(&file).expect("checksum"), md5_hex(&data));
+    let dst = tmp.path().join("back");
+    let received = AtomicU64::new(0);
+    backend
+        .get_file(&file, &dst, &|n| {
+            received.fetch_add(n, Ordering::Relaxed);
+        })
+        .expect("get large");
+    assert_eq!(
+        received.load(Ordering::Relaxed),
+        bytes as u64,
+        "download progress"
+    );
+    assert!(
+        std::fs::read(&dst).expect("read") == data,
+        "downloaded content differs"
+    );
+}
+
+/// `threads` concurrent `put_file_new` of different content to one path:
+/// exactly one succeeds, the others get `AlreadyExists`, and the stored
+/// content is the winner's. Only for stores with atomic create.
+pub fn concurrent_create_only(backend: &Arc<dyn Backend>, threads: usize) {
+    let file = path(&fresh(), "race/x.bin");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let sources: Vec<_> = (0..threads)
+        .map(|i| {
+            local_file(
+                tmp.path(),
+                &format!("src{i}"),
+                format!("content {i}").repeat(1000).as_bytes(),
+            )
+        })
+        .collect();
+    let barrier = std::sync::Barrier::new(threads);
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = sources
+            .iter()
+            .map(|src| {
+                let (barrier, file) = (&barrier, &file);
+                scope.spawn(move || {
+                    barrier.wait();
+                    backend.put_file_new(src, file, &no_progress)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let winners: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one create wins: {results:?}");
+    for result in &results {
+        if let Err(err) = result {
+            assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+        }
+    }
+    let stored = backend.get_bytes(&file).expect("get");
+    assert_eq!(
+        stored,
+        std::fs::read(&sources[winners[0]]).expect("read"),
+        "stored content is the winner's"
+    );
+}

@@ -1,0 +1,117 @@
+//! Typed errors of every backend, with a [`ErrorKind`] callers can match on.
+
+/// A boxed error from a lower layer (I/O, HTTP, object store).
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An error of a storage backend or of the versioned layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file, folder or bucket does not exist.
+    #[error("'{path}' does not exist")]
+    NotFound {
+        /// The backend path, local path or bucket that is missing.
+        path: String,
+    },
+    /// A create-only write found the destination already there.
+    #[error("'{path}' already exists")]
+    AlreadyExists {
+        /// The backend path that exists.
+        path: String,
+    },
+    /// A backend path or version breaks the allowed form.
+    #[error("invalid backend path '{path}': {reason}")]
+    InvalidPath {
+        /// The offending path or version.
+        path: String,
+        /// What rule it breaks.
+        reason: String,
+    },
+    /// The server or file system refused access (wrong or missing credentials, file mode).
+    #[error("permission denied on '{host}': {message}")]
+    Permission {
+        /// The host (S3 endpoint) or local root that refused.
+        host: String,
+        /// What the server or OS said.
+        message: String,
+    },
+    /// The host could not be reached in bounded time.
+    #[error("cannot reach '{host}': {source}")]
+    Unreachable {
+        /// The host (S3 endpoint) that did not answer.
+        host: String,
+        /// The connection error.
+        #[source]
+        source: Source,
+    },
+    /// Anything else, with what was being done.
+    #[error("{context}: {source}")]
+    Other {
+        /// What was being done, naming the path.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: Source,
+    },
+}
+
+/// The kind of an [`Error`], for matching without the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// See [`Error::NotFound`].
+    NotFound,
+    /// See [`Error::AlreadyExists`].
+    AlreadyExists,
+    /// See [`Error::InvalidPath`].
+    InvalidPath,
+    /// See [`Error::Permission`].
+    Permission,
+    /// See [`Error::Unreachable`].
+    Unreachable,
+    /// See [`Error::Other`].
+    Other,
+}
+
+impl Error {
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            Error::InvalidPath { .. } => ErrorKind::InvalidPath,
+            Error::Permission { .. } => ErrorKind::Permission,
+            Error::Unreachable { .. } => ErrorKind::Unreachable,
+            Error::Other { .. } => ErrorKind::Other,
+        }
+    }
+
+    pub(crate) fn other(context: impl Into<String>, source: impl Into<Source>) -> Self {
+        Error::Other {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    pub(crate) fn invalid(path: &str, reason: impl Into<String>) -> Self {
+        Error::InvalidPath {
+            path: path.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Maps a local I/O error on `path` (shown as `shown`) to a typed error.
+    pub(crate) fn io(err: std::io::Error, shown: &str, what: &str) -> Self {
+        match err.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound {
+                path: shown.to_owned(),
+            },
+            std::io::ErrorKind::AlreadyExists => Error::AlreadyExists {
+                path: shown.to_owned(),
+            },
+            std::io::ErrorKind::PermissionDenied => Error::Permission {
+                host: shown.to_owned(),
+                message: err.to_string(),
+            },
+            _ => Error::other(format!("{what} '{shown}'"), err),
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The `file-system` backend: a repository is the folder `{host}/{name}`.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use crate::local::{Place, TEMP_PREFIX, write_atomic};
+use crate::md5::{copy_hashing, md5_file};
+use crate::{Backend, BackendPath, Error, Progress};
+
+/// A repository in a local (or mounted) folder, `{host}/{name}`.
+///
+/// Writes go to a temporary file in the target folder that is renamed into
+/// place, so readers never see half a file; [`Backend::put_file_new`] is
+/// atomic (`renameat2(RENAME_NOREPLACE)` or hard link). Folders are created
+/// as needed; [`Backend::remove`] leaves emptied folders behind, as the
+/// reference does (listings only report files, so they do not matter).
+/// Writing into a repository whose root folder does not exist fails with
+/// [`Error::NotFound`] naming the root, as the reference refuses to open it.
+///
+/// ```
+/// use audmodel_backend::{Backend, BackendPath, FileSystem};
+/// let host = tempfile::tempdir().unwrap();
+/// std::fs::create_dir(host.path().join("repo")).unwrap();
+/// let fs = FileSystem::new(host.path().to_str().unwrap(), "repo").unwrap();
+/// let path = BackendPath::new("/a/b.txt").unwrap();
+/// fs.put_bytes(b"abc", &path).unwrap();
+/// assert_eq!(fs.checksum(&path).unwrap(), "900150983cd24fb0d6963f7d28e17f72");
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileSystem {
+    root: PathBuf,
+}
+
+impl FileSystem {
+    /// The repository `name` below the folder `host` (`~` is expanded,
+    /// relative hosts are made absolute like the reference's `audeer.path`).
+    pub fn new(host: &str, name: &str) -> Result<Self, Error> {
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(Error::invalid(
+                name,
+                "a repository name must be one folder name",
+            ));
+        }
+        let host = expand_home(host);
+        let absolute = std::path::absolute(&host)
+            .map_err(|e| Error::io(e, &host.display().to_string(), "cannot resolve"))?;
+        Ok(FileSystem {
+            root: normalize(&absolute.join(name)),
+        })
+    }
+
+    /// The repository's root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn local(&self, path: &BackendPath) -> PathBuf {
+        self.root.join(path.key())
+    }
+
+    /// Creates the folder of `dst` below an existing root.
+    fn prepare(&self, dst: &BackendPath) -> Result<PathBuf, Error> {
+        if !self.root.is_dir() {
+            return Err(Error::NotFound {
+                path: self.root.display().to_string(),
+            });
+        }
+        let local = self.local(dst);
+        if let Some(dir) = local.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(e, dst.as_str(), "cannot create the folder of"))?;
+        }
+        Ok(local)
+    }
+
+    fn put(
+        &self,
+        src: &mut dyn Read,
+        dst: &BackendPath,
+        place: Place,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        let local = self.prepare(dst)?;
+        write_atomic(&local, dst.as_str(), place, |file| {
+            copy_hashing(src, file, progress)
+                .map_err(|e| Error::io(e, dst.as_str(), "cannot write"))
+        })
+        .map(drop)
+    }
+
+    fn open(&self, path: &BackendPath) -> Result<File, Error> {
+        let local = self.local(path);
+        if local.is_dir() {
+            return Err(Error::NotFound {
+                path: path.as_str().to_owned(),
+            });
+        }
+        File::open(local).map_err(|e| Error::io(e, path.as_str(), "cannot open"))
+    }
+}
+
+impl Backend for FileSystem {
+    fn put_file(&self, src: &Path, dst: &BackendPath, progress: Progress<'_>) -> Result<(), Error> {
+        let mut file = open_local(src)?;
+        self.put(&mut file, dst, Place::Overwrite, progress)
+    }
+
+    fn put_file_new(
+        &self,
+        src: &Path,
+        dst: &BackendPath,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        let mut file = open_local(src)?;
+        if self.local(dst).exists() {
+            // Cheap early answer; the atomic check is the no-clobber move.
+            return Err(Error::AlreadyExists {
+                path: dst.as_str().to_owned(),
+            });
+        }
+        self.put(&mut file, dst, Place::CreateNew, progress)
+    }
+
+    fn put_bytes(&self, data: &[u8], dst: &BackendPath) -> Result<(), Error> {
+        self.put(&mut &data[..], dst, Place::Overwrite, &|_| {})
+    }
+
+    fn put_reader(&self, src: &mut dyn Read, dst: &BackendPath) -> Result<(), Error> {
+        self.put(src, dst, Place::Overwrite, &|_| {})
+    }
+
+    fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error> {
+        let mut file = self.open(src)?;
+        let shown = dst.display().to_string();
+        write_atomic(dst, &shown, Place::Overwrite, |out| {
+            copy_hashing(&mut file, out, progress)
+                .map_err(|e| Error::io(e, src.as_str(), "cannot read"))
+        })
+        .map(drop)
+    }
+
+    fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error> {
+        let mut data = Vec::new();
+        self.open(src)?
+            .read_to_end(&mut data)
+            .map_err(|e| Error::io(e, src.as_str(), "cannot read"))?;
+        Ok(data)
+    }
+
+    fn exists(&self, path: &BackendPath) -> Result<bool, Error> {
+        Ok(self.local(path).is_file())
+    }
+
+    fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, Error> {
+        let mut found = Vec::new();
+        let start = self.local(prefix);
+        if start.is_dir() {
+            walk(&start, prefix, &mut found)?;
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    fn remove(&self, path: &BackendPath) -> Result<(), Error> {
+        let local = self.local(path);
+        if local.is_dir() {
+            return Err(Error::NotFound {
+                path: path.as_str().to_owned(),
+            });
+        }
+        std::fs::remove_file(local).map_err(|e| Error::io(e, path.as_str(), "cannot remove"))
+    }
+
+    fn checksum(&self, path: &BackendPath) -> Result<String, Error> {
+        self.open(path)?;
+        md5_file(&self.local(path)).map_err(|e| Error::io(e, path.as_str(), "cannot read"))
+    }
+
+    fn size(&self, path: &BackendPath) -> Result<u64, Error> {
+        let meta = self
+            .open(path)?
+            .metadata()
+            .map_err(|e| Error::io(e, path.as_str(), "cannot stat"))?;
+        Ok(meta.len())
+    }
+
+    /// The reference joins its root (with a trailing separator) and the
+    /// backend path with `/`, which gives `{root}///{dir}/...`; kept byte for
+    /// byte because users compare what both tools print.
+    fn url(&self, path: &BackendPath) -> String {
+        format!("{}//{}", self.root.display(), path.as_str())
+    }
+}
+
+fn open_local(src: &Path) -> Result<File, Error> {
+    File::open(src).map_err(|e| Error::io(e, &src.display().to_string(), "cannot open"))
+}
+
+/// Collects every file below `dir` (backend folder `at`), skipping our own
+/// temporary files of writes in flight.
+fn walk(dir: &Path, at: &BackendPath, found: &mut Vec<BackendPath>) -> Result<(), Error> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        // A folder removed while we walk is simply empty.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(e, at.as_str(), "cannot list")),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(e, at.as_str(), "cannot list"))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if name.starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        // Names outside the backend alphabet cannot be addressed; skip them.
+        let Ok(path) = at.join(&name) else { continue };
+        let file_type = entry
+            .file_type()
+            .map_err(|e| Error::io(e, path.as_str(), "cannot stat"))?;
+        if file_type.is_dir() {
+            walk(&entry.path(), &path, found)?;
+        } else {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn expand_home(host: &str) -> PathBuf {
+    match (host.strip_prefix('~'), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            PathBuf::from(home).join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(host),
+    }
+}
+
+/// Removes `.` and resolves `..` lexically, like Python's `os.path.abspath`.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -1,0 +1,59 @@
+//! Writing local files so that no reader ever sees half a file: write a
+//! temporary file next to the target, then rename (or link) it into place.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use crate::Error;
+
+/// Prefix of the temporary files; listings skip them.
+pub(crate) const TEMP_PREFIX: &str = ".audmodel-tmp-";
+
+/// How the finished temporary file takes the target's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// Replace whatever is there (rename).
+    Overwrite,
+    /// Fail with [`Error::AlreadyExists`] when the target exists
+    /// (`renameat2(RENAME_NOREPLACE)` or link + unlink: atomic either way).
+    CreateNew,
+}
+
+/// Writes `dst` through `fill`, atomically for readers. `shown` names the
+/// target in errors (a backend path, or the local path).
+pub(crate) fn write_atomic<T>(
+    dst: &Path,
+    shown: &str,
+    place: Place,
+    fill: impl FnOnce(&mut File) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let dir = match dst.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX);
+    // Mode 0666 before the umask, like files the reference writes with
+    // `open`; tempfile's default 0600 would hide shared repository files
+    // from other users.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
+        Error::io(
+            e,
+            &dir.display().to_string(),
+            "cannot create a temporary file in",
+        )
+    })?;
+    let value = fill(tmp.as_file_mut())?;
+    tmp.as_file_mut()
+        .flush()
+        .map_err(|e| Error::io(e, shown, "cannot write"))?;
+    let persisted = match place {
+        Place::Overwrite => tmp.persist(dst),
+        Place::CreateNew => tmp.persist_noclobber(dst),
+    };
+    persisted.map_err(|e| Error::io(e.error, shown, "cannot move into place"))?;
+    Ok(value)
+}

@@ -1,0 +1,117 @@
+//! Repositories as configured and the backend names that open them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::{Backend, Error, FileSystem, S3};
+
+/// A repository as configured: name, host, backend name (SPEC 3, 6).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Repository {
+    /// Repository name: the folder below `host` on a file system, the bucket on S3.
+    pub name: String,
+    /// A folder (file system) or an S3 endpoint `host[:port]` without scheme.
+    pub host: String,
+    /// The backend name, a key of the [`Registry`] (`file-system`, `s3`, `minio`).
+    pub backend: String,
+}
+
+impl Repository {
+    /// A repository from its three parts.
+    pub fn new(
+        name: impl Into<String>,
+        host: impl Into<String>,
+        backend: impl Into<String>,
+    ) -> Self {
+        Repository {
+            name: name.into(),
+            host: host.into(),
+            backend: backend.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Repository {
+    /// The reference's `repr`: `Repository('name', 'host', 'backend')`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Repository('{}', '{}', '{}')",
+            self.name, self.host, self.backend
+        )
+    }
+}
+
+type Open = dyn Fn(&Repository) -> Result<Arc<dyn Backend>, Error> + Send + Sync;
+
+/// Backend name -> constructor, so a user can add a backend.
+/// [`Registry::default`] knows `file-system`, `s3` and `minio`.
+///
+/// ```
+/// use audmodel_backend::{Registry, Repository};
+/// let host = tempfile::tempdir().unwrap();
+/// std::fs::create_dir(host.path().join("models")).unwrap();
+/// let repo = Repository::new("models", host.path().to_str().unwrap(), "file-system");
+/// let backend = Registry::default().open(&repo).unwrap();
+/// assert!(backend.list(&audmodel_backend::BackendPath::root()).unwrap().is_empty());
+/// ```
+#[derive(Clone)]
+pub struct Registry {
+    backends: BTreeMap<String, Arc<Open>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.backends.keys()).finish()
+    }
+}
+
+impl Registry {
+    /// A registry without any backend.
+    pub fn new() -> Self {
+        Registry {
+            backends: BTreeMap::new(),
+        }
+    }
+
+    /// Adds or replaces the constructor of a backend name.
+    pub fn register(
+        &mut self,
+        name: &str,
+        open: impl Fn(&Repository) -> Result<Arc<dyn Backend>, Error> + Send + Sync + 'static,
+    ) {
+        self.backends.insert(name.to_owned(), Arc::new(open));
+    }
+
+    /// The registered backend names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        self.backends.keys().map(String::as_str).collect()
+    }
+
+    /// Opens the backend of a repository; [`Error::InvalidPath`] naming the
+    /// backend when it is not registered.
+    pub fn open(&self, repo: &Repository) -> Result<Arc<dyn Backend>, Error> {
+        match self.backends.get(&repo.backend) {
+            Some(open) => open(repo),
+            None => Err(Error::InvalidPath {
+                path: repo.backend.clone(),
+                reason: format!("'{}' is not a registered backend", repo.backend),
+            }),
+        }
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        let mut registry = Registry::new();
+        registry.register("file-system", |repo| {
+            Ok(Arc::new(FileSystem::new(&repo.host, &repo.name)?) as Arc<dyn Backend>)
+        });
+        for name in ["s3", "minio"] {
+            registry.register(name, |repo| {
+                Ok(Arc::new(S3::builder(&repo.host, &repo.name).build()?) as Arc<dyn Backend>)
+            });
+        }
+        registry
+    }
+}

@@ -1,0 +1,609 @@
+//! The `s3` / `minio` backend: a repository is the bucket `name` on the S3
+//! endpoint `host`, accessed with `object_store` on a runtime the backend owns.
+
+use std::io::{Read, Seek, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use md5::{Digest, Md5};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path as Key;
+use object_store::{
+    Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore,
+    ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions, PutPayload, RetryConfig,
+    WriteMultipart,
+};
+
+use crate::local::{Place, write_atomic};
+use crate::md5::{CHUNK, hex};
+use crate::s3_config::host_settings;
+use crate::{Backend, BackendPath, Error, Progress};
+
+const DEFAULT_PART_SIZE: usize = 16 << 20;
+const DEFAULT_PARALLEL: usize = 4;
+
+/// Options of an [`S3`] backend; start with [`S3::builder`].
+#[derive(Debug, Clone)]
+pub struct S3Builder {
+    host: String,
+    bucket: String,
+    access_key: Option<String>,
+    secret_key: Option<String>,
+    secure: bool,
+    region: String,
+    part_size: usize,
+    parallel: usize,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    max_retries: usize,
+}
+
+impl S3Builder {
+    /// Uses these credentials instead of the environment and the INI file.
+    pub fn credentials(mut self, access_key: &str, secret_key: &str) -> Self {
+        self.access_key = Some(access_key.to_owned());
+        self.secret_key = Some(secret_key.to_owned());
+        self
+    }
+
+    /// Sends unsigned (anonymous) requests.
+    pub fn anonymous(mut self) -> Self {
+        self.access_key = None;
+        self.secret_key = None;
+        self
+    }
+
+    /// HTTPS (`true`) or plain HTTP (`false`).
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// The signing region (default `us-east-1`, or `region` of the INI section).
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = region.to_owned();
+        self
+    }
+
+    /// Files larger than this are uploaded in parts of this size and
+    /// downloaded in ranges of this size (default 16 MiB; S3 needs at least
+    /// 5 MiB for every part but the last).
+    pub fn part_size(mut self, bytes: usize) -> Self {
+        self.part_size = bytes.max(1);
+        self
+    }
+
+    /// Parts in flight at once (default 4): memory is bounded by
+    /// `part_size * parallel`.
+    pub fn parallel(mut self, parts: usize) -> Self {
+        self.parallel = parts.max(1);
+        self
+    }
+
+    /// Time to establish a connection (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Longest silence while reading a response (default 30 s).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Retries of a failed request (default 2).
+    pub fn max_retries(mut self, retries: usize) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Creates the client and its runtime; contacts no server.
+    pub fn build(self) -> Result<S3, Error> {
+        let scheme = if self.secure { "https" } else { "http" };
+        let client = ClientOptions::new()
+            .with_allow_http(!self.secure)
+            .with_connect_timeout(self.connect_timeout)
+            .with_read_timeout(self.read_timeout)
+            // Whole requests may be long (a large part on a slow link); silence is bounded above.
+            .with_timeout(Duration::from_secs(600));
+        let retry = RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(2),
+                base: 2.0,
+            },
+            max_retries: self.max_retries,
+            retry_timeout: Duration::from_secs(30),
+        };
+        let mut builder = AmazonS3Builder::new()
+            .with_endpoint(format!("{scheme}://{}", self.host))
+            .with_bucket_name(&self.bucket)
+            .with_region(&self.region)
+            .with_virtual_hosted_style_request(false)
+            .with_client_options(client)
+            .with_retry(retry);
+        match (&self.access_key, &self.secret_key) {
+            (Some(access), Some(secret)) => {
+                builder = builder
+                    .with_access_key_id(access)
+                    .with_secret_access_key(secret);
+            }
+            _ => builder = builder.with_skip_signature(true),
+        }
+        let store = builder
+            .build()
+            .map_err(|e| Error::other(format!("cannot configure S3 host '{}'", self.host), e))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("audmodel-s3")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::other("cannot start the S3 runtime", e))?;
+        Ok(S3 {
+            store: Arc::new(store),
+            runtime: Arc::new(runtime),
+            host: self.host,
+            bucket: self.bucket,
+            part_size: self.part_size,
+            parallel: self.parallel,
+            bucket_checked: Arc::new(AtomicBool::new(false)),
+        })
+    }
+}
+
+/// A repository in a bucket of an S3-compatible store (AWS, MinIO, Garage, Ceph).
+///
+/// Built on `object_store` rather than the AWS SDK: far fewer dependencies,
+/// its own retry and timeout handling, multipart helpers and conditional
+/// create (`PutMode::Create`). The backend owns a small tokio runtime and
+/// exposes the blocking [`Backend`] trait: do not call it from inside an
+/// async runtime's worker thread.
+///
+/// Every object gets the user metadata `checksum` (MD5 hex of the content)
+/// and `owner` (the user name), as the reference writes and reads them.
+/// Every request has a connect and read timeout and few retries, so a host
+/// that is down gives [`Error::Unreachable`] within seconds.
+///
+/// **Create-only writes.** [`Backend::put_file_new`] first checks that the
+/// object is missing ([`Error::AlreadyExists`] otherwise) and then uploads
+/// with `If-None-Match: *`. Stores that honour it (AWS S3, MinIO) make this
+/// atomic. Stores that ignore it (Garage 2.5) and multipart uploads (which
+/// cannot carry the condition here) leave a race between the check and the
+/// write in which a concurrent writer's object is **overwritten**; callers
+/// that need create-only on such stores must detect the race after the fact,
+/// e.g. by reading back the `checksum` after writing.
+///
+/// ```no_run
+/// use audmodel_backend::{Backend, BackendPath, S3};
+/// let s3 = S3::builder("127.0.0.1:3900", "models").secure(false).build().unwrap();
+/// let exists = s3.exists(&BackendPath::new("/_uid/d4e9c65b/1.0.0/d4e9c65b-1.0.0.header.yaml").unwrap());
+/// ```
+#[derive(Debug, Clone)]
+pub struct S3 {
+    store: Arc<AmazonS3>,
+    runtime: Arc<tokio::runtime::Runtime>,
+    host: String,
+    bucket: String,
+    part_size: usize,
+    parallel: usize,
+    /// Whether the bucket was seen to exist, so a missing object is reported
+    /// as such and a missing bucket as the bucket.
+    bucket_checked: Arc<AtomicBool>,
+}
+
+/// The user name as Python's `getpass.getuser()` finds it.
+fn user_name() -> String {
+    ["LOGNAME", "USER", "LNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .or_else(|| whoami::username().ok())
+        .unwrap_or_default()
+}
+
+fn attributes(checksum: &str) -> Attributes {
+    let mut attributes = Attributes::new();
+    attributes.insert(
+        Attribute::Metadata("checksum".into()),
+        checksum.to_owned().into(),
+    );
+    attributes.insert(Attribute::Metadata("owner".into()), user_name().into());
+    attributes
+}
+
+fn key(path: &BackendPath) -> Result<Key, Error> {
+    Key::parse(path.key()).map_err(|e| Error::invalid(path.as_str(), e.to_string()))
+}
+
+/// The whole chain of an error as text, to find what S3 said.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+fn is_connection_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    use object_store::client::{HttpError, HttpErrorKind};
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(http) = e.downcast_ref::<HttpError>() {
+            return matches!(
+                http.kind(),
+                HttpErrorKind::Connect | HttpErrorKind::Timeout | HttpErrorKind::Request
+            );
+        }
+        current = e.source();
+    }
+    false
+}
+
+impl S3 {
+    /// Options for the bucket `bucket` on `host` (`host[:port]`, no scheme),
+    /// with credentials, `secure` and `region` as SPEC 6 finds them.
+    pub fn builder(host: &str, bucket: &str) -> S3Builder {
+        let settings = host_settings(host);
+        S3Builder {
+            host: host.to_owned(),
+            bucket: bucket.to_owned(),
+            access_key: settings.access_key,
+            secret_key: settings.secret_key,
+            secure: settings.secure,
+            region: settings.region.unwrap_or_else(|| "us-east-1".to_owned()),
+            part_size: DEFAULT_PART_SIZE,
+            parallel: DEFAULT_PARALLEL,
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(30),
+            max_retries: 2,
+        }
+    }
+
+    /// The endpoint `host[:port]`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Maps an `object_store` error about `path` to a typed error.
+    fn error(&self, err: object_store::Error, path: &str, what: &str) -> Error {
+        let text = chain(&err);
+        if text.contains("NoSuchBucket") {
+            return Error::NotFound {
+                path: format!("bucket '{}' on '{}'", self.bucket, self.host),
+            };
+        }
+        match err {
+            object_store::Error::NotFound { .. } => self.not_found(path),
+            object_store::Error::AlreadyExists { .. }
+            | object_store::Error::Precondition { .. } => Error::AlreadyExists {
+                path: path.to_owned(),
+            },
+            object_store::Error::PermissionDenied { .. }
+            | object_store::Error::Unauthenticated { .. } => Error::Permission {
+                host: self.host.clone(),
+                message: text,
+            },
+            _ if is_connection_failure(&err) => Error::Unreachable {
+                host: self.host.clone(),
+                source: Box::new(err),
+            },
+            _ if [
+                "AccessDenied",
+                "InvalidAccessKeyId",
+                "SignatureDoesNotMatch",
+                "403 Forbidden",
+            ]
+            .iter()
+            .any(|s| text.contains(s)) =>
+            {
+                Error::Permission {
+                    host: self.host.clone(),
+                    message: text,
+                }
+            }
+            _ => Error::other(
+                format!(
+                    "cannot {what} '{path}' in bucket '{}' on '{}'",
+                    self.bucket, self.host
+                ),
+                err,
+            ),
+        }
+    }
+
+    /// A missing object, or the bucket when that is what is missing (HEAD
+    /// answers carry no body to tell them apart, so ask once per backend).
+    fn not_found(&self, path: &str) -> Error {
+        match self.check_bucket() {
+            Ok(()) => Error::NotFound {
+                path: path.to_owned(),
+            },
+            Err(e) => e,
+        }
+    }
+
+    fn check_bucket(&self) -> Result<(), Error> {
+        if self.bucket_checked.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let probe = Key::from("audmodel-bucket-probe");
+        match self
+            .runtime
+            .block_on(self.store.list_with_delimiter(Some(&probe)))
+        {
+            Ok(_) => {
+                self.bucket_checked.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(object_store::Error::NotFound { .. }) => Err(Error::NotFound {
+                path: format!("bucket '{}' on '{}'", self.bucket, self.host),
+            }),
+            Err(e) => Err(self.error(e, "/", "list")),
+        }
+    }
+
+    /// HEAD with user metadata.
+    fn head(&self, path: &BackendPath) -> Result<object_store::GetResult, Error> {
+        let options = GetOptions {
+            head: true,
+            ..GetOptions::default()
+        };
+        self.runtime
+            .block_on(self.store.get_opts(&key(path)?, options))
+            .map_err(|e| self.error(e, path.as_str(), "read"))
+    }
+
+    /// Uploads a local file: one PUT when it fits one part, else a parallel
+    /// multipart upload (the checksum then needs a first pass over the file,
+    /// because S3 takes metadata when the upload starts).
+    fn upload(
+        &self,
+        src: &Path,
+        dst: &BackendPath,
+        mode: PutMode,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        let shown = src.display().to_string();
+        let local_err = |e: std::io::Error| Error::io(e, &shown, "cannot read");
+        let mut file = std::fs::File::open(src).map_err(local_err)?;
+        let size = file.metadata().map_err(local_err)?.len();
+        let location = key(dst)?;
+        if size <= self.part_size as u64 {
+            let mut data = Vec::with_capacity(size as usize);
+            file.read_to_end(&mut data).map_err(local_err)?;
+            let checksum = hex(&Md5::digest(&data));
+            let options = PutOptions {
+                mode,
+                attributes: attributes(&checksum),
+                ..PutOptions::default()
+            };
+            self.runtime
+                .block_on(
+                    self.store
+                        .put_opts(&location, PutPayload::from(data), options),
+                )
+                .map_err(|e| self.error(e, dst.as_str(), "write"))?;
+            progress(size);
+            return Ok(());
+        }
+        let checksum = crate::md5::copy_hashing(&mut file, &mut std::io::sink(), &|_| {})
+            .map_err(local_err)?;
+        file.rewind().map_err(local_err)?;
+        let options = PutMultipartOptions {
+            attributes: attributes(&checksum),
+            ..PutMultipartOptions::default()
+        };
+        let result: Result<(), Error> = self.runtime.block_on(async {
+            let upload = self
+                .store
+                .put_multipart_opts(&location, options)
+                .await
+                .map_err(|e| self.error(e, dst.as_str(), "write"))?;
+            let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
+            let mut buf = vec![0u8; CHUNK.min(self.part_size)];
+            loop {
+                let n = match file.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        let _ = writer.abort().await;
+                        return Err(local_err(e));
+                    }
+                };
+                if let Err(e) = writer.wait_for_capacity(self.parallel).await {
+                    let _ = writer.abort().await;
+                    return Err(self.error(e, dst.as_str(), "write"));
+                }
+                writer.write(&buf[..n]);
+                progress(n as u64);
+            }
+            writer
+                .finish()
+                .await
+                .map_err(|e| self.error(e, dst.as_str(), "write"))
+                .map(drop)
+        });
+        result
+    }
+
+    /// Downloads an object into `out`: ranges of `part_size`, `parallel` in
+    /// flight, written in order (memory bounded by their product).
+    fn download(
+        &self,
+        src: &BackendPath,
+        out: &mut dyn Write,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        let size = self.size(src)?;
+        let location = key(src)?;
+        let part = self.part_size as u64;
+        let ranges: Vec<(u64, u64)> = (0..size.div_ceil(part))
+            .map(|i| (i * part, ((i + 1) * part).min(size)))
+            .collect();
+        self.runtime.block_on(async {
+            let mut parts = futures::stream::iter(ranges)
+                .map(|(start, end)| {
+                    let location = location.clone();
+                    let store = Arc::clone(&self.store);
+                    async move {
+                        let options = GetOptions {
+                            range: Some(GetRange::Bounded(start..end)),
+                            ..GetOptions::default()
+                        };
+                        store.get_opts(&location, options).await?.bytes().await
+                    }
+                })
+                .buffered(self.parallel);
+            while let Some(bytes) = parts
+                .try_next()
+                .await
+                .map_err(|e| self.error(e, src.as_str(), "read"))?
+            {
+                out.write_all(&bytes)
+                    .map_err(|e| Error::io(e, src.as_str(), "cannot write the download of"))?;
+                progress(bytes.len() as u64);
+            }
+            Ok(())
+        })
+    }
+
+    fn put_data(&self, data: Bytes, dst: &BackendPath) -> Result<(), Error> {
+        let checksum = hex(&Md5::digest(&data));
+        let options = PutOptions {
+            attributes: attributes(&checksum),
+            ..PutOptions::default()
+        };
+        self.runtime
+            .block_on(
+                self.store
+                    .put_opts(&key(dst)?, PutPayload::from(data), options),
+            )
+            .map_err(|e| self.error(e, dst.as_str(), "write"))
+            .map(drop)
+    }
+}
+
+impl Backend for S3 {
+    fn put_file(&self, src: &Path, dst: &BackendPath, progress: Progress<'_>) -> Result<(), Error> {
+        self.upload(src, dst, PutMode::Overwrite, progress)
+    }
+
+    /// See the type's documentation on create-only writes.
+    fn put_file_new(
+        &self,
+        src: &Path,
+        dst: &BackendPath,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        if !src.is_file() {
+            return Err(Error::NotFound {
+                path: src.display().to_string(),
+            });
+        }
+        if self.exists(dst)? {
+            return Err(Error::AlreadyExists {
+                path: dst.as_str().to_owned(),
+            });
+        }
+        self.upload(src, dst, PutMode::Create, progress)
+    }
+
+    fn put_bytes(&self, data: &[u8], dst: &BackendPath) -> Result<(), Error> {
+        self.put_data(Bytes::copy_from_slice(data), dst)
+    }
+
+    /// Spools the stream to a temporary file first: the checksum must be
+    /// known before the upload starts.
+    fn put_reader(&self, src: &mut dyn Read, dst: &BackendPath) -> Result<(), Error> {
+        let mut spool = tempfile::NamedTempFile::new()
+            .map_err(|e| Error::io(e, "temporary file", "cannot create"))?;
+        std::io::copy(src, spool.as_file_mut())
+            .map_err(|e| Error::io(e, dst.as_str(), "cannot read the data for"))?;
+        self.upload(spool.path(), dst, PutMode::Overwrite, &|_| {})
+    }
+
+    fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error> {
+        let shown = dst.display().to_string();
+        write_atomic(dst, &shown, Place::Overwrite, |file| {
+            self.download(src, file, progress)
+        })
+    }
+
+    fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error> {
+        let location = key(src)?;
+        self.runtime
+            .block_on(async { self.store.get(&location).await?.bytes().await })
+            .map(|bytes| bytes.to_vec())
+            .map_err(|e| self.error(e, src.as_str(), "read"))
+    }
+
+    fn exists(&self, path: &BackendPath) -> Result<bool, Error> {
+        match self.head(path) {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound { path: p }) if p == path.as_str() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, Error> {
+        let folder = if prefix.key().is_empty() {
+            None
+        } else {
+            Some(key(prefix)?)
+        };
+        let metas: Vec<_> = self
+            .runtime
+            .block_on(self.store.list(folder.as_ref()).try_collect())
+            .map_err(|e| self.error(e, prefix.as_str(), "list"))?;
+        let mut found: Vec<BackendPath> = metas
+            .iter()
+            // Keys outside the backend alphabet cannot be addressed; skip them.
+            .filter_map(|meta| BackendPath::new(&format!("/{}", meta.location)).ok())
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
+    /// Checks that the object exists first: S3 deletes missing keys silently.
+    fn remove(&self, path: &BackendPath) -> Result<(), Error> {
+        self.head(path)?;
+        self.runtime
+            .block_on(self.store.delete(&key(path)?))
+            .map_err(|e| self.error(e, path.as_str(), "remove"))
+    }
+
+    /// The `checksum` user metadata; [`Error::Other`] when the object has
+    /// none (written by another tool).
+    fn checksum(&self, path: &BackendPath) -> Result<String, Error> {
+        let head = self.head(path)?;
+        match head.attributes.get(&Attribute::Metadata("checksum".into())) {
+            Some(value) => Ok(value.as_ref().to_owned()),
+            None => Err(Error::other(
+                format!("cannot read the checksum of '{}'", path.as_str()),
+                "the object has no 'checksum' metadata",
+            )),
+        }
+    }
+
+    fn size(&self, path: &BackendPath) -> Result<u64, Error> {
+        Ok(self.head(path)?.meta.size)
+    }
+
+    /// The reference prints the versioned backend path itself for S3.
+    fn url(&self, path: &BackendPath) -> String {
+        path.as_str().to_owned()
+    }
+}

@@ -1,0 +1,91 @@
+//! Where S3 settings come from, in the reference's order (SPEC 6):
+//! host-specific environment variables, then the generic ones, then the
+//! `[host]` section of the INI file named by `MINIO_CONFIG_FILE`.
+
+use std::path::PathBuf;
+
+/// Settings of one S3 host as the environment and the INI file give them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct HostSettings {
+    pub(crate) access_key: Option<String>,
+    pub(crate) secret_key: Option<String>,
+    pub(crate) secure: bool,
+    pub(crate) region: Option<String>,
+}
+
+/// `MINIO_ACCESS_KEY_{suffix}`: the host upper-cased, every other character `_`.
+pub(crate) fn env_suffix(host: &str) -> String {
+    host.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn config_file() -> Option<PathBuf> {
+    let name = std::env::var("MINIO_CONFIG_FILE")
+        .unwrap_or_else(|_| "~/.config/audbackend/minio.cfg".to_owned());
+    match name.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME").map(|home| PathBuf::from(home).join(rest)),
+        None => Some(PathBuf::from(name)),
+    }
+}
+
+/// Reads the settings of `host`. An unreadable INI file counts as absent,
+/// as in the reference (which only reads files that exist).
+pub(crate) fn host_settings(host: &str) -> HostSettings {
+    let section = config_file()
+        .filter(|path| path.is_file())
+        .and_then(|path| ini::Ini::load_from_file(path).ok())
+        .and_then(|ini| ini.section(Some(host)).cloned());
+    let ini_value = |key: &str| section.as_ref().and_then(|s| s.get(key)).map(str::to_owned);
+    let suffix = env_suffix(host);
+    let pick = |name: &str, key: &str| {
+        std::env::var(format!("{name}_{suffix}"))
+            .ok()
+            .or_else(|| std::env::var(name).ok())
+            .or_else(|| ini_value(key))
+    };
+    HostSettings {
+        access_key: pick("MINIO_ACCESS_KEY", "access_key"),
+        secret_key: pick("MINIO_SECRET_KEY", "secret_key"),
+        secure: ini_value("secure").is_none_or(|v| is_true(&v)),
+        region: ini_value("region").filter(|r| !r.is_empty()),
+    }
+}
+
+/// `secure` is false when empty, `false`, `no`, `off` or `0` (any case).
+fn is_true(value: &str) -> bool {
+    !matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "" | "false" | "no" | "off" | "0"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_suffix_of_host_with_port() {
+        assert_eq!(
+            env_suffix("s3.eu-north-1.amazonaws.com"),
+            "S3_EU_NORTH_1_AMAZONAWS_COM"
+        );
+        assert_eq!(env_suffix("127.0.0.1:9000"), "127_0_0_1_9000");
+    }
+
+    #[test]
+    fn secure_values() {
+        for off in ["", "false", "False", "no", "0", "off"] {
+            assert!(!is_true(off), "{off:?}");
+        }
+        for on in ["true", "1", "yes", "True"] {
+            assert!(is_true(on), "{on:?}");
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The Maven-style versioned layer: `/dir/base.ext` at version `V` is stored
+//! at `/dir/base/V/base-V.ext`, exactly as the reference's
+//! `audbackend.interface.Maven` with audmodel's extensions.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::{Backend, BackendPath, Error, Progress};
+
+/// Extensions that count as one, as audmodel configures its Maven interface.
+const MULTI_EXTENSIONS: [&str; 3] = ["header.yaml", "meta.yaml", "alias.yaml"];
+
+/// Versioned file access over a [`Backend`], in the reference's layout.
+///
+/// ```
+/// use audmodel_backend::{BackendPath, Versioned};
+/// let logical = BackendPath::new("/_uid/d4e9c65b.header.yaml").unwrap();
+/// let stored = Versioned::path(&logical, "1.0.0").unwrap();
+/// assert_eq!(stored.as_str(), "/_uid/d4e9c65b/1.0.0/d4e9c65b-1.0.0.header.yaml");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Versioned {
+    backend: Arc<dyn Backend>,
+}
+
+/// Splits a file name into base and extension (with its dot, or empty), as
+/// the reference does: audmodel's multi-part extensions first, else the part
+/// after the last dot that follows a non-dot character (Python's `splitext`).
+fn split_ext(name: &str) -> (&str, &str) {
+    let tail = name.get(1..).unwrap_or("");
+    for ext in MULTI_EXTENSIONS {
+        if tail.ends_with(&format!(".{ext}")) {
+            let cut = name.len() - ext.len() - 1;
+            return (&name[..cut], &name[cut..]);
+        }
+    }
+    match name.rfind('.') {
+        Some(dot) if name[..dot].chars().any(|c| c != '.') => (&name[..dot], &name[dot..]),
+        _ => (name, ""),
+    }
+}
+
+fn check_version(version: &str) -> Result<(), Error> {
+    if version.is_empty() {
+        return Err(Error::invalid(version, "version must not be empty"));
+    }
+    if !version
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(Error::invalid(
+            version,
+            "version does not match [A-Za-z0-9._-]+",
+        ));
+    }
+    Ok(())
+}
+
+impl Versioned {
+    /// Wraps a backend.
+    pub fn new(backend: Arc<dyn Backend>) -> Self {
+        Versioned { backend }
+    }
+
+    /// The wrapped backend.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// Where `logical` at `version` is stored:
+    /// `/_uid/x.header.yaml` at `1.0.0` is `/_uid/x/1.0.0/x-1.0.0.header.yaml`.
+    pub fn path(logical: &BackendPath, version: &str) -> Result<BackendPath, Error> {
+        check_version(version)?;
+        let (root, name) = logical.split();
+        if name.is_empty() {
+            return Err(Error::invalid(
+                logical.as_str(),
+                "a versioned path needs a file name",
+            ));
+        }
+        let (base, ext) = split_ext(name);
+        root.join(&format!("{base}/{version}/{base}-{version}{ext}"))
+    }
+
+    /// Uploads a local file as `logical` at `version`, replacing it.
+    pub fn put_file(
+        &self,
+        src: &Path,
+        logical: &BackendPath,
+        version: &str,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        self.backend
+            .put_file(src, &Self::path(logical, version)?, progress)
+    }
+
+    /// Uploads a local file as `logical` at `version` unless it exists:
+    /// see [`Backend::put_file_new`].
+    pub fn put_file_new(
+        &self,
+        src: &Path,
+        logical: &BackendPath,
+        version: &str,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        self.backend
+            .put_file_new(src, &Self::path(logical, version)?, progress)
+    }
+
+    /// Writes a small file from memory as `logical` at `version`.
+    pub fn put_bytes(
+        &self,
+        data: &[u8],
+        logical: &BackendPath,
+        version: &str,
+    ) -> Result<(), Error> {
+        self.backend.put_bytes(data, &Self::path(logical, version)?)
+    }
+
+    /// Downloads `logical` at `version` to a local file.
+    pub fn get_file(
+        &self,
+        logical: &BackendPath,
+        version: &str,
+        dst: &Path,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        self.backend
+            .get_file(&Self::path(logical, version)?, dst, progress)
+    }
+
+    /// Reads `logical` at `version` into memory.
+    pub fn get_bytes(&self, logical: &BackendPath, version: &str) -> Result<Vec<u8>, Error> {
+        self.backend.get_bytes(&Self::path(logical, version)?)
+    }
+
+    /// Whether `logical` exists at `version`.
+    pub fn exists(&self, logical: &BackendPath, version: &str) -> Result<bool, Error> {
+        self.backend.exists(&Self::path(logical, version)?)
+    }
+
+    /// Removes `logical` at `version`.
+    pub fn remove(&self, logical: &BackendPath, version: &str) -> Result<(), Error> {
+        self.backend.remove(&Self::path(logical, version)?)
+    }
+
+    /// The checksum of `logical` at `version`: see [`Backend::checksum`].
+    pub fn checksum(&self, logical: &BackendPath, version: &str) -> Result<String, Error> {
+        self.backend.checksum(&Self::path(logical, version)?)
+    }
+
+    /// What the reference's `audmodel.url` prints for `logical` at `version`.
+    pub fn url(&self, logical: &BackendPath, version: &str) -> Result<String, Error> {
+        Ok(self.backend.url(&Self::path(logical, version)?))
+    }
+
+    /// The versions of `logical` present on the backend, **unsorted** (sort
+    /// them with the version order of `audmodel-uid`); empty when there is
+    /// none. Like the reference, a version counts only when
+    /// `/dir/base/V/base-V.ext` exists. One listing request.
+    pub fn versions(&self, logical: &BackendPath) -> Result<Vec<String>, Error> {
+        let (root, name) = logical.split();
+        let (base, ext) = split_ext(name);
+        let folder = root.join(base)?;
+        let depth = folder.as_str().len() + 1;
+        let mut versions = Vec::new();
+        for path in self.backend.list(&folder)? {
+            // Below the folder: exactly `V/base-V.ext`.
+            let Some(rest) = path.as_str().get(depth..) else {
+                continue;
+            };
+            let Some((version, file)) = rest.split_once('/') else {
+                continue;
+            };
+            if file == format!("{base}-{version}{ext}") {
+                versions.push(version.to_owned());
+            }
+        }
+        Ok(versions)
+    }
+
+    /// Every versioned file below `logical_folder`, as (logical path,
+    /// version) pairs sorted by path then version text, like the reference's
+    /// `Maven.ls("/folder/")`. Files not laid out as
+    /// `dir/base/V/base-V[.ext]` are skipped. One listing request: listing
+    /// `/_uid` gives every header, meta and aliases file of a repository.
+    pub fn list(&self, logical_folder: &BackendPath) -> Result<Vec<(BackendPath, String)>, Error> {
+        let mut found = Vec::new();
+        for path in self.backend.list(logical_folder)? {
+            if let Some(entry) = Self::logical(&path)? {
+                found.push(entry);
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// The logical path and version of a stored path, when it has the layout.
+    fn logical(stored: &BackendPath) -> Result<Option<(BackendPath, String)>, Error> {
+        let mut parts = stored.as_str().rsplitn(4, '/');
+        let (Some(file), Some(version), Some(base), Some(root)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Ok(None);
+        };
+        let Some(ext) = file.strip_prefix(&format!("{base}-{version}")) else {
+            return Ok(None);
+        };
+        if !(ext.is_empty() || ext.starts_with('.')) {
+            return Ok(None);
+        }
+        let root = if root.is_empty() { "/" } else { root };
+        let logical = BackendPath::new(root)?.join(&format!("{base}{ext}"))?;
+        Ok(Some((logical, version.to_owned())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn stored(logical: &str, version: &str) -> String {
+        Versioned::path(&BackendPath::new(logical).unwrap(), version)
+            .unwrap()
+            .as_str()
+            .to_owned()
+    }
+
+    #[test]
+    fn layout_matches_the_reference_table() {
+        assert_eq!(
+            stored("/_uid/x.header.yaml", "1.0.0"),
+            "/_uid/x/1.0.0/x-1.0.0.header.yaml"
+        );
+        assert_eq!(
+            stored("/_uid/x.meta.yaml", "2.0.0"),
+            "/_uid/x/2.0.0/x-2.0.0.meta.yaml"
+        );
+        assert_eq!(
+            stored("/_uid/x.aliases.yaml", "1.0.0"),
+            "/_uid/x.aliases/1.0.0/x.aliases-1.0.0.yaml"
+        );
+        assert_eq!(
+            stored("/_alias/a.alias.yaml", "1.0.0"),
+            "/_alias/a/1.0.0/a-1.0.0.alias.yaml"
+        );
+        assert_eq!(
+            stored("/a/b/x.zip", "1.0.0-rc"),
+            "/a/b/x/1.0.0-rc/x-1.0.0-rc.zip"
+        );
+        assert_eq!(
+            stored("/a/.hidden", "1.0.0"),
+            "/a/.hidden/1.0.0/.hidden-1.0.0"
+        );
+        assert_eq!(
+            stored("/a/x.tar.gz", "1.0.0"),
+            "/a/x.tar/1.0.0/x.tar-1.0.0.gz"
+        );
+        assert_eq!(stored("/noext", "1.0.0"), "/noext/1.0.0/noext-1.0.0");
+    }
+
+    #[test]
+    fn bad_versions_are_refused() {
+        let p = BackendPath::new("/a.zip").unwrap();
+        for bad in ["", "1/0", "..", "1 0"] {
+            assert_eq!(
+                Versioned::path(&p, bad).unwrap_err().kind(),
+                crate::ErrorKind::InvalidPath,
+                "{bad:?}"
+            );
+        }
+        assert!(Versioned::path(&BackendPath::root(), "1.0.0").is_err());
+    }
+
+    #[test]
+    fn stored_paths_map_back_to_logical() {
+        for (logical, version) in [
+            ("/_uid/x.header.yaml", "1.0.0"),
+            ("/_uid/x.aliases.yaml", "3.0.0"),
+            ("/a/b/x.zip", "1.0.0-rc"),
+            ("/noext", "1.0.0"),
+        ] {
+            let s = Versioned::path(&BackendPath::new(logical).unwrap(), version).unwrap();
+            let (l, v) = Versioned::logical(&s).unwrap().unwrap();
+            assert_eq!((l.as_str(), v.as_str()), (logical, version));
+        }
+        assert!(
+            Versioned::logical(&BackendPath::new("/a/b").unwrap())
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            Versioned::logical(&BackendPath::new("/a/1.0.0/b-1.0.0.zip").unwrap())
+                .unwrap()
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! The file-system backend: the conformance suite and its own promises.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use audmodel_backend::{
+    Backend, BackendPath, ErrorKind, FileSystem, Registry, Repository, conformance, no_progress,
+};
+
+fn repo() -> (tempfile::TempDir, Arc<dyn Backend>) {
+    let host = tempfile::tempdir().unwrap();
+    std::fs::create_dir(host.path().join("repo")).unwrap();
+    let fs = FileSystem::new(host.path().to_str().unwrap(), "repo").unwrap();
+    (host, Arc::new(fs))
+}
+
+#[test]
+fn conformance_suite() {
+    let (_host, fs) = repo();
+    conformance::run_all(&fs, 3 << 20);
+}
+
+#[test]
+fn concurrent_create_only_has_one_winner() {
+    let (_host, fs) = repo();
+    for _ in 0..5 {
+        conformance::concurrent_create_only(&fs, 8);
+    }
+}
+
+#[test]
+fn files_land_at_host_name_path() {
+    let (host, fs) = repo();
+    fs.put_bytes(b"abc", &BackendPath::new("/a/b.txt").unwrap())
+        .unwrap();
+    assert_eq!(
+        std::fs::read(host.path().join("repo/a/b.txt")).unwrap(),
+        b"abc"
+    );
+    // No temporary files are left next to it.
+    let names: Vec<_> = std::fs::read_dir(host.path().join("repo/a"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["b.txt"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn written_files_are_readable_by_others_as_umask_allows() {
+    use std::os::unix::fs::PermissionsExt;
+    let (host, fs) = repo();
+    fs.put_bytes(b"abc", &BackendPath::new("/x").unwrap())
+        .unwrap();
+    let mode = std::fs::metadata(host.path().join("repo/x"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_ne!(
+        mode & 0o044,
+        0,
+        "mode {mode:o}: the 0600 of a temporary file leaked"
+    );
+}
+
+#[test]
+fn url_is_what_the_reference_prints() {
+    let (host, fs) = repo();
+    let url = fs.url(&BackendPath::new("/_uid/x/1.0.0/x-1.0.0.header.yaml").unwrap());
+    assert_eq!(
+        url,
+        format!(
+            "{}/repo///_uid/x/1.0.0/x-1.0.0.header.yaml",
+            host.path().display()
+        )
+    );
+}
+
+#[test]
+fn missing_root_is_named_on_write() {
+    let host = tempfile::tempdir().unwrap();
+    let fs = FileSystem::new(host.path().to_str().unwrap(), "absent").unwrap();
+    let err = fs
+        .put_bytes(b"x", &BackendPath::new("/a").unwrap())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(err.to_string().contains("absent"), "{err}");
+    assert!(
+        !host.path().join("absent").exists(),
+        "the root must not be created"
+    );
+}
+
+#[test]
+fn relative_hosts_are_made_absolute_and_normalised() {
+    let fs = FileSystem::new("some/../host", "repo").unwrap();
+    assert!(fs.root().is_absolute());
+    assert!(fs.root().ends_with("host/repo"));
+    assert!(!fs.root().to_string_lossy().contains(".."));
+    assert_eq!(
+        FileSystem::new("/h", "a/b").unwrap_err().kind(),
+        ErrorKind::InvalidPath
+    );
+}
+
+#[test]
+fn get_file_into_missing_folder_fails_cleanly() {
+    let (_host, fs) = repo();
+    let file = BackendPath::new("/f").unwrap();
+    fs.put_bytes(b"x", &file).unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    let err = fs
+        .get_file(&file, &dst.path().join("no/such/dir/f"), &no_progress)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
+
+#[test]
+fn registry_opens_builtins_and_user_backends() {
+    let registry = Registry::default();
+    assert_eq!(registry.names(), ["file-system", "minio", "s3"]);
+    let err = registry
+        .open(&Repository::new("r", "/h", "ftp"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidPath);
+    assert!(
+        err.to_string()
+            .contains("'ftp' is not a registered backend"),
+        "{err}"
+    );
+
+    let mut registry = Registry::new();
+    let (host, _) = repo();
+    registry.register("mine", |repo| {
+        Ok(Arc::new(FileSystem::new(&repo.host, &repo.name)?) as Arc<dyn Backend>)
+    });
+    let backend = registry
+        .open(&Repository::new(
+            "repo",
+            host.path().to_str().unwrap(),
+            "mine",
+        ))
+        .unwrap();
+    backend
+        .put_bytes(b"x", &BackendPath::new("/y").unwrap())
+        .unwrap();
+    assert!(host.path().join("repo/y").is_file());
+}
