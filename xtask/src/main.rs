@@ -12,6 +12,7 @@ const USAGE: &str = "usage: cargo xtask <test|demo|e2e|bench>
 
   test   install what the tests need when missing (Garage), then run every test and the e2e scenarios
   e2e    run the scenarios between the Python reference and the audmodel binary
+         (--reference-only: both sides Python, to check the scenarios themselves)
   bench  time publish and load against the Python reference (--mib N, --runs N)
   demo   publish the example model to the embedded default repository and load it";
 
@@ -19,7 +20,7 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
-        Some("e2e") => e2e::command(),
+        Some("e2e") => e2e::command(&args[1..]),
         Some("bench") => bench::command(&args[1..]),
         Some("demo") => demo(),
         _ => bail!("{USAGE}"),
@@ -35,7 +36,7 @@ fn test(extra: &[String]) -> Result<()> {
             .args(["test", "--workspace", "--no-fail-fast"])
             .args(extra),
     );
-    let scenarios = e2e::command();
+    let scenarios = e2e::command(&[]);
     tests.and(scenarios)
 }
 

@@ -14,7 +14,7 @@ pub(super) fn cases() -> Vec<Case> {
     }]
 }
 
-fn same_stored_files(ctx: &Ctx<'_>, _: Side, _: Side) -> Result<()> {
+fn same_stored_files(ctx: &Ctx<'_>, writer: Side, reader: Side) -> Result<()> {
     let sandbox = ctx.sandbox(2)?;
     let root = small_model(&sandbox, "model")?;
     let [python_repo, rust_repo] = [&sandbox.repositories()[0], &sandbox.repositories()[1]];
@@ -28,8 +28,9 @@ fn same_stored_files(ctx: &Ctx<'_>, _: Side, _: Side) -> Result<()> {
         version: "2.0.0",
         ..publish_args(&root, rust_repo, "1.0.0")
     };
-    let python = ctx.tools.client(Side::Python, &sandbox);
-    let rust = ctx.tools.client(Side::Rust, &sandbox);
+    // Named for the usual run; `--reference-only` makes both Python.
+    let python = ctx.tools.client(writer, &sandbox);
+    let rust = ctx.tools.client(reader, &sandbox);
     let python_uid = python.publish(&python_args).context("python publish")?;
     let rust_uid = rust.publish(&rust_args).context("rust publish")?;
     let short_id = python_uid.split('-').next().unwrap_or_default().to_owned();

@@ -54,7 +54,9 @@ impl Ctx<'_> {
 
 /// Runs every scenario on a file-system repository and, when a server is
 /// given, on Garage; prints the results and returns (passed, failed).
-pub(crate) fn run(tools: &Tools, s3: Option<&S3Server>) -> (usize, usize) {
+/// `reference_only` plays both sides with the reference, which checks the
+/// scenarios themselves.
+fn run(tools: &Tools, s3: Option<&S3Server>, reference_only: bool) -> (usize, usize) {
     let cases: Vec<Case> = [
         publish_load::cases(),
         files::cases(),
@@ -72,13 +74,16 @@ pub(crate) fn run(tools: &Tools, s3: Option<&S3Server>) -> (usize, usize) {
     for store in stores {
         let ctx = Ctx { tools, store };
         for case in &cases {
-            let directions: &[(Side, Side)] = match case.directions {
-                Directions::Both => &[(Side::Python, Side::Rust), (Side::Rust, Side::Python)],
-                Directions::Once => &[(Side::Python, Side::Rust)],
+            let directions: &[(Side, Side)] = match (&case.directions, reference_only) {
+                (_, true) => &[(Side::Python, Side::Python)],
+                (Directions::Both, false) => {
+                    &[(Side::Python, Side::Rust), (Side::Rust, Side::Python)]
+                }
+                (Directions::Once, false) => &[(Side::Python, Side::Rust)],
             };
             for &(writer, reader) in directions {
                 let mut name = format!("{} {}", case.name, store.label());
-                if let Directions::Both = case.directions {
+                if reference_only || matches!(case.directions, Directions::Both) {
                     name = format!("{name} {}->{}", writer.label(), reader.label());
                 }
                 match (case.run)(&ctx, writer, reader) {
@@ -153,18 +158,23 @@ fn expect_eq<T: PartialEq + Debug>(what: &str, expected: T, actual: T) -> Result
     Ok(())
 }
 
-/// `cargo xtask e2e`: builds the binary, makes the reference's virtualenv and
-/// starts Garage when needed, runs every scenario, stops the server. Fails
-/// when any scenario fails.
-pub(crate) fn command() -> Result<()> {
+/// `cargo xtask e2e [--reference-only]`: builds the binary, makes the
+/// reference's virtualenv and starts Garage when needed, runs every scenario,
+/// stops the server. Fails when any scenario fails.
+pub(crate) fn command(args: &[String]) -> Result<()> {
+    let reference_only = match args {
+        [] => false,
+        [flag] if flag == "--reference-only" => true,
+        _ => bail!("usage: cargo xtask e2e [--reference-only]"),
+    };
     crate::setup::ensure_garage()?;
     let tools = crate::harness::tools(false)?;
     let (passed, failed) = match S3Server::start() {
-        Ok(server) => run(&tools, Some(&server)),
+        Ok(server) => run(&tools, Some(&server), reference_only),
         Err(error) => {
             // The file-system scenarios still say something useful.
             println!("FAIL garage: cannot start the server: {error:#}");
-            let (passed, failed) = run(&tools, None);
+            let (passed, failed) = run(&tools, None, reference_only);
             (passed, failed + 1)
         }
     };
