@@ -38,16 +38,24 @@ fn config_file() -> Option<PathBuf> {
 /// Reads the settings of `host`. An unreadable INI file counts as absent,
 /// as in the reference (which only reads files that exist).
 pub(crate) fn host_settings(host: &str) -> HostSettings {
-    let section = config_file()
+    host_settings_from(host, &|name| std::env::var(name).ok(), config_file())
+}
+
+/// [`host_settings`] with the environment and the INI file given.
+fn host_settings_from(
+    host: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    ini_file: Option<PathBuf>,
+) -> HostSettings {
+    let section = ini_file
         .filter(|path| path.is_file())
         .and_then(|path| ini::Ini::load_from_file(path).ok())
         .and_then(|ini| ini.section(Some(host)).cloned());
     let ini_value = |key: &str| section.as_ref().and_then(|s| s.get(key)).map(str::to_owned);
     let suffix = env_suffix(host);
     let pick = |name: &str, key: &str| {
-        std::env::var(format!("{name}_{suffix}"))
-            .ok()
-            .or_else(|| std::env::var(name).ok())
+        env(&format!("{name}_{suffix}"))
+            .or_else(|| env(name))
             .or_else(|| ini_value(key))
     };
     HostSettings {
@@ -68,6 +76,7 @@ fn is_true(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -77,6 +86,45 @@ mod tests {
             "S3_EU_NORTH_1_AMAZONAWS_COM"
         );
         assert_eq!(env_suffix("127.0.0.1:9000"), "127_0_0_1_9000");
+    }
+
+    #[test]
+    fn environment_wins_over_ini_and_host_specific_over_generic() {
+        let dir = tempfile::tempdir().unwrap();
+        let ini = dir.path().join("minio.cfg");
+        std::fs::write(
+            &ini,
+            "[other:1]\naccess_key = no\n[h.x:9000]\naccess_key = ini-a\nsecret_key = ini-s\nsecure =\nregion = eu-1\n",
+        )
+        .unwrap();
+        let none = |_: &str| None;
+        let got = host_settings_from("h.x:9000", &none, Some(ini.clone()));
+        let want = HostSettings {
+            access_key: Some("ini-a".into()),
+            secret_key: Some("ini-s".into()),
+            secure: false,
+            region: Some("eu-1".into()),
+        };
+        assert_eq!(got, want);
+        let env = |name: &str| match name {
+            "MINIO_ACCESS_KEY_H_X_9000" => Some("host-a".to_owned()),
+            "MINIO_ACCESS_KEY" => Some("gen-a".to_owned()),
+            "MINIO_SECRET_KEY" => Some("gen-s".to_owned()),
+            _ => None,
+        };
+        let got = host_settings_from("h.x:9000", &env, Some(ini));
+        assert_eq!(
+            (got.access_key.as_deref(), got.secret_key.as_deref()),
+            (Some("host-a"), Some("gen-s"))
+        );
+        let bare = host_settings_from("h.x:9000", &none, Some(dir.path().join("missing.cfg")));
+        assert_eq!(
+            bare,
+            HostSettings {
+                secure: true,
+                ..HostSettings::default()
+            }
+        );
     }
 
     #[test]

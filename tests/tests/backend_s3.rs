@@ -1,0 +1,115 @@
+//! The S3 backend against a real Garage server: the conformance suite,
+//! metadata the reference reads, and bad input (missing bucket, wrong
+//! credentials, a server that is down).
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use audmodel_backend::{Backend, BackendPath, ErrorKind, S3, conformance};
+use audmodel_tests::garage::garage;
+
+/// A part size small enough to exercise multipart transfers with little data
+/// (Garage, like S3, needs 5 MiB for every part but the last).
+const PART: usize = 5 << 20;
+
+fn s3(bucket: &str) -> S3 {
+    let g = garage();
+    S3::builder(&g.endpoint, bucket)
+        .secure(false)
+        .credentials(&g.access_key, &g.secret_key)
+        .part_size(PART)
+        .parallel(3)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn conformance_suite() {
+    let bucket = garage().new_bucket("conformance");
+    let backend: Arc<dyn Backend> = Arc::new(s3(&bucket));
+    conformance::run_all(&backend, 2 * PART + 12_345);
+}
+
+#[test]
+fn objects_carry_checksum_and_owner_metadata() {
+    let bucket = garage().new_bucket("metadata");
+    let backend = s3(&bucket);
+    let path = BackendPath::new("/a/b.txt").unwrap();
+    backend.put_bytes(b"abc", &path).unwrap();
+    assert_eq!(
+        backend.checksum(&path).unwrap(),
+        "900150983cd24fb0d6963f7d28e17f72"
+    );
+    assert_eq!(backend.url(&path), "/a/b.txt");
+}
+
+#[test]
+fn missing_bucket_is_named() {
+    let backend = s3("no-such-bucket-audmodel");
+    let path = BackendPath::new("/a/b.txt").unwrap();
+    for err in [
+        backend.get_bytes(&path).unwrap_err(),
+        backend.exists(&path).unwrap_err(),
+        backend.list(&BackendPath::root()).unwrap_err(),
+        backend.put_bytes(b"x", &path).unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+        assert!(err.to_string().contains("no-such-bucket-audmodel"), "{err}");
+    }
+}
+
+#[test]
+fn wrong_credentials_are_refused() {
+    let g = garage();
+    let bucket = g.new_bucket("creds");
+    let backend = S3::builder(&g.endpoint, &bucket)
+        .secure(false)
+        .credentials(
+            &g.access_key,
+            "0000000000000000000000000000000000000000000000000000000000000000",
+        )
+        .build()
+        .unwrap();
+    let path = BackendPath::new("/a").unwrap();
+    for err in [
+        backend.put_bytes(b"x", &path).unwrap_err(),
+        backend.get_bytes(&path).unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::Permission, "{err}");
+        assert!(err.to_string().contains(&g.endpoint), "{err}");
+    }
+    let anonymous = S3::builder(&g.endpoint, &bucket)
+        .secure(false)
+        .anonymous()
+        .build()
+        .unwrap();
+    let err = anonymous.list(&BackendPath::root()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Permission, "{err}");
+}
+
+#[test]
+fn a_server_that_is_down_is_unreachable() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let host = format!("127.0.0.1:{port}");
+    let backend = S3::builder(&host, "bucket")
+        .secure(false)
+        .anonymous()
+        .connect_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let path = BackendPath::new("/a").unwrap();
+    for err in [
+        backend.get_bytes(&path).unwrap_err(),
+        backend.exists(&path).unwrap_err(),
+        backend.put_bytes(b"x", &path).unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+        assert!(err.to_string().contains(&host), "{err}");
+    }
+}
