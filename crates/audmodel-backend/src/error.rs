@@ -7,13 +7,13 @@ pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file, folder or bucket does not exist.
-    #[error("'{path}' does not exist")]
+    #[error("not found: {path}")]
     NotFound {
         /// The backend path, local path or bucket that is missing.
         path: String,
     },
     /// A create-only write found the destination already there.
-    #[error("'{path}' already exists")]
+    #[error("already exists: {path}")]
     AlreadyExists {
         /// The backend path that exists.
         path: String,
