@@ -3,25 +3,78 @@
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Runs a command and returns its standard output; fails with the first
-/// lines of its standard error when it fails.
+/// How long a call of a scenario may take before it counts as hung.
+const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long one benchmarked process may take.
+const MEASURE_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// Runs a command and returns its standard output; fails with the last
+/// lines of its standard error when it fails or hangs (it is then killed).
 pub(crate) fn capture(command: &mut Command) -> Result<String> {
-    let output = command
+    capture_within(command, CALL_TIMEOUT)
+}
+
+fn capture_within(command: &mut Command, timeout: Duration) -> Result<String> {
+    watched(command, timeout, |_| {})
+}
+
+/// Runs a command to its end or its timeout, calling `watch` with its
+/// process ID every few milliseconds while it runs.
+fn watched(command: &mut Command, timeout: Duration, mut watch: impl FnMut(u32)) -> Result<String> {
+    let mut child = command
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .with_context(|| format!("cannot start {}", describe(command)))?;
-    if !output.status.success() {
+    // Drained on threads so a chatty child never blocks on a full pipe.
+    let stdout = child.stdout.take().map(drain);
+    let stderr = child.stderr.take().map(drain);
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        watch(child.id());
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            // Our own child, by its handle: nothing else is touched.
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!(
+                "`{}` took longer than {timeout:?}; killed",
+                describe(command)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let stdout = stdout.map(joined).unwrap_or_default();
+    let stderr = stderr.map(joined).unwrap_or_default();
+    if !status.success() {
         bail!(
             "`{}` exited with {}: {}",
             describe(command),
-            output.status,
-            summary(&String::from_utf8_lossy(&output.stderr))
+            status,
+            summary(&String::from_utf8_lossy(&stderr))
         );
     }
-    String::from_utf8(output.stdout)
+    String::from_utf8(stdout)
         .with_context(|| format!("`{}` printed text that is not UTF-8", describe(command)))
+}
+
+fn drain(mut pipe: impl std::io::Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+fn joined(handle: JoinHandle<Vec<u8>>) -> Vec<u8> {
+    handle.join().unwrap_or_default()
 }
 
 /// How long a command took, and the most memory it held.
@@ -47,7 +100,7 @@ pub(crate) fn measure(command: &Command) -> Result<Measured> {
             .args(command.get_args());
         copy_environment(command, &mut wrapped);
         let started = Instant::now();
-        capture(wrapped.stdout(Stdio::null()))?;
+        capture_within(&mut wrapped, MEASURE_TIMEOUT)?;
         let seconds = started.elapsed().as_secs_f64();
         let text = std::fs::read_to_string(report.path()).unwrap_or_default();
         // GNU time may print a status line before the number.
@@ -65,39 +118,17 @@ pub(crate) fn measure(command: &Command) -> Result<Measured> {
 
 fn measure_by_polling(mut command: Command) -> Result<Measured> {
     let started = Instant::now();
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start {}", describe(&command)))?;
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak_kib = None;
-    let status = loop {
+    watched(&mut command, MEASURE_TIMEOUT, |pid| {
         // VmHWM is the high-water mark, so a late read still sees the peak.
-        if let Some(kib) = std::fs::read_to_string(&status_file)
+        if let Some(kib) = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
             .and_then(|s| vm_hwm_kib(&s))
         {
             peak_kib = Some(kib);
         }
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    })?;
     let seconds = started.elapsed().as_secs_f64();
-    if !status.success() {
-        let mut stderr = String::new();
-        if let Some(mut pipe) = child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
-        }
-        bail!(
-            "`{}` exited with {status}: {}",
-            describe(&command),
-            summary(&stderr)
-        );
-    }
     Ok(Measured { seconds, peak_kib })
 }
 
@@ -158,6 +189,43 @@ fn summary(stderr: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A process that holds about 60 MB for a moment.
+    fn hungry() -> Command {
+        let mut command = Command::new("python3");
+        command.args([
+            "-c",
+            "import time; x = bytearray(60_000_000); time.sleep(0.3)",
+        ]);
+        command
+    }
+
+    #[test]
+    fn peak_memory_is_read_both_ways() {
+        for measured in [
+            measure(&hungry()).expect("measure"),
+            measure_by_polling(hungry()).expect("measure by polling"),
+        ] {
+            let peak = measured.peak_kib.expect("a peak");
+            assert!((58_000..200_000).contains(&peak), "peak {peak} KiB");
+            assert!(measured.seconds >= 0.3, "{} s", measured.seconds);
+        }
+    }
+
+    #[test]
+    fn a_hung_command_is_killed_and_a_failing_one_reports_its_error() {
+        let started = Instant::now();
+        let error = capture_within(Command::new("sleep").arg("30"), Duration::from_millis(200))
+            .expect_err("timed out");
+        assert!(error.to_string().contains("killed"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        let error = capture(Command::new("sh").args(["-c", "echo out; echo boom >&2; exit 3"]))
+            .expect_err("failed");
+        assert!(error.to_string().contains("boom"), "{error}");
+        let out = capture(Command::new("sh").args(["-c", "echo out"])).expect("runs");
+        assert_eq!(out, "out\n");
+    }
 
     #[test]
     fn reads_the_high_water_mark() {
