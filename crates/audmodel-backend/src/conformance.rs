@@ -260,6 +260,10 @@ pub fn versioned_layout(backend: &Arc<dyn Backend>) {
     backend
         .put_bytes(b"x", &path(&folder, "_uid/x/3.0.0/other.txt"))
         .expect("put");
+    // The version 1.0.0 of `{folder}/_uid.txt`, which lies outside `{folder}/_uid`.
+    backend
+        .put_bytes(b"x", &path(&folder, "_uid/1.0.0/_uid-1.0.0.txt"))
+        .expect("put");
     let stored = path(&folder, "_uid/x/2.0.0/x-2.0.0.header.yaml");
     assert_eq!(backend.get_bytes(&stored).expect("stored path"), b"2.0.0");
     let mut versions = versioned.versions(&header).expect("versions");

@@ -185,10 +185,16 @@ impl Versioned {
     /// `dir/base/V/base-V[.ext]` are skipped. One listing request: listing
     /// `/_uid` gives every header, meta and aliases file of a repository.
     pub fn list(&self, logical_folder: &BackendPath) -> Result<Vec<(BackendPath, String)>, Error> {
+        let inside = match logical_folder.as_str() {
+            "/" => "/".to_owned(),
+            folder => format!("{folder}/"),
+        };
         let mut found = Vec::new();
         for path in self.backend.list(logical_folder)? {
-            if let Some(entry) = Self::logical(&path)? {
-                found.push(entry);
+            // `/f/1.0.0/f-1.0.0.txt` lies below `/f` but stands for `/f.txt`, outside it.
+            match Self::logical(&path)? {
+                Some(entry) if entry.0.as_str().starts_with(&inside) => found.push(entry),
+                _ => {}
             }
         }
         found.sort();
