@@ -113,3 +113,58 @@ fn a_server_that_is_down_is_unreachable() {
         assert!(err.to_string().contains(&host), "{err}");
     }
 }
+
+/// Garage ignores `If-None-Match: *`, so racing creates may all succeed;
+/// what must hold is that the object is then one writer's whole file with
+/// matching `checksum` metadata, so a writer can detect a lost race by
+/// reading the checksum back.
+#[test]
+fn racing_creates_leave_one_whole_object_with_its_checksum() {
+    let bucket = garage().new_bucket("race");
+    let backend = s3(&bucket);
+    let path = BackendPath::new("/race/x.zip").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let sources: Vec<_> = (0..4)
+        .map(|i| {
+            let file = tmp.path().join(format!("src{i}"));
+            std::fs::write(&file, format!("writer {i} ").repeat(10_000)).unwrap();
+            file
+        })
+        .collect();
+    let barrier = std::sync::Barrier::new(sources.len());
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = sources
+            .iter()
+            .map(|src| {
+                let (barrier, backend, path) = (&barrier, &backend, &path);
+                scope.spawn(move || {
+                    barrier.wait();
+                    backend.put_file_new(src, path, &audmodel_backend::no_progress)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(results.iter().any(Result::is_ok), "{results:?}");
+    for err in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    }
+    let stored = backend.get_bytes(&path).unwrap();
+    let winner = sources
+        .iter()
+        .position(|s| std::fs::read(s).unwrap() == stored);
+    assert!(winner.is_some(), "the object is no writer's whole file");
+    let tmp_dst = tmp.path().join("check");
+    std::fs::write(&tmp_dst, &stored).unwrap();
+    let local = audmodel_backend::FileSystem::new(tmp.path().to_str().unwrap(), "repo").unwrap();
+    std::fs::create_dir(tmp.path().join("repo")).unwrap();
+    let check = BackendPath::new("/check").unwrap();
+    local
+        .put_file(&tmp_dst, &check, &audmodel_backend::no_progress)
+        .unwrap();
+    assert_eq!(
+        backend.checksum(&path).unwrap(),
+        local.checksum(&check).unwrap(),
+        "metadata matches the content"
+    );
+}
