@@ -71,6 +71,14 @@ fn same_stored_files(ctx: &Ctx<'_>, writer: Side, reader: Side) -> Result<()> {
             python.meta(uid)?,
             rust.meta(uid).with_context(|| format!("rust meta {uid}"))?,
         )?;
+        for kind in ["model", "header", "meta"] {
+            expect_eq(
+                &format!("{kind} URL of {uid}"),
+                python.url(uid, kind)?,
+                rust.url(uid, kind)
+                    .with_context(|| format!("rust url {uid} {kind}"))?,
+            )?;
+        }
         expect_eq(
             &format!("repository of {uid}"),
             python.repository(uid)?,

@@ -286,6 +286,16 @@ impl Client<'_> {
         )
     }
 
+    /// Where a file of the model lies in its repository (`kind`: model,
+    /// header or meta).
+    pub(crate) fn url(&self, id: &str, kind: &str) -> Result<String> {
+        self.ask(
+            "print(audmodel.url(sys.argv[1], type=sys.argv[2]))",
+            &[id, kind],
+            &["url", id, "--type", kind],
+        )
+    }
+
     /// The aliases of the model.
     pub(crate) fn aliases(&self, id: &str) -> Result<Vec<String>> {
         self.ask_lines(
