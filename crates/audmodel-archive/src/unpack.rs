@@ -298,11 +298,12 @@ fn copy_stored(
     let mut crc = crc32fast::Hasher::new();
     let mut buf = vec![0u8; 1 << 18];
     let mut src = source;
-    src.seek(SeekFrom::Start(planned.data_start))
-        .map_err(|e| Error::corrupt(name, format!("cannot read data: {e}")))?;
     let mut done = 0u64;
     while done < planned.size {
         let piece = (planned.size - done).min(PIECE);
+        // Positional reads move the cursor on some platforms: seek every piece.
+        src.seek(SeekFrom::Start(planned.data_start + done))
+            .map_err(|e| Error::corrupt(name, format!("cannot read data: {e}")))?;
         let copied = io::copy(&mut src.take(piece), out).map_err(Error::io(&planned.path))?;
         if copied != piece {
             return Err(Error::corrupt(name, "archive ends inside the entry"));
