@@ -1,4 +1,29 @@
-//! Python-compatible values, `repr`, model IDs, aliases and versions.
+//! Python-compatible values, `repr`, YAML, model IDs, aliases and versions.
 //!
 //! Everything here must agree byte for byte with the Python reference
-//! (`audmodel` 1.5.3): see `SPEC.md` section 1 and 2.
+//! (`audmodel` 1.5.3): see `SPEC.md` sections 1 and 2.
+//!
+//! ```
+//! use audmodel_uid::{uid, yaml, Value};
+//! let params = yaml::from_str("model: cnn10\ndata: emodb\nfeature: melspec\nsampling_rate: 16000\n").unwrap();
+//! let Value::Map(params) = params else { unreachable!() };
+//! assert_eq!(uid("torch", &params, "1.0.0", Some("audmodel.dummy.cnn")).unwrap(), "d4e9c65b-1.0.0");
+//! ```
+
+mod alias;
+mod error;
+mod id;
+mod model_id;
+mod printable;
+mod repr;
+mod value;
+mod version;
+pub mod yaml;
+
+pub use alias::validate_alias;
+pub use error::Error;
+pub use id::{legacy_uid, params_from_value, short_id, uid, unique_string};
+pub use model_id::ModelId;
+pub use repr::py_repr;
+pub use value::{Mapping, Value};
+pub use version::{compare_versions, sort_versions, validate_version};
