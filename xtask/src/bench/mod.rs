@@ -7,7 +7,7 @@ mod table;
 
 use crate::harness::api::{Publish, Side, Tools};
 use crate::harness::build::target_dir;
-use crate::harness::data::{ModelShape, write_model};
+use crate::harness::data::{ModelShape, same_files, write_model};
 use crate::harness::process::{Measured, measure};
 use crate::harness::sandbox::{Sandbox, Store};
 use crate::harness::servers::S3Server;
@@ -81,7 +81,9 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
                         options.runs,
                         side.label()
                     );
-                    let (p, l) = publish_and_load(&tools, store, side, &model, compression, &uid)?;
+                    let check = run == 1;
+                    let (p, l) =
+                        publish_and_load(&tools, store, side, &model, compression, &uid, check)?;
                     publish.push(side, p);
                     load.push(side, l);
                 }
@@ -98,13 +100,21 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
         }
     }
     println!(
-        "\n{} MiB of float32 weights + 200 JSON files, {} cores, medians of {} runs, whole processes (Python start-up included), loads into an empty cache.\n",
+        "\n{} MiB of float32 weights + 200 JSON files, {} cores, commit {}, medians of {} runs, whole processes (Python start-up included), loads into an empty cache.\n",
         options.mib,
         std::thread::available_parallelism().map_or(1, usize::from),
+        commit(),
         options.runs
     );
     print!("{}", table::markdown(&rows));
     Ok(())
+}
+
+/// The commit measured, for the record.
+fn commit() -> String {
+    crate::harness::process::capture(Command::new("git").args(["rev-parse", "--short", "HEAD"]))
+        .map(|hash| hash.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// The same model and values for both sides.
@@ -124,7 +134,8 @@ fn publish_args<'a>(root: &'a Path, repository: &'a str, compression: u8) -> Pub
     }
 }
 
-/// One publish into a fresh repository, then one load of it into an empty cache.
+/// One publish into a fresh repository, then one load of it into an empty
+/// cache; `check` compares the loaded files with the originals (not timed).
 fn publish_and_load(
     tools: &Tools,
     store: Store<'_>,
@@ -132,6 +143,7 @@ fn publish_and_load(
     model: &Path,
     compression: u8,
     uid: &str,
+    check: bool,
 ) -> Result<(Measured, Measured)> {
     let sandbox = Sandbox::new(store, 1)?;
     let client = tools.client(side, &sandbox);
@@ -141,6 +153,11 @@ fn publish_and_load(
     sandbox.clear_cache()?;
     let load =
         measure(&client.load_command(uid)).with_context(|| format!("{} load", side.label()))?;
+    if check {
+        let (short_id, version) = uid.split_once('-').context("a UID has a dash")?;
+        let loaded = sandbox.cache().join(short_id).join(version);
+        same_files(model, &loaded).with_context(|| format!("{} load", side.label()))?;
+    }
     Ok((publish, load))
 }
 
