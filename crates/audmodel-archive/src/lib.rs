@@ -6,6 +6,13 @@
 //! core (large files in independently deflated chunks) and hashing the
 //! archive while it is written; [`unpack`] refuses hostile or damaged
 //! archives and makes the target folder appear atomically.
+//!
+//! Format choices, all readable by Python's `zipfile`: entries in sorted
+//! order with a fixed 1980-01-01 timestamp and mode 0644/0755 (so the bytes
+//! depend on content only), data descriptors after the data (so nothing is
+//! rewritten and the MD5 is computed in the same pass), zip64 records only
+//! where sizes or offsets need them, no entries for folders (the reference
+//! writes none), and, by default, files that deflate barely shrinks stored.
 
 mod chunk;
 mod entry_name;

@@ -37,6 +37,10 @@ impl Default for Tuning {
     }
 }
 
+/// Chunks in flight at most: each holds its input and output, so about
+/// 2 MiB at the default chunk size.
+const MAX_IN_FLIGHT: usize = 32;
+
 /// Bytes of a file's start deflated to decide whether the file is stored.
 const SAMPLE_SIZE: usize = 1 << 16;
 
@@ -162,7 +166,9 @@ pub(crate) fn pack_tuned(
         current: None,
         progress,
     };
-    let window = pool.current_num_threads() * 2 + 2;
+    // Two chunks per thread keep every core busy while the writer waits on
+    // the oldest; the cap keeps memory bounded on machines with many cores.
+    let window = (pool.current_num_threads() * 2 + 2).min(MAX_IN_FLIGHT);
     let result = pool.in_place_scope(|scope| {
         let mut writer = writer;
         let mut pending: VecDeque<Pending> = VecDeque::with_capacity(window);
