@@ -106,9 +106,11 @@ fn zip_error(e: zip::result::ZipError) -> Error {
 fn plan(file: File, staging: &Path) -> Result<(BTreeSet<PathBuf>, Vec<Planned>), Error> {
     let mut zip = zip::ZipArchive::new(file).map_err(zip_error)?;
     if zip.has_duplicate_names() {
+        let start = zip.central_directory_start();
+        let name = first_duplicate(zip.into_inner(), start);
         return Err(Error::Corrupt {
-            entry: None,
-            reason: "duplicate entry names".into(),
+            entry: name,
+            reason: "duplicate entry name".into(),
         });
     }
     let mut folders = BTreeSet::new();
@@ -171,6 +173,29 @@ fn plan(file: File, staging: &Path) -> Result<(BTreeSet<PathBuf>, Vec<Planned>),
         });
     }
     Ok((folders, files))
+}
+
+/// The first name the central directory at `start` repeats: the zip crate
+/// keeps one entry per name, so the duplicate is found in the raw records.
+fn first_duplicate(file: File, start: u64) -> Option<String> {
+    let mut reader = io::BufReader::new(file);
+    reader.seek(SeekFrom::Start(start)).ok()?;
+    let mut seen = std::collections::HashSet::new();
+    let mut fixed = [0u8; 46];
+    loop {
+        reader.read_exact(&mut fixed).ok()?;
+        if fixed[..4] != [0x50, 0x4b, 0x01, 0x02] {
+            return None;
+        }
+        let field = |at: usize| usize::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
+        let mut name = vec![0u8; field(28)];
+        reader.read_exact(&mut name).ok()?;
+        let skip = field(30) + field(32);
+        reader.seek_relative(i64::try_from(skip).ok()?).ok()?;
+        if !seen.insert(name.clone()) {
+            return Some(String::from_utf8_lossy(&name).into_owned());
+        }
+    }
 }
 
 fn write_all(

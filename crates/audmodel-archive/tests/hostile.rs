@@ -204,7 +204,13 @@ fn links_and_special_files_are_refused() {
 #[test]
 fn duplicate_names_are_refused() {
     let err = refused(&build(&[stored("a.txt", b"one"), stored("a.txt", b"two")]));
-    assert_corrupt(&err, None, "duplicate");
+    assert_corrupt(&err, Some("a.txt"), "duplicate");
+    let err = refused(&build(&[
+        stored("x", b""),
+        stored("ü/b", b"1"),
+        stored("ü/b", b"2"),
+    ]));
+    assert_corrupt(&err, Some("ü/b"), "duplicate");
 }
 
 #[test]
