@@ -16,8 +16,15 @@ pub(crate) struct Chunk {
     pub(crate) raw_len: u64,
 }
 
-/// Reads `len` bytes at `offset` of `path`.
-pub(crate) fn read_range(path: &Path, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
+/// Reads `len` bytes at `offset` of `path`; with `at_end`, these must be
+/// the file's last bytes: a file that changed size while being packed would
+/// otherwise end up in the archive cut or stale without a word.
+pub(crate) fn read_range(
+    path: &Path,
+    offset: u64,
+    len: usize,
+    at_end: bool,
+) -> Result<Vec<u8>, Error> {
     let mut file = File::open(path).map_err(Error::io(path))?;
     if offset > 0 {
         file.seek(SeekFrom::Start(offset))
@@ -34,6 +41,12 @@ pub(crate) fn read_range(path: &Path, offset: u64, len: usize) -> Result<Vec<u8>
             Error::io(path)(e)
         }
     })?;
+    if at_end && file.read(&mut [0u8; 1]).map_err(Error::io(path))? != 0 {
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("file grew while being packed"),
+        });
+    }
     Ok(buf)
 }
 
@@ -114,6 +127,19 @@ mod tests {
             }
             assert_eq!(inflate(&stream), raw, "level {level}");
         }
+    }
+
+    #[test]
+    fn reading_notices_a_file_of_another_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"0123456789").unwrap();
+        assert_eq!(read_range(&path, 2, 3, false).unwrap(), b"234");
+        assert_eq!(read_range(&path, 5, 5, true).unwrap(), b"56789");
+        let grew = read_range(&path, 5, 4, true).unwrap_err().to_string();
+        assert!(grew.contains("grew"), "{grew}");
+        let shrank = read_range(&path, 5, 6, true).unwrap_err().to_string();
+        assert!(shrank.contains("shrank"), "{shrank}");
     }
 
     #[test]

@@ -188,7 +188,7 @@ pub(crate) fn pack_tuned(
                 let (tx, rx) = sync_channel(1);
                 let path = file.path.as_path();
                 scope.spawn(move |_| {
-                    let result = chunk::read_range(path, offset, len)
+                    let result = chunk::read_range(path, offset, len, last)
                         .and_then(|raw| chunk::process(raw, level, last).map_err(Error::io(path)));
                     // The writer hung up after an error elsewhere: nothing to report to.
                     let _ = tx.send(result);
@@ -226,7 +226,7 @@ fn choose_method(file: &SourceFile, options: &PackOptions) -> Result<Method, Err
     if options.min_saving_percent == 0 || file.size < SAMPLE_SIZE as u64 {
         return Ok(Method::Deflated);
     }
-    let sample = chunk::read_range(&file.path, 0, SAMPLE_SIZE)?;
+    let sample = chunk::read_range(&file.path, 0, SAMPLE_SIZE, false)?;
     let packed = chunk::deflate(&sample, options.level, true).map_err(Error::io(&file.path))?;
     let saving = 100 - (packed.len() * 100 / sample.len()).min(100);
     Ok(if saving < usize::from(options.min_saving_percent) {

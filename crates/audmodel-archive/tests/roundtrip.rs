@@ -235,3 +235,25 @@ fn symlinked_files_are_packed_as_their_content() {
             .is_symlink()
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn special_files_in_the_folder_are_refused_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    write_tree(&root, &[("a.txt", b"a".to_vec())]);
+    let made = std::process::Command::new("mkfifo")
+        .arg(root.join("pipe"))
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipping: mkfifo is not available");
+        return;
+    }
+    let archive = dir.path().join("m.zip");
+    let err = pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidInput { ref reason } if reason.contains("pipe")),
+        "{err}"
+    );
+    assert!(!archive.exists());
+}
