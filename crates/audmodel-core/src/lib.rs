@@ -1,1 +1,42 @@
-//! publish, load and look up models in repositories and a shared cache.
+//! Publish, load and look up models in audmodel repositories and a shared
+//! cache, compatible with the Python reference `audmodel` 1.5.3.
+//!
+//! [`Audmodel`] is the entry point: a [`Config`] (cache root and
+//! repositories searched in order) with opened repositories. The data flow
+//! of each operation lives in its own module: `publish`, `load`, `lookup`
+//! (ID resolution across repositories), `cache`, `lock`, `meta`, `alias`,
+//! `list`.
+
+mod alias;
+mod cache;
+mod client;
+mod config;
+mod error;
+mod header;
+mod interrupt;
+mod list;
+mod load;
+mod lock;
+mod lookup;
+mod meta;
+mod paths;
+mod progress;
+mod publish;
+mod repos;
+
+pub use client::{Audmodel, DEFAULT_LOCK_TIMEOUT, UrlKind};
+pub use config::{
+    CACHE_ROOT_ENV, Config, ConfigSources, DEFAULT_CONFIG, Source, USER_CONFIG_FILE,
+    default_cache_root,
+};
+pub use error::{Error, ErrorKind};
+pub use header::Header;
+pub use list::{ListFilter, ModelSummary};
+pub use progress::{Progress, Stage};
+pub use publish::PublishOptions;
+
+pub use audmodel_backend::{Registry, Repository};
+pub use audmodel_uid::{
+    Mapping, ModelId, Value, compare_versions, legacy_uid, py_repr, short_id, sort_versions, uid,
+    unique_string, validate_alias, validate_version,
+};

@@ -1,6 +1,9 @@
 //! audmodel: a model registry compatible with the Python `audmodel` package.
 //!
-//! This crate only re-exports the public API of the workspace crates.
+//! The public API of [`audmodel_core`] at the root, and the workspace crates
+//! as modules.
+
+pub use audmodel_core::*;
 
 pub use audmodel_archive as archive;
 pub use audmodel_backend as backend;

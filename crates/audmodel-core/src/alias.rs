@@ -1,0 +1,179 @@
+//! Aliases (SPEC 3): `/_alias/{alias}.alias.yaml` maps an alias to a UID,
+//! `/_uid/{sid}.aliases.yaml` lists the aliases of a model.
+
+use audmodel_backend::Versioned;
+use audmodel_uid::{Mapping, Value};
+
+use crate::lookup::Model;
+use crate::{Audmodel, Error, paths};
+
+/// The alias file's content: `uid: {uid}`.
+pub(crate) fn alias_yaml(uid: &str) -> String {
+    let mut map = Mapping::new();
+    map.insert("uid".into(), uid.into());
+    audmodel_uid::yaml::to_string(&Value::Map(map))
+}
+
+/// The aliases file's content: `aliases:` and the sorted list.
+pub(crate) fn aliases_yaml(aliases: &[String]) -> String {
+    let mut sorted = aliases.to_vec();
+    sorted.sort();
+    let mut map = Mapping::new();
+    map.insert(
+        "aliases".into(),
+        Value::List(sorted.into_iter().map(Value::Str).collect()),
+    );
+    audmodel_uid::yaml::to_string(&Value::Map(map))
+}
+
+impl Audmodel {
+    /// The UID an alias points to (the first repository holding the alias
+    /// file wins).
+    pub fn resolve_alias(&self, alias: &str) -> Result<String, Error> {
+        Ok(self.find_alias(alias)?.1)
+    }
+
+    /// The repository index holding the alias file, and its UID.
+    fn find_alias(&self, alias: &str) -> Result<(usize, String), Error> {
+        let not_found = || Error::AliasNotFound {
+            alias: alias.to_owned(),
+        };
+        let Ok(path) = paths::alias(alias) else {
+            return Err(not_found());
+        };
+        let found = self.repos.first(|index, versioned| {
+            if !versioned.exists(&path, paths::ALIAS_VERSION)? {
+                return Ok(None);
+            }
+            Ok(Some((
+                index,
+                versioned.get_bytes(&path, paths::ALIAS_VERSION)?,
+            )))
+        })?;
+        let (index, bytes) = found.ok_or_else(not_found)?;
+        let corrupt =
+            |why: String| Error::Corrupt(format!("Failed to parse alias file of '{alias}': {why}"));
+        let text = String::from_utf8(bytes).map_err(|e| corrupt(e.to_string()))?;
+        let value = audmodel_uid::yaml::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+        match value.as_map().and_then(|m| m.get("uid")) {
+            Some(Value::Str(uid)) => Ok((index, uid.clone())),
+            _ => Err(corrupt("no 'uid' entry".to_owned())),
+        }
+    }
+
+    /// The aliases of the model (empty when it has none).
+    pub fn aliases(&self, id: &str) -> Result<Vec<String>, Error> {
+        let model = self.resolve(id)?;
+        let (index, versioned) = self.locate(&model)?;
+        self.read_aliases(index, &versioned, &model)
+    }
+
+    fn read_aliases(
+        &self,
+        index: usize,
+        versioned: &Versioned,
+        model: &Model,
+    ) -> Result<Vec<String>, Error> {
+        let repo = &self.repos.repository(index).name;
+        let path = paths::aliases(&model.sid)?;
+        if !versioned
+            .exists(&path, &model.version)
+            .map_err(Error::backend(repo))?
+        {
+            return Ok(Vec::new());
+        }
+        let bytes = versioned
+            .get_bytes(&path, &model.version)
+            .map_err(Error::backend(repo))?;
+        let corrupt =
+            |why: String| Error::Corrupt(format!("aliases file of '{}': {why}", model.uid()));
+        let text = String::from_utf8(bytes).map_err(|e| corrupt(e.to_string()))?;
+        let value = audmodel_uid::yaml::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+        match value.as_map().and_then(|m| m.get("aliases")) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::List(items)) => Ok(items
+                .iter()
+                .map(|v| match v {
+                    Value::Str(s) => s.clone(),
+                    other => audmodel_uid::py_repr(other),
+                })
+                .collect()),
+            Some(other) => Err(corrupt(format!("'aliases' is a {}", other.type_name()))),
+        }
+    }
+
+    fn write_aliases(
+        &self,
+        index: usize,
+        versioned: &Versioned,
+        model: &Model,
+        aliases: &[String],
+    ) -> Result<(), Error> {
+        versioned
+            .put_bytes(
+                aliases_yaml(aliases).as_bytes(),
+                &paths::aliases(&model.sid)?,
+                &model.version,
+            )
+            .map_err(Error::backend(&self.repos.repository(index).name))
+    }
+
+    /// Points `alias` at the model: removes it from the aliases of the model
+    /// it pointed to, adds it to the new model's, and writes the alias file
+    /// into the new model's repository.
+    ///
+    /// Unlike the reference (which writes the old model's shortened list
+    /// into the new model's repository and leaves an alias file of the same
+    /// name in an earlier repository in place), the old list is written where
+    /// the old model lives, and alias files of the same name in other
+    /// repositories are removed, so the alias resolves to the new model.
+    pub fn set_alias(&self, alias: &str, id: &str) -> Result<(), Error> {
+        audmodel_uid::validate_alias(alias)?;
+        let model = self.resolve(id)?;
+        let (index, versioned) = self.locate(&model)?;
+        // Caches the header, as the reference does.
+        self.header_of(&model)?;
+
+        match self.find_alias(alias) {
+            Ok((_, old_uid)) => {
+                if let Ok(old) = self.resolve(&old_uid)
+                    && let Ok((old_index, old_versioned)) = self.locate(&old)
+                {
+                    let aliases = self.read_aliases(old_index, &old_versioned, &old)?;
+                    if aliases.iter().any(|a| a == alias) {
+                        let kept: Vec<String> =
+                            aliases.into_iter().filter(|a| a != alias).collect();
+                        self.write_aliases(old_index, &old_versioned, &old, &kept)?;
+                    }
+                }
+            }
+            Err(Error::AliasNotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+
+        let mut aliases = self.read_aliases(index, &versioned, &model)?;
+        if !aliases.iter().any(|a| a == alias) {
+            aliases.push(alias.to_owned());
+            self.write_aliases(index, &versioned, &model, &aliases)?;
+        }
+
+        let path = paths::alias(alias)?;
+        versioned
+            .put_bytes(
+                alias_yaml(&model.uid()).as_bytes(),
+                &path,
+                paths::ALIAS_VERSION,
+            )
+            .map_err(Error::backend(&self.repos.repository(index).name))?;
+        for other in (0..self.repos.len()).filter(|&i| i != index) {
+            let Ok(v) = self.repos.open(other) else {
+                continue;
+            };
+            if v.exists(&path, paths::ALIAS_VERSION).unwrap_or(false) {
+                v.remove(&path, paths::ALIAS_VERSION)
+                    .map_err(Error::backend(&self.repos.repository(other).name))?;
+            }
+        }
+        Ok(())
+    }
+}

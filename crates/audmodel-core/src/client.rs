@@ -1,0 +1,193 @@
+//! The entry point: [`Audmodel`], a configuration with opened repositories.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use audmodel_backend::{Registry, Repository};
+use audmodel_uid::{Mapping, Value};
+use chrono::NaiveDate;
+
+use crate::progress::Silent;
+use crate::repos::Repos;
+use crate::{Config, Error, Header, Progress};
+
+/// The reference's default timeout of `load` (4 h).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(4 * 60 * 60);
+
+/// Publishes, loads and looks up models in the configured repositories and
+/// the shared cache. Every method that takes an `id` accepts it in any form:
+/// UID (`d4e9c65b-1.0.0`), short ID (`d4e9c65b`, the latest version), legacy
+/// UID or alias.
+///
+/// ```
+/// use audmodel_core::{Audmodel, Config, Mapping, PublishOptions, Repository};
+/// let dir = tempfile::tempdir().unwrap();
+/// let model = dir.path().join("model");
+/// std::fs::create_dir(&model).unwrap();
+/// std::fs::write(model.join("weights.bin"), b"0123").unwrap();
+/// let repo = Repository::new("models", dir.path().join("host").to_str().unwrap(), "file-system");
+/// let client = Audmodel::new(Config::new(dir.path().join("cache"), vec![repo]));
+/// let mut params = Mapping::new();
+/// params.insert("sampling_rate".into(), 16000i64.into());
+/// let uid = client
+///     .publish(&model, "torch", &params, "1.0.0", &PublishOptions::default())
+///     .unwrap();
+/// let path = client.load(&uid).unwrap();
+/// assert_eq!(std::fs::read(path.join("weights.bin")).unwrap(), b"0123");
+/// assert_eq!(client.versions(&uid[..8]).unwrap(), ["1.0.0"]);
+/// ```
+pub struct Audmodel {
+    pub(crate) config: Config,
+    pub(crate) repos: Repos,
+    pub(crate) progress: Arc<dyn Progress>,
+    pub(crate) lock_timeout: Duration,
+}
+
+impl std::fmt::Debug for Audmodel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Audmodel")
+            .field("config", &self.config)
+            .field("lock_timeout", &self.lock_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which file [`Audmodel::url`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UrlKind {
+    /// The model archive.
+    Model,
+    /// The header.
+    Header,
+    /// The metadata.
+    Meta,
+}
+
+impl Audmodel {
+    /// A client with the default backends (`file-system`, `s3`, `minio`).
+    pub fn new(config: Config) -> Self {
+        Self::with_registry(config, Registry::default())
+    }
+
+    /// A client with the backends of `registry`.
+    pub fn with_registry(config: Config, registry: Registry) -> Self {
+        let repos = Repos::new(config.repositories.clone(), registry);
+        Audmodel {
+            config,
+            repos,
+            progress: Arc::new(Silent),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+
+    /// A client with [`Config::load`].
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(Config::load()?))
+    }
+
+    /// Reports progress of packing, upload, download and unpacking to `progress`.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// How long [`load`](Self::load) waits for another process that is
+    /// loading the same model (default 4 h, as the reference).
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The repository that holds the model.
+    pub fn repository(&self, id: &str) -> Result<Repository, Error> {
+        let model = self.resolve(id)?;
+        let (index, _) = self.locate(&model)?;
+        Ok(self.repos.repository(index).clone())
+    }
+
+    /// The full UID an ID in any form resolves to.
+    pub fn uid_of(&self, id: &str) -> Result<String, Error> {
+        Ok(self.resolve(id)?.uid())
+    }
+
+    /// Whether the model exists in any repository.
+    pub fn exists(&self, id: &str) -> Result<bool, Error> {
+        match self.resolve(id).and_then(|m| self.locate(&m)) {
+            Ok(_) => Ok(true),
+            Err(Error::ModelNotFound { .. } | Error::Uid(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The URL (S3) or path (file system) of a model's archive, header or meta.
+    pub fn url(&self, id: &str, kind: UrlKind) -> Result<String, Error> {
+        let model = self.resolve(id)?;
+        let (index, versioned) = self.locate(&model)?;
+        let path = match kind {
+            UrlKind::Header => crate::paths::header(&model.sid)?,
+            UrlKind::Meta => crate::paths::meta(&model.sid)?,
+            UrlKind::Model => {
+                let header = self.header_of(&model)?;
+                crate::paths::archive(header.subgroup.as_deref(), &header.name, &model.sid)?
+            }
+        };
+        versioned
+            .url(&path, &model.version)
+            .map_err(Error::backend(&self.repos.repository(index).name))
+    }
+
+    /// The author of the model.
+    pub fn author(&self, id: &str) -> Result<String, Error> {
+        Ok(self.header(id)?.author)
+    }
+
+    /// The publication date of the model.
+    pub fn date(&self, id: &str) -> Result<NaiveDate, Error> {
+        Ok(self.header(id)?.date)
+    }
+
+    /// The name of the model.
+    pub fn name(&self, id: &str) -> Result<String, Error> {
+        Ok(self.header(id)?.name)
+    }
+
+    /// The parameters of the model.
+    pub fn parameters(&self, id: &str) -> Result<Mapping, Error> {
+        Ok(self.header(id)?.parameters)
+    }
+
+    /// The subgroup of the model (`None` when published without).
+    pub fn subgroup(&self, id: &str) -> Result<Option<String>, Error> {
+        Ok(self.header(id)?.subgroup)
+    }
+
+    /// The version of the model (the latest for a short ID).
+    pub fn version(&self, id: &str) -> Result<String, Error> {
+        Ok(self.header(id)?.version)
+    }
+
+    /// The header of the model, cached in `{cache}/{sid}/{V}.header.yaml`.
+    pub fn header(&self, id: &str) -> Result<Header, Error> {
+        let model = self.resolve(id)?;
+        self.header_of(&model)
+    }
+
+    /// The metadata of the model (an empty mapping when none was published),
+    /// cached in `{cache}/{sid}/{V}.meta.yaml` and refreshed when it differs
+    /// from the repository's.
+    pub fn meta(&self, id: &str) -> Result<Value, Error> {
+        let model = self.resolve(id)?;
+        self.meta_of(&model)
+    }
+
+    /// The cache folder of the unpacked model `{cache}/{sid}/{V}`.
+    pub(crate) fn cache_dir(&self, sid: &str) -> PathBuf {
+        self.config.cache_root.join(sid)
+    }
+}

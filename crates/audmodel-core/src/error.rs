@@ -1,0 +1,168 @@
+//! The error type of the core, with a kind callers can match on.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Why an operation of [`Audmodel`](crate::Audmodel) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No model with this ID in any configured repository.
+    #[error("A model with ID '{id}' does not exist.")]
+    ModelNotFound {
+        /// The ID as given (or resolved).
+        id: String,
+    },
+    /// No alias file with this name in any configured repository.
+    #[error("An alias with name '{alias}' does not exist.")]
+    AliasNotFound {
+        /// The alias.
+        alias: String,
+    },
+    /// A model with this UID is published already.
+    #[error("A model with ID '{uid}' exists already.")]
+    ModelExists {
+        /// The UID.
+        uid: String,
+    },
+    /// Another process published the same UID while this publish ran.
+    #[error(
+        "A model with ID '{uid}' was published by another process in the meantime. \
+         Its archive, metadata, or alias files might have been replaced by the ones of \
+         this process. Make sure the published model is the intended one."
+    )]
+    PublishedInTheMeantime {
+        /// The UID.
+        uid: String,
+    },
+    /// An alias already names another model.
+    #[error("The alias '{alias}' already points to model '{uid}'; use set_alias to move it.")]
+    AliasTaken {
+        /// The alias.
+        alias: String,
+        /// The model it points to.
+        uid: String,
+    },
+    /// An argument was refused before anything was written.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A value, ID, alias or version was refused by `audmodel-uid`.
+    #[error(transparent)]
+    Uid(#[from] audmodel_uid::Error),
+    /// The configuration file is broken.
+    #[error("invalid configuration{}: {message}", path.as_ref().map(|p| format!(" in '{}'", p.display())).unwrap_or_default())]
+    Config {
+        /// The file, when the problem is in a file.
+        path: Option<PathBuf>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A repository failed.
+    #[error("repository '{repository}': {source}")]
+    Backend {
+        /// The repository name.
+        repository: String,
+        /// The backend error.
+        #[source]
+        source: audmodel_backend::Error,
+    },
+    /// Packing or unpacking failed.
+    #[error(transparent)]
+    Archive(#[from] audmodel_archive::Error),
+    /// A lock of the cache could not be acquired in time.
+    #[error("could not acquire lock '{}' within {timeout:?}", path.display())]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long we waited.
+        timeout: Duration,
+    },
+    /// A file of a repository does not hold what it should.
+    #[error("{0}")]
+    Corrupt(String),
+    /// A local file operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Publishing was interrupted by Ctrl+C or SIGTERM; what was put is removed.
+    #[error("interrupted: publishing of '{uid}' was cancelled and its files were removed")]
+    Interrupted {
+        /// The UID being published.
+        uid: String,
+    },
+}
+
+/// The kind of an [`Error`], for matching without the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Model, alias, folder or file missing.
+    NotFound,
+    /// The model or alias exists already (or was published concurrently).
+    AlreadyExists,
+    /// A bad argument or configuration.
+    InvalidInput,
+    /// A repository could not be read or written.
+    Backend,
+    /// A cache lock timed out.
+    LockTimeout,
+    /// A file in a repository is damaged (checksum mismatch, unreadable YAML).
+    Corrupt,
+    /// A local file operation failed.
+    Io,
+    /// Interrupted by a signal.
+    Interrupted,
+}
+
+impl Error {
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        use audmodel_archive::Error as A;
+        use audmodel_backend::ErrorKind as B;
+        match self {
+            Error::ModelNotFound { .. } | Error::AliasNotFound { .. } => ErrorKind::NotFound,
+            Error::ModelExists { .. }
+            | Error::PublishedInTheMeantime { .. }
+            | Error::AliasTaken { .. } => ErrorKind::AlreadyExists,
+            Error::InvalidInput(_) | Error::Uid(_) | Error::Config { .. } => {
+                ErrorKind::InvalidInput
+            }
+            Error::Backend { source, .. } => match source.kind() {
+                B::InvalidPath => ErrorKind::InvalidInput,
+                B::NotFound => ErrorKind::NotFound,
+                _ => ErrorKind::Backend,
+            },
+            Error::Archive(err) => match err {
+                A::NotFound { .. } => ErrorKind::NotFound,
+                A::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+                A::InvalidInput { .. } => ErrorKind::InvalidInput,
+                A::Unsafe { .. } | A::Corrupt { .. } => ErrorKind::Corrupt,
+                _ => ErrorKind::Io,
+            },
+            Error::LockTimeout { .. } => ErrorKind::LockTimeout,
+            Error::Corrupt(_) => ErrorKind::Corrupt,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Interrupted { .. } => ErrorKind::Interrupted,
+        }
+    }
+
+    /// Wraps a backend error with the repository it came from.
+    pub(crate) fn backend(repository: &str) -> impl FnOnce(audmodel_backend::Error) -> Error + '_ {
+        move |source| Error::Backend {
+            repository: repository.to_owned(),
+            source,
+        }
+    }
+
+    /// Wraps an I/O error with its path.
+    pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The model header: the file that registers a model (SPEC 3).
+
+use chrono::NaiveDate;
+
+use audmodel_uid::{Mapping, Value};
+
+use crate::Error;
+
+/// A model header: `author`, `date`, `name`, `parameters`, `subgroup`,
+/// `version`, written in that order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// Author name(s).
+    pub author: String,
+    /// Publication date.
+    pub date: NaiveDate,
+    /// Model name.
+    pub name: String,
+    /// Parameters that, with name and subgroup, give the short ID.
+    pub parameters: Mapping,
+    /// Subgroup (`None` is written as `''`, as the reference does).
+    pub subgroup: Option<String>,
+    /// Version.
+    pub version: String,
+}
+
+impl Header {
+    /// The header as the mapping the reference writes.
+    pub fn to_value(&self) -> Value {
+        let mut map = Mapping::new();
+        map.insert("author".into(), self.author.as_str().into());
+        map.insert("date".into(), Value::Date(self.date));
+        map.insert("name".into(), self.name.as_str().into());
+        map.insert("parameters".into(), Value::Map(self.parameters.clone()));
+        map.insert(
+            "subgroup".into(),
+            self.subgroup.as_deref().unwrap_or("").into(),
+        );
+        map.insert("version".into(), self.version.as_str().into());
+        Value::Map(map)
+    }
+
+    /// The header file's bytes, as PyYAML writes them.
+    pub fn to_yaml(&self) -> String {
+        audmodel_uid::yaml::to_string(&self.to_value())
+    }
+
+    /// Reads a header file; `what` names it in errors.
+    pub fn from_yaml(text: &str, what: &str) -> Result<Header, Error> {
+        let corrupt = |why: String| Error::Corrupt(format!("header '{what}': {why}"));
+        let value = audmodel_uid::yaml::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        let Value::Map(map) = value else {
+            return Err(corrupt("not a mapping".to_owned()));
+        };
+        let text_field = |key: &str| -> Result<String, Error> {
+            match map.get(key) {
+                Some(Value::Str(s)) => Ok(s.clone()),
+                // PyYAML reads an unquoted `1.0` or `2` as a number; keep its text.
+                Some(v @ (Value::Int(_) | Value::Float(_))) => Ok(audmodel_uid::py_repr(v)),
+                Some(other) => Err(corrupt(format!("'{key}' is a {}", other.type_name()))),
+                None => Err(corrupt(format!("'{key}' is missing"))),
+            }
+        };
+        let date = match map.get("date") {
+            Some(Value::Date(d)) => *d,
+            Some(Value::Str(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|e| corrupt(format!("'date' {s:?}: {e}")))?,
+            _ => return Err(corrupt("'date' is missing or not a date".to_owned())),
+        };
+        let parameters = match map.get("parameters") {
+            Some(Value::Map(m)) => m.clone(),
+            Some(Value::Null) | None => Mapping::new(),
+            Some(other) => return Err(corrupt(format!("'parameters' is a {}", other.type_name()))),
+        };
+        let subgroup = match map.get("subgroup") {
+            Some(Value::Str(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Str(_) | Value::Null) | None => None,
+            Some(other) => Some(audmodel_uid::py_repr(other)),
+        };
+        Ok(Header {
+            author: match map.get("author") {
+                Some(Value::Null) | None => String::new(),
+                _ => text_field("author")?,
+            },
+            date,
+            name: text_field("name")?,
+            parameters,
+            subgroup,
+            version: text_field("version")?,
+        })
+    }
+}

@@ -1,0 +1,76 @@
+//! Cache locks shared with the Python reference (`filelock`): an exclusive
+//! `flock` on `{dir of P}/.{basename of P}.lock`, mode 0664.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fs4::FileExt;
+
+use crate::Error;
+
+/// Group-writable, as the reference, so a team can share one cache.
+const LOCK_FILE_MODE: u32 = 0o664;
+
+/// The reference's default timeout for header and meta locks.
+pub(crate) const SHORT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often a busy lock is retried.
+const POLL: Duration = Duration::from_millis(20);
+
+/// A held lock; released on drop. The lock file stays (as the reference
+/// leaves it), so every waiter locks the same inode.
+#[derive(Debug)]
+pub(crate) struct Lock {
+    file: File,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = FileExt::unlock(&self.file);
+    }
+}
+
+/// The lock file of `path`.
+pub(crate) fn lock_file(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.lock"))
+}
+
+/// Locks `path` (a file or folder that need not exist), waiting up to `timeout`.
+pub(crate) fn lock(path: &Path, timeout: Duration) -> Result<Lock, Error> {
+    let file_path = lock_file(path);
+    if let Some(dir) = file_path.parent() {
+        std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(LOCK_FILE_MODE)
+        .open(&file_path)
+        .map_err(Error::io(&file_path))?;
+    // The umask may have removed group write; only the owner can fix it.
+    let _ = file.set_permissions(std::fs::Permissions::from_mode(LOCK_FILE_MODE));
+    let start = Instant::now();
+    loop {
+        match FileExt::try_lock(&file) {
+            Ok(()) => return Ok(Lock { file }),
+            Err(fs4::TryLockError::WouldBlock) if start.elapsed() < timeout => {
+                std::thread::sleep(POLL);
+            }
+            Err(fs4::TryLockError::WouldBlock) => {
+                return Err(Error::LockTimeout {
+                    path: file_path,
+                    timeout,
+                });
+            }
+            Err(fs4::TryLockError::Error(e)) => return Err(Error::io(&file_path)(e)),
+        }
+    }
+}

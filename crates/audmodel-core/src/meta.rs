@@ -1,0 +1,105 @@
+//! Metadata: reading through the cache and updating (SPEC 3, 5).
+
+use audmodel_uid::{Mapping, Value};
+
+use crate::cache::write_whole;
+use crate::lookup::Model;
+use crate::{Audmodel, Error, lock, paths};
+
+impl Audmodel {
+    /// The metadata, with the cache copy refreshed when its MD5 differs from
+    /// the repository's checksum (as the reference's `get_meta`).
+    pub(crate) fn meta_of(&self, model: &Model) -> Result<Value, Error> {
+        // As the reference: the header is cached first, it also locates the model.
+        self.header_of(model)?;
+        let (index, versioned) = self.locate(model)?;
+        let repo = &self.repos.repository(index).name;
+        let remote = paths::meta(&model.sid)?;
+        let local = self.cache_file(model, "meta.yaml");
+        let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
+        let cached = match std::fs::read(&local) {
+            Ok(bytes) => {
+                let checksum = versioned
+                    .checksum(&remote, &model.version)
+                    .map_err(Error::backend(repo))?;
+                (audmodel_archive::md5_reader(&bytes[..]).map_err(Error::io(&local))? == checksum)
+                    .then_some(bytes)
+            }
+            Err(_) => None,
+        };
+        let bytes = match cached {
+            Some(bytes) => bytes,
+            None => {
+                let bytes = versioned
+                    .get_bytes(&remote, &model.version)
+                    .map_err(Error::backend(repo))?;
+                write_whole(&local, &bytes)?;
+                bytes
+            }
+        };
+        parse_meta(&bytes, &local.display().to_string())
+    }
+
+    /// Merges `meta` into the model's metadata (recursively, as the
+    /// reference's `update_dict`), or replaces it when `replace`, writes it to
+    /// the repository and the cache, and returns the new metadata.
+    pub fn update_meta(&self, id: &str, meta: &Value, replace: bool) -> Result<Value, Error> {
+        let Value::Map(update) = meta else {
+            return Err(Error::InvalidInput(format!(
+                "metadata must be a mapping, not a {}",
+                meta.type_name()
+            )));
+        };
+        let model = self.resolve(id)?;
+        let current = self.meta_of(&model)?;
+        let new = if replace {
+            meta.clone()
+        } else {
+            let mut merged = match current {
+                Value::Map(m) => m,
+                _ => Mapping::new(),
+            };
+            merge(&mut merged, update);
+            Value::Map(merged)
+        };
+        let text = audmodel_uid::yaml::to_string(&new);
+        let (index, versioned) = self.locate(&model)?;
+        let local = self.cache_file(&model, "meta.yaml");
+        let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
+        versioned
+            .put_bytes(text.as_bytes(), &paths::meta(&model.sid)?, &model.version)
+            .map_err(Error::backend(&self.repos.repository(index).name))?;
+        // The reference writes a broken cache copy here and relies on the
+        // checksum check to replace it; the real content is written instead.
+        write_whole(&local, text.as_bytes())?;
+        Ok(new)
+    }
+}
+
+/// Metadata bytes to a mapping; `null` (no metadata) reads as `{}`.
+fn parse_meta(bytes: &[u8], what: &str) -> Result<Value, Error> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Error::Corrupt(format!("metadata '{what}': {e}")))?;
+    match audmodel_uid::yaml::from_str(text) {
+        Ok(Value::Null) => Ok(Value::Map(Mapping::new())),
+        Ok(v) => Ok(v),
+        Err(e) => Err(Error::Corrupt(format!("metadata '{what}': {e}"))),
+    }
+}
+
+/// The reference's `update_dict`: nested mappings present on both sides are
+/// merged, everything else in `src` replaces what `dst` holds.
+pub(crate) fn merge(dst: &mut Mapping, src: &Mapping) {
+    for (key, value) in src.iter() {
+        let merged = match (dst.get_value(key), value) {
+            (Some(Value::Map(old)), Value::Map(new)) => {
+                let mut old = old.clone();
+                merge(&mut old, new);
+                Value::Map(old)
+            }
+            _ => value.clone(),
+        };
+        // `insert` replaces in place, keeping the key's position as a dict does.
+        dst.insert(key.clone(), merged);
+    }
+}

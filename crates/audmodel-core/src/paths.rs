@@ -1,0 +1,48 @@
+//! Logical backend paths of a model's files (SPEC 3 table).
+
+use audmodel_backend::BackendPath;
+
+use crate::Error;
+
+/// The version alias files are stored at.
+pub(crate) const ALIAS_VERSION: &str = "1.0.0";
+
+fn path(text: &str) -> Result<BackendPath, Error> {
+    BackendPath::new(text).map_err(|e| Error::InvalidInput(e.to_string()))
+}
+
+/// `/_uid/{sid}.header.yaml`
+pub(crate) fn header(sid: &str) -> Result<BackendPath, Error> {
+    path(&format!("/_uid/{sid}.header.yaml"))
+}
+
+/// `/_uid/{sid}.meta.yaml`
+pub(crate) fn meta(sid: &str) -> Result<BackendPath, Error> {
+    path(&format!("/_uid/{sid}.meta.yaml"))
+}
+
+/// `/_uid/{sid}.aliases.yaml`
+pub(crate) fn aliases(sid: &str) -> Result<BackendPath, Error> {
+    path(&format!("/_uid/{sid}.aliases.yaml"))
+}
+
+/// `/_alias/{alias}.alias.yaml`
+pub(crate) fn alias(alias: &str) -> Result<BackendPath, Error> {
+    path(&format!("/_alias/{alias}.alias.yaml"))
+}
+
+/// `/{subgroup with . as /}/{name}/{sid}.zip`; an empty subgroup adds no folder.
+pub(crate) fn archive(subgroup: Option<&str>, name: &str, sid: &str) -> Result<BackendPath, Error> {
+    let mut text = String::new();
+    for part in subgroup.unwrap_or("").split('.').filter(|p| !p.is_empty()) {
+        text.push('/');
+        text.push_str(part);
+    }
+    text.push_str(&format!("/{name}/{sid}.zip"));
+    BackendPath::new(&text).map_err(|e| {
+        Error::InvalidInput(format!(
+            "name '{name}' and subgroup '{}' do not give a valid repository path: {e}",
+            subgroup.unwrap_or("")
+        ))
+    })
+}

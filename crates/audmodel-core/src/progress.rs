@@ -1,0 +1,49 @@
+//! Progress hooks: bytes packed, sent, received and unpacked.
+
+/// A stage of long work that reports progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Zipping the model folder (bytes of files read).
+    Pack,
+    /// Uploading the archive (bytes sent).
+    Upload,
+    /// Downloading the archive (bytes received).
+    Download,
+    /// Unpacking the archive into the cache (bytes written).
+    Unpack,
+}
+
+/// Receives progress of long work; the CLI turns it into progress bars.
+///
+/// Calls may come from several threads at once.
+pub trait Progress: Send + Sync {
+    /// A stage starts; `total_bytes` is 0 when unknown.
+    fn start(&self, stage: Stage, total_bytes: u64);
+    /// `bytes` more bytes of the stage are done (an increment).
+    fn advance(&self, stage: Stage, bytes: u64);
+    /// The stage is done.
+    fn finish(&self, stage: Stage);
+}
+
+/// The silent default.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: Stage, _: u64) {}
+    fn advance(&self, _: Stage, _: u64) {}
+    fn finish(&self, _: Stage) {}
+}
+
+/// Runs `work` as `stage`, handing it a byte callback that feeds `progress`.
+pub(crate) fn run_stage<T>(
+    progress: &dyn Progress,
+    stage: Stage,
+    total: u64,
+    work: impl FnOnce(&(dyn Fn(u64) + Send + Sync)) -> T,
+) -> T {
+    progress.start(stage, total);
+    let out = work(&|bytes| progress.advance(stage, bytes));
+    progress.finish(stage);
+    out
+}

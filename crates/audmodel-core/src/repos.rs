@@ -1,0 +1,102 @@
+//! The configured repositories, each opened once on first use.
+
+use std::sync::Mutex;
+
+use audmodel_backend::{Registry, Repository, Versioned};
+
+use crate::Error;
+
+/// Configured repositories in lookup order, opened lazily (an S3 backend
+/// owns a runtime and a connection pool, worth keeping).
+#[derive(Debug)]
+pub(crate) struct Repos {
+    repositories: Vec<Repository>,
+    registry: Registry,
+    opened: Mutex<Vec<Option<Versioned>>>,
+}
+
+impl Repos {
+    pub(crate) fn new(repositories: Vec<Repository>, registry: Registry) -> Repos {
+        let opened = Mutex::new(vec![None; repositories.len()]);
+        Repos {
+            repositories,
+            registry,
+            opened,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.repositories.len()
+    }
+
+    pub(crate) fn repository(&self, index: usize) -> &Repository {
+        &self.repositories[index]
+    }
+
+    /// The index of the repository called `name`.
+    pub(crate) fn index_of(&self, name: &str) -> Result<usize, Error> {
+        self.repositories
+            .iter()
+            .position(|r| r.name == name)
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "no repository named '{name}' is configured (configured: {})",
+                    self.repositories
+                        .iter()
+                        .map(|r| r.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    /// The opened repository at `index`.
+    pub(crate) fn open(&self, index: usize) -> Result<Versioned, Error> {
+        let mut opened = self
+            .opened
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(v) = &opened[index] {
+            return Ok(v.clone());
+        }
+        let repo = &self.repositories[index];
+        let backend = self
+            .registry
+            .open(repo)
+            .map_err(Error::backend(&repo.name))?;
+        let versioned = Versioned::new(backend);
+        opened[index] = Some(versioned.clone());
+        Ok(versioned)
+    }
+
+    /// Runs `find` on each repository in order and returns the first hit.
+    /// Like the reference, a repository that fails is skipped; its error is
+    /// returned only when no repository has a hit, so an unreachable server
+    /// is not reported as a missing model.
+    pub(crate) fn first<T>(
+        &self,
+        mut find: impl FnMut(usize, &Versioned) -> Result<Option<T>, audmodel_backend::Error>,
+    ) -> Result<Option<T>, Error> {
+        let mut failure = None;
+        for index in 0..self.len() {
+            let versioned = match self.open(index) {
+                Ok(v) => v,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    continue;
+                }
+            };
+            match find(index, &versioned) {
+                Ok(Some(hit)) => return Ok(Some(hit)),
+                Ok(None) => {}
+                Err(e) => {
+                    failure.get_or_insert(Error::backend(&self.repositories[index].name)(e));
+                }
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(None),
+        }
+    }
+}
