@@ -21,6 +21,8 @@ mod version;
 pub mod yaml;
 
 pub use alias::validate_alias;
+/// The date type of [`Value::Date`], re-exported so callers need no chrono dependency.
+pub use chrono::NaiveDate;
 pub use error::Error;
 pub use id::{legacy_uid, params_from_value, short_id, uid, unique_string};
 pub use model_id::ModelId;

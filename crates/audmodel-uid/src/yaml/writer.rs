@@ -16,6 +16,10 @@ const BEST_INDENT: usize = 2;
 /// What PyYAML's `yaml.dump(value)` writes (keys in insertion order, as
 /// `sort_keys=False` or oyaml does).
 ///
+/// PyYAML writes anchors (`&id001`) only when one Python object (a list,
+/// dict or date) appears twice; a [`Value`] tree has no shared objects, so
+/// none are written.
+///
 /// ```
 /// use audmodel_uid::{yaml, Mapping, Value};
 /// let mut map = Mapping::new();
@@ -215,11 +219,6 @@ impl Default for Emitter {
 
 impl Emitter {
     fn document(&mut self, value: &Value) {
-        // `check_empty_document`: a root empty string makes the start explicit.
-        if matches!(value, Value::Str(s) if s.is_empty()) {
-            self.write_indent();
-            self.write_indicator("---", true, false, false);
-        }
         self.node(
             value,
             Context {
