@@ -145,6 +145,9 @@ impl Error {
             },
             Error::LockTimeout { .. } => ErrorKind::LockTimeout,
             Error::Corrupt(_) => ErrorKind::Corrupt,
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                ErrorKind::NotFound
+            }
             Error::Io { .. } => ErrorKind::Io,
             Error::Interrupted { .. } => ErrorKind::Interrupted,
         }

@@ -36,7 +36,8 @@ pub use progress::{Progress, Stage};
 pub use publish::PublishOptions;
 
 pub use audmodel_backend::{Registry, Repository};
+pub use audmodel_uid::yaml;
 pub use audmodel_uid::{
-    Mapping, ModelId, Value, compare_versions, legacy_uid, py_repr, short_id, sort_versions, uid,
-    unique_string, validate_alias, validate_version,
+    Mapping, ModelId, NaiveDate, Value, compare_versions, legacy_uid, py_repr, short_id,
+    sort_versions, uid, unique_string, validate_alias, validate_version,
 };

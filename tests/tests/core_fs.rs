@@ -1,0 +1,708 @@
+//! The core against file-system repositories in temporary folders.
+#![allow(clippy::unwrap_used)]
+
+mod core_scenarios;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use audmodel::backend::{Backend, BackendPath, Progress as BytesProgress, Versioned};
+use audmodel::{Audmodel, Config, ErrorKind, Mapping, PublishOptions, Registry, Repository, Value};
+use core_scenarios::{map, model_folder, options, params};
+use fs4::FileExt;
+
+fn fs_repo(host: &Path, name: &str) -> Repository {
+    Repository::new(name, host.to_str().unwrap(), "file-system")
+}
+
+/// Every file below `dir`, relative, sorted.
+fn listing(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, base, out);
+            } else {
+                out.push(path.strip_prefix(base).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    client: Audmodel,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let client = Audmodel::new(Config::new(
+            dir.path().join("cache"),
+            vec![fs_repo(&dir.path().join("host"), "models")],
+        ));
+        Setup { dir, client }
+    }
+
+    fn repo_root(&self) -> PathBuf {
+        self.dir.path().join("host/models")
+    }
+
+    fn publish(&self, version: &str, opts: PublishOptions) -> Result<String, audmodel::Error> {
+        let root = model_folder(self.dir.path(), version);
+        self.client
+            .publish(&root, "torch", &params(), version, &opts)
+    }
+}
+
+#[test]
+fn every_function_on_two_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("host");
+    core_scenarios::every_function(
+        Registry::default(),
+        [fs_repo(&host, "repo1"), fs_repo(&host, "repo2")],
+        &dir.path().join("cache"),
+        dir.path(),
+    );
+}
+
+#[test]
+fn published_files_are_laid_out_as_the_reference() {
+    let s = Setup::new();
+    let meta = map(&[(
+        "data",
+        map(&[("emodb", map(&[("version", "1.2.0".into())]))]),
+    )]);
+    let uid = s
+        .publish(
+            "1.0.0",
+            PublishOptions {
+                meta: Some(meta),
+                alias: Some("cnn".into()),
+                ..options()
+            },
+        )
+        .unwrap();
+    assert_eq!(uid, "d4e9c65b-1.0.0");
+    let files: Vec<String> = listing(&s.repo_root())
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "_alias/cnn/1.0.0/cnn-1.0.0.alias.yaml",
+            "_uid/d4e9c65b/1.0.0/d4e9c65b-1.0.0.header.yaml",
+            "_uid/d4e9c65b/1.0.0/d4e9c65b-1.0.0.meta.yaml",
+            "_uid/d4e9c65b.aliases/1.0.0/d4e9c65b.aliases-1.0.0.yaml",
+            "audmodel/dummy/cnn/torch/d4e9c65b/1.0.0/d4e9c65b-1.0.0.zip",
+        ]
+    );
+    let read = |p: &str| std::fs::read_to_string(s.repo_root().join(p)).unwrap();
+    assert_eq!(
+        read("_uid/d4e9c65b/1.0.0/d4e9c65b-1.0.0.header.yaml"),
+        "author: Calvin and Hobbes\ndate: 1985-11-18\nname: torch\nparameters:\n  model: cnn10\n  data: emodb\n  feature: melspec\n  sampling_rate: 16000\nsubgroup: audmodel.dummy.cnn\nversion: 1.0.0\n"
+    );
+    assert_eq!(
+        read("_uid/d4e9c65b/1.0.0/d4e9c65b-1.0.0.meta.yaml"),
+        "data:\n  emodb:\n    version: 1.2.0\n"
+    );
+    assert_eq!(
+        read("_uid/d4e9c65b.aliases/1.0.0/d4e9c65b.aliases-1.0.0.yaml"),
+        "aliases:\n- cnn\n"
+    );
+    assert_eq!(
+        read("_alias/cnn/1.0.0/cnn-1.0.0.alias.yaml"),
+        "uid: d4e9c65b-1.0.0\n"
+    );
+    // Without subgroup and meta: no subgroup folder, `subgroup: ''`, meta `null`.
+    let uid = s
+        .client
+        .publish(
+            &model_folder(s.dir.path(), "x"),
+            "onnx",
+            &Mapping::new(),
+            "1.0.0",
+            &PublishOptions::default(),
+        )
+        .unwrap();
+    let sid = &uid[..8];
+    let header = read(&format!("_uid/{sid}/1.0.0/{sid}-1.0.0.header.yaml"));
+    assert!(
+        header.contains("parameters: {}\nsubgroup: ''\n"),
+        "{header}"
+    );
+    assert!(
+        s.repo_root()
+            .join(format!("onnx/{sid}/1.0.0/{sid}-1.0.0.zip"))
+            .is_file()
+    );
+    assert_eq!(
+        read(&format!("_uid/{sid}/1.0.0/{sid}-1.0.0.meta.yaml")),
+        "null\n...\n"
+    );
+    assert_eq!(s.client.meta(&uid).unwrap(), Value::Map(Mapping::new()));
+    assert_eq!(s.client.subgroup(&uid).unwrap(), None);
+}
+
+#[test]
+fn publish_refuses_bad_input_and_writes_nothing() {
+    let s = Setup::new();
+    s.publish(
+        "1.0.0",
+        PublishOptions {
+            alias: Some("taken".into()),
+            ..options()
+        },
+    )
+    .unwrap();
+    let before = listing(&s.repo_root());
+    let good = model_folder(s.dir.path(), "good");
+    let file = s.dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let mut mixed = Mapping::new();
+    mixed.insert(Value::Int(1), "a".into());
+    mixed.insert("b".into(), "c".into());
+
+    type Case = (
+        &'static str,
+        PathBuf,
+        &'static str,
+        Mapping,
+        &'static str,
+        PublishOptions,
+        ErrorKind,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "subgroup _uid",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            PublishOptions {
+                subgroup: Some("_uid".into()),
+                ..options()
+            },
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "subgroup _alias",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            PublishOptions {
+                subgroup: Some("_alias".into()),
+                ..options()
+            },
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "alias like a short ID",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            PublishOptions {
+                alias: Some("d4e9c65b".into()),
+                ..options()
+            },
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "alias like a UID",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            PublishOptions {
+                alias: Some("d4e9c65b-2.0.0".into()),
+                ..options()
+            },
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "alias with a space",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            PublishOptions {
+                alias: Some("my alias".into()),
+                ..options()
+            },
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "alias of another model",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            PublishOptions {
+                alias: Some("taken".into()),
+                ..options()
+            },
+            ErrorKind::AlreadyExists,
+        ),
+        (
+            "compression 10",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            PublishOptions {
+                compression: 10,
+                ..options()
+            },
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "version not semantic",
+            good.clone(),
+            "torch",
+            params(),
+            "1.0",
+            options(),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "version with a v",
+            good.clone(),
+            "torch",
+            params(),
+            "v2.0.0",
+            options(),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "version with a slash",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0/x",
+            options(),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "root missing",
+            s.dir.path().join("missing"),
+            "torch",
+            params(),
+            "2.0.0",
+            options(),
+            ErrorKind::NotFound,
+        ),
+        (
+            "root is a file",
+            file.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            options(),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "UID exists",
+            good.clone(),
+            "torch",
+            params(),
+            "1.0.0",
+            options(),
+            ErrorKind::AlreadyExists,
+        ),
+        (
+            "keys of mixed types",
+            good.clone(),
+            "torch",
+            mixed,
+            "2.0.0",
+            options(),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "name not a path",
+            good.clone(),
+            "to rch",
+            params(),
+            "2.0.0",
+            options(),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "subgroup not a path",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            PublishOptions {
+                subgroup: Some("a b".into()),
+                ..options()
+            },
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "meta not a mapping",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            PublishOptions {
+                meta: Some(Value::List(vec![])),
+                ..options()
+            },
+            ErrorKind::InvalidInput,
+        ),
+        (
+            "unknown repository",
+            good.clone(),
+            "torch",
+            params(),
+            "2.0.0",
+            PublishOptions {
+                repository: Some("nope".into()),
+                ..options()
+            },
+            ErrorKind::InvalidInput,
+        ),
+    ];
+    for (what, root, name, params, version, opts, kind) in cases {
+        let err = s
+            .client
+            .publish(&root, name, &params, version, &opts)
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{what}: {err}");
+        assert!(!err.to_string().is_empty());
+        assert_eq!(
+            listing(&s.repo_root()),
+            before,
+            "{what} wrote into the repository"
+        );
+    }
+
+    // No repository configured (the reference's `repository=None`).
+    let none = Audmodel::new(Config::new(s.dir.path().join("cache"), vec![]));
+    let err = none
+        .publish(&good, "torch", &params(), "2.0.0", &options())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+}
+
+#[test]
+fn publish_creates_a_missing_repository_folder_and_keeps_tmp_root() {
+    let s = Setup::new();
+    assert!(!s.repo_root().exists());
+    let tmp_root = s.dir.path().join("tmp/nested");
+    let uid = s
+        .publish(
+            "1.0.0",
+            PublishOptions {
+                tmp_root: Some(tmp_root.clone()),
+                compression: 0,
+                ..options()
+            },
+        )
+        .unwrap();
+    assert!(s.repo_root().is_dir());
+    assert!(tmp_root.is_dir(), "tmp_root is kept");
+    assert!(listing(&tmp_root).is_empty(), "the archive is removed");
+    let loaded = s.client.load(&uid).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(loaded.join("weights.bin")).unwrap(),
+        "weights 1.0.0"
+    );
+}
+
+#[test]
+fn cached_model_is_returned_without_the_repository() {
+    let s = Setup::new();
+    let uid = s.publish("1.0.0", options()).unwrap();
+    let path = s.client.load(&uid).unwrap();
+    s.client.header(&uid).unwrap();
+    std::fs::remove_dir_all(s.repo_root()).unwrap();
+    assert_eq!(s.client.load(&uid).unwrap(), path);
+    assert_eq!(s.client.header(&uid).unwrap().version, "1.0.0");
+    assert_eq!(
+        s.client.load("d4e9c65b-2.0.0").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn concurrent_loads_unpack_once() {
+    let s = Setup::new();
+    let uid = s.publish("1.0.0", options()).unwrap();
+    let paths: Vec<PathBuf> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| s.client.load(&uid).unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(paths.iter().all(|p| *p == paths[0]));
+    assert_eq!(
+        std::fs::read_to_string(paths[0].join("weights.bin")).unwrap(),
+        "weights 1.0.0"
+    );
+    let sid_dir = paths[0].parent().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(sid_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".1.0.0.header.yaml.lock",
+            ".1.0.0.lock",
+            "1.0.0",
+            "1.0.0.header.yaml"
+        ]
+    );
+}
+
+#[test]
+fn racing_publishers_of_one_uid_one_wins() {
+    let s = Setup::new();
+    let roots: Vec<PathBuf> = (0..3)
+        .map(|i| model_folder(s.dir.path(), &format!("r{i}")))
+        .collect();
+    let results: Vec<Result<String, audmodel::Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = roots
+            .iter()
+            .map(|root| {
+                scope.spawn(|| {
+                    s.client
+                        .publish(root, "torch", &params(), "1.0.0", &options())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{results:?}");
+    for err in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    }
+    assert!(s.client.exists("d4e9c65b-1.0.0").unwrap());
+}
+
+#[test]
+fn a_held_lock_times_out() {
+    let s = Setup::new();
+    let uid = s.publish("1.0.0", options()).unwrap();
+    let sid_dir = s.dir.path().join("cache/d4e9c65b");
+    std::fs::create_dir_all(&sid_dir).unwrap();
+    let held = std::fs::File::create(sid_dir.join(".1.0.0.lock")).unwrap();
+    FileExt::lock(&held).unwrap();
+    let client =
+        Audmodel::new(s.client.config().clone()).with_lock_timeout(Duration::from_millis(200));
+    let err = client.load(&uid).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LockTimeout, "{err}");
+    assert!(err.to_string().contains(".1.0.0.lock"), "{err}");
+    assert!(!sid_dir.join("1.0.0").exists());
+    FileExt::unlock(&held).unwrap();
+    assert!(client.load(&uid).unwrap().join("weights.bin").is_file());
+}
+
+/// A backend that reports a wrong checksum for archives.
+#[derive(Debug)]
+struct WrongChecksum(Arc<dyn Backend>);
+
+impl Backend for WrongChecksum {
+    fn put_file(
+        &self,
+        src: &Path,
+        dst: &BackendPath,
+        p: BytesProgress<'_>,
+    ) -> Result<(), audmodel::backend::Error> {
+        self.0.put_file(src, dst, p)
+    }
+    fn put_file_new(
+        &self,
+        src: &Path,
+        dst: &BackendPath,
+        p: BytesProgress<'_>,
+    ) -> Result<(), audmodel::backend::Error> {
+        self.0.put_file_new(src, dst, p)
+    }
+    fn put_bytes(&self, data: &[u8], dst: &BackendPath) -> Result<(), audmodel::backend::Error> {
+        self.0.put_bytes(data, dst)
+    }
+    fn put_reader(
+        &self,
+        src: &mut dyn std::io::Read,
+        dst: &BackendPath,
+    ) -> Result<(), audmodel::backend::Error> {
+        self.0.put_reader(src, dst)
+    }
+    fn get_file(
+        &self,
+        src: &BackendPath,
+        dst: &Path,
+        p: BytesProgress<'_>,
+    ) -> Result<(), audmodel::backend::Error> {
+        self.0.get_file(src, dst, p)
+    }
+    fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, audmodel::backend::Error> {
+        self.0.get_bytes(src)
+    }
+    fn exists(&self, path: &BackendPath) -> Result<bool, audmodel::backend::Error> {
+        self.0.exists(path)
+    }
+    fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, audmodel::backend::Error> {
+        self.0.list(prefix)
+    }
+    fn remove(&self, path: &BackendPath) -> Result<(), audmodel::backend::Error> {
+        self.0.remove(path)
+    }
+    fn checksum(&self, path: &BackendPath) -> Result<String, audmodel::backend::Error> {
+        if path.as_str().ends_with(".zip") {
+            Ok("00000000000000000000000000000000".to_owned())
+        } else {
+            self.0.checksum(path)
+        }
+    }
+    fn size(&self, path: &BackendPath) -> Result<u64, audmodel::backend::Error> {
+        self.0.size(path)
+    }
+    fn url(&self, path: &BackendPath) -> String {
+        self.0.url(path)
+    }
+}
+
+#[test]
+fn an_archive_whose_md5_differs_is_not_cached() {
+    let s = Setup::new();
+    let uid = s.publish("1.0.0", options()).unwrap();
+    let mut registry = Registry::default();
+    registry.register("file-system", |repo| {
+        let fs = audmodel::backend::FileSystem::new(&repo.host, &repo.name)?;
+        Ok(Arc::new(WrongChecksum(Arc::new(fs))) as Arc<dyn Backend>)
+    });
+    let client = Audmodel::with_registry(s.client.config().clone(), registry);
+    let err = client.load(&uid).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    assert!(err.to_string().contains(&uid), "{err}");
+    let sid_dir = s.dir.path().join("cache/d4e9c65b");
+    assert!(!sid_dir.join("1.0.0").exists());
+    assert!(!sid_dir.join("1.0.0~").exists());
+    let leftovers: Vec<String> = std::fs::read_dir(&sid_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("download"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The honest repository loads it.
+    assert!(s.client.load(&uid).unwrap().join("weights.bin").is_file());
+}
+
+#[test]
+fn legacy_uids_resolve_to_their_one_version() {
+    let s = Setup::new();
+    let uid = s.publish("1.0.0", options()).unwrap();
+    // A legacy model: the header and archive under a 36-character ID.
+    let legacy = audmodel::legacy_uid(
+        "torch",
+        &params(),
+        "1.0.0",
+        Some("audmodel.dummy.cnn"),
+        false,
+    )
+    .unwrap();
+    std::fs::create_dir_all(s.repo_root()).unwrap();
+    let versioned = Versioned::new(Arc::new(
+        audmodel::backend::FileSystem::new(s.dir.path().join("host").to_str().unwrap(), "models")
+            .unwrap(),
+    ));
+    let header = versioned
+        .get_bytes(
+            &BackendPath::new("/_uid/d4e9c65b.header.yaml").unwrap(),
+            "1.0.0",
+        )
+        .unwrap();
+    versioned
+        .put_bytes(
+            &header,
+            &BackendPath::new(&format!("/_uid/{legacy}.header.yaml")).unwrap(),
+            "1.0.0",
+        )
+        .unwrap();
+    let zip = s.dir.path().join("legacy.zip");
+    versioned
+        .get_file(
+            &BackendPath::new("/audmodel/dummy/cnn/torch/d4e9c65b.zip").unwrap(),
+            "1.0.0",
+            &zip,
+            &audmodel::backend::no_progress,
+        )
+        .unwrap();
+    versioned
+        .put_file(
+            &zip,
+            &BackendPath::new(&format!("/audmodel/dummy/cnn/torch/{legacy}.zip")).unwrap(),
+            "1.0.0",
+            &audmodel::backend::no_progress,
+        )
+        .unwrap();
+    assert_eq!(s.client.versions(&legacy).unwrap(), ["1.0.0"]);
+    assert_eq!(s.client.uid_of(&legacy).unwrap(), format!("{legacy}-1.0.0"));
+    let path = s.client.load(&legacy).unwrap();
+    assert_eq!(path, s.dir.path().join("cache").join(&legacy).join("1.0.0"));
+    assert!(path.join("weights.bin").is_file());
+    assert_ne!(s.client.load(&uid).unwrap(), path);
+}
+
+#[test]
+fn progress_reports_every_stage() {
+    use std::sync::Mutex;
+    #[derive(Default)]
+    struct Record(Mutex<Vec<(audmodel::Stage, &'static str, u64)>>);
+    impl audmodel::Progress for Record {
+        fn start(&self, stage: audmodel::Stage, total: u64) {
+            self.0.lock().unwrap().push((stage, "start", total));
+        }
+        fn advance(&self, stage: audmodel::Stage, bytes: u64) {
+            self.0.lock().unwrap().push((stage, "advance", bytes));
+        }
+        fn finish(&self, stage: audmodel::Stage) {
+            self.0.lock().unwrap().push((stage, "finish", 0));
+        }
+    }
+    let s = Setup::new();
+    let record = Arc::new(Record::default());
+    let client = Audmodel::new(s.client.config().clone()).with_progress(record.clone());
+    let uid = client
+        .publish(
+            &model_folder(s.dir.path(), "p"),
+            "torch",
+            &params(),
+            "1.0.0",
+            &options(),
+        )
+        .unwrap();
+    client.load(&uid).unwrap();
+    let events = record.0.lock().unwrap().clone();
+    use audmodel::Stage::*;
+    for stage in [Pack, Upload, Download, Unpack] {
+        let of: Vec<_> = events.iter().filter(|e| e.0 == stage).collect();
+        assert_eq!(of.first().map(|e| e.1), Some("start"), "{stage:?}: {of:?}");
+        assert_eq!(of.last().map(|e| e.1), Some("finish"), "{stage:?}: {of:?}");
+        let advanced: u64 = of.iter().filter(|e| e.1 == "advance").map(|e| e.2).sum();
+        assert!(advanced > 0, "{stage:?}: {of:?}");
+        if stage == Pack {
+            // "weights p" + "layers: 10\n"
+            assert_eq!(of[0].2, 9 + 11);
+            assert_eq!(advanced, 9 + 11);
+        }
+    }
+}
