@@ -26,6 +26,8 @@ const STANDARD_PREFIX: &str = "tag:yaml.org,2002:";
 /// list or dict keys), and for more than one document.
 pub fn from_str(text: &str) -> Result<Value, Error> {
     let mut builder = Builder::default();
+    // PyYAML's reader drops a leading byte order mark; yaml-rust2 keeps it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut builder, true).map_err(|e| Error::Yaml {
         line: e.marker().line(),
@@ -49,7 +51,74 @@ pub fn from_str(text: &str) -> Result<Value, Error> {
 /// A collection being built.
 enum Open {
     List(Vec<Value>, usize),
-    Map(Mapping, Option<(Value, Marker)>, usize),
+    Map(OpenMap),
+}
+
+/// A mapping being built, with PyYAML's merge keys (`<<: *base`) apart:
+/// merged entries come first and the mapping's own entries override them.
+struct OpenMap {
+    own: Mapping,
+    merged: Vec<(Value, Value)>,
+    pending: Option<Key>,
+    anchor: usize,
+}
+
+/// A key waiting for its value.
+enum Key {
+    Value(Value),
+    Merge,
+}
+
+impl OpenMap {
+    fn finish(self) -> Value {
+        let mut map: Mapping = self.merged.into_iter().collect();
+        for (k, v) in self.own {
+            map.insert(k, v);
+        }
+        Value::Map(map)
+    }
+
+    /// Adds the entries of one merged mapping.
+    ///
+    /// When two merged mappings share a key, PyYAML 6.0.4 keeps the first
+    /// value only if both key strings are the same CPython object (as
+    /// one-character strings are), else the last: no rule to copy, so such
+    /// input is refused.
+    fn extend_merged(&mut self, map: Mapping, mark: Marker) -> Result<(), Error> {
+        for (key, value) in map {
+            if self.merged.iter().any(|(k, _)| *k == key) {
+                return Err(unsupported(
+                    &crate::py_repr(&key),
+                    mark,
+                    "two merged mappings (`<<`) define this key; PyYAML's choice between them depends on CPython string identity",
+                ));
+            }
+            self.merged.push((key, value));
+        }
+        Ok(())
+    }
+
+    /// `SafeConstructor.flatten_mapping` for one `<<` value.
+    fn merge(&mut self, value: Value, mark: Marker) -> Result<(), Error> {
+        let expected = "expected a mapping or list of mappings for merging";
+        match value {
+            Value::Map(map) => self.extend_merged(map, mark)?,
+            Value::List(items) => {
+                let mut maps = Vec::new();
+                for item in items {
+                    match item {
+                        Value::Map(map) => maps.push(map),
+                        other => return Err(unsupported(&crate::py_repr(&other), mark, expected)),
+                    }
+                }
+                for map in maps {
+                    self.extend_merged(map, mark)?;
+                }
+            }
+            other => return Err(unsupported(&crate::py_repr(&other), mark, expected)),
+        }
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -71,10 +140,11 @@ fn unsupported(value: &str, mark: Marker, message: impl Into<String>) -> Error {
 }
 
 /// The standard tag named by an explicit tag (`!!int`, `!`, ...).
-fn explicit_tag(tag: &YamlTag) -> Result<Tag, String> {
+fn explicit_tag(tag: &YamlTag, text: &str) -> Result<Tag, String> {
     if tag.handle.is_empty() && tag.suffix == "!" {
-        // The non-specific tag `!` makes a scalar a string.
-        return Ok(Tag::Str);
+        // PyYAML resolves a scalar with the non-specific tag `!` as if it
+        // were plain, even when it is quoted (`! '1'` is the int 1).
+        return Ok(implicit_tag(text));
     }
     tag.handle
         .strip_prefix(STANDARD_PREFIX)
@@ -100,8 +170,16 @@ impl Builder {
         tag: Option<&YamlTag>,
         mark: Marker,
     ) -> Result<Value, Error> {
+        if style == TScalarStyle::Plain && text.contains('\t') {
+            // PyYAML's scanner refuses a tab inside a plain scalar.
+            return Err(Error::Yaml {
+                line: mark.line(),
+                column: mark.col() + 1,
+                message: format!("found a tab in the plain scalar {text:?}; quote it"),
+            });
+        }
         let tag = match tag {
-            Some(t) => explicit_tag(t).map_err(|m| unsupported(text, mark, m))?,
+            Some(t) => explicit_tag(t, text).map_err(|m| unsupported(text, mark, m))?,
             None if style == TScalarStyle::Plain => implicit_tag(text),
             None => Tag::Str,
         };
@@ -121,7 +199,7 @@ impl Builder {
                 self.documents.push(value);
             }
             Some(Open::List(items, _)) => items.push(value),
-            Some(Open::Map(map, pending, _)) => match pending.take() {
+            Some(Open::Map(open)) => match open.pending.take() {
                 None => {
                     if matches!(value, Value::List(_) | Value::Map(_)) {
                         return Err(unsupported(
@@ -130,9 +208,10 @@ impl Builder {
                             format!("found unhashable key of type {}", value.type_name()),
                         ));
                     }
-                    *pending = Some((value, mark));
+                    open.pending = Some(Key::Value(value));
                 }
-                Some((key, _)) => map.insert(key, value),
+                Some(Key::Value(key)) => open.own.insert(key, value),
+                Some(Key::Merge) => open.merge(value, mark)?,
             },
         }
         Ok(())
@@ -140,6 +219,22 @@ impl Builder {
 
     fn handle(&mut self, event: Event, mark: Marker) -> Result<(), Error> {
         match event {
+            Event::Scalar(text, style, anchor, tag)
+                if text == "<<" && style == TScalarStyle::Plain && tag.is_none() && anchor == 0 =>
+            {
+                // A plain `<<` key is PyYAML's merge key; elsewhere it is refused.
+                match self.stack.last_mut() {
+                    Some(Open::Map(open)) if open.pending.is_none() => {
+                        open.pending = Some(Key::Merge);
+                        Ok(())
+                    }
+                    _ => Err(unsupported(
+                        &text,
+                        mark,
+                        "a merge key `<<` is only allowed as a mapping key",
+                    )),
+                }
+            }
             Event::Scalar(text, style, anchor, tag) => {
                 let value = self.scalar(&text, style, tag.as_ref(), mark)?;
                 self.add(value, anchor, mark)
@@ -159,12 +254,20 @@ impl Builder {
             }
             Event::MappingStart(anchor, tag) => {
                 check_collection_tag(tag.as_ref(), "map").map_err(|m| unsupported("{", mark, m))?;
-                self.stack.push(Open::Map(Mapping::new(), None, anchor));
+                self.stack.push(Open::Map(OpenMap {
+                    own: Mapping::new(),
+                    merged: Vec::new(),
+                    pending: None,
+                    anchor,
+                }));
                 Ok(())
             }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(Open::List(items, anchor)) => self.add(Value::List(items), anchor, mark),
-                Some(Open::Map(map, _, anchor)) => self.add(Value::Map(map), anchor, mark),
+                Some(Open::Map(open)) => {
+                    let anchor = open.anchor;
+                    self.add(open.finish(), anchor, mark)
+                }
                 None => Ok(()),
             },
             Event::Nothing

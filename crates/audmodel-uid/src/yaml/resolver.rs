@@ -375,6 +375,10 @@ fn construct_date(text: &str) -> Result<Value, Refusal> {
         let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) else {
             return Err("not a date".to_owned());
         };
+        // Python's `datetime.date` starts at year 1; chrono knows year 0.
+        if y < 1 {
+            return Err("year 0 is out of range".to_owned());
+        }
         return chrono::NaiveDate::from_ymd_opt(y, m, d)
             .map(Value::Date)
             .ok_or_else(|| "day is out of range for month".to_owned());
