@@ -25,9 +25,44 @@ const STANDARD_PREFIX: &str = "tag:yaml.org,2002:";
 /// beyond the u64/i64 range, a timestamp with a time of day, unknown tags,
 /// list or dict keys), and for more than one document.
 pub fn from_str(text: &str) -> Result<Value, Error> {
-    let mut builder = Builder::default();
     // PyYAML's reader drops a leading byte order mark; yaml-rust2 keeps it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match load(text) {
+        Err(Error::Yaml { message, .. }) if message.contains("unknown anchor") => {
+            match separate_alias_keys(text) {
+                Some(fixed) => load(&fixed),
+                None => load(text),
+            }
+        }
+        other => other,
+    }
+}
+
+/// PyYAML writes an alias used as a mapping key as `*id001: value`. Its
+/// anchors are `[-_A-Za-z0-9]+`, but YAML 1.2 (and yaml-rust2) lets an alias
+/// name contain `:`, so yaml-rust2 reads the alias `id001:`. Only when that
+/// failed, the colon is moved off such block keys (`*id001 : value`) for
+/// names that the text defines as anchors.
+fn separate_alias_keys(text: &str) -> Option<String> {
+    static KEY: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let key = KEY
+        .get_or_init(|| regex::Regex::new(r"(?m)^([ ]*(?:[-?] )*)\*([-_A-Za-z0-9]+):( |$)").ok())
+        .as_ref()?;
+    let mut changed = false;
+    let fixed = key.replace_all(text, |caps: &regex::Captures<'_>| {
+        let name = &caps[2];
+        if text.contains(&format!("&{name} ")) || text.contains(&format!("&{name}\n")) {
+            changed = true;
+            format!("{}*{name} :{}", &caps[1], &caps[3])
+        } else {
+            caps[0].to_owned()
+        }
+    });
+    changed.then(|| fixed.into_owned())
+}
+
+fn load(text: &str) -> Result<Value, Error> {
+    let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut builder, true).map_err(|e| Error::Yaml {
         line: e.marker().line(),
@@ -287,5 +322,23 @@ impl MarkedEventReceiver for Builder {
         if let Err(e) = self.handle(event, mark) {
             self.error = Some(e);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alias_keys_as_pyyaml_writes_them() {
+        // `yaml.dump` of a dict whose key object (here a date) appears twice.
+        let text = "a:\n  &id001 2020-01-01: 1\nb:\n  *id001: 2\n- x: '*id002: y'\n";
+        assert!(from_str(text).is_err(), "not a mapping after the list item");
+        let text = "a:\n  &id001 2020-01-01: 1\nb:\n  *id001: 2\nc: '*id001: y'\n";
+        let value = from_str(text).unwrap_or(Value::Null);
+        assert_eq!(
+            crate::py_repr(&value),
+            "{'a': {datetime.date(2020, 1, 1): 1}, 'b': {datetime.date(2020, 1, 1): 2}, 'c': '*id001: y'}"
+        );
     }
 }
