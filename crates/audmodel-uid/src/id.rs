@@ -58,15 +58,23 @@ pub fn short_id(name: &str, params: &Mapping, subgroup: Option<&str>) -> Result<
 
 /// The UID `{short_id}-{version}`.
 ///
+/// The version is taken as given (models published before the reference
+/// checked versions may carry any); check new ones with
+/// [`validate_version`](crate::validate_version).
+///
+/// ```
+/// use audmodel_uid::{uid, Mapping};
+/// assert_eq!(uid("torch", &Mapping::new(), "1.0.0", None).unwrap(), "d0656de9-1.0.0");
+/// ```
+///
 /// # Errors
-/// As [`unique_string`], or [`Error::InvalidVersion`].
+/// As [`unique_string`].
 pub fn uid(
     name: &str,
     params: &Mapping,
     version: &str,
     subgroup: Option<&str>,
 ) -> Result<String, Error> {
-    crate::version::validate_version(version)?;
     Ok(format!("{}-{version}", short_id(name, params, subgroup)?))
 }
 
@@ -75,6 +83,20 @@ pub fn uid(
 ///
 /// Unlike the short ID, `subgroup = Some("")` differs from `None` here, as in
 /// the reference.
+///
+/// ```
+/// use audmodel_uid::{legacy_uid, Mapping};
+/// let params: Mapping = [
+///     ("model".into(), "cnn10".into()),
+///     ("data".into(), "emodb".into()),
+///     ("feature".into(), "melspec".into()),
+///     ("sampling_rate".into(), 16000i64.into()),
+/// ].into_iter().collect();
+/// assert_eq!(
+///     legacy_uid("test", &params, "1.0.0", Some("audmodel.dummy.cnn"), false).unwrap(),
+///     "65206614-dbb7-d61a-b00c-153db7b525c0"
+/// );
+/// ```
 ///
 /// # Errors
 /// Never for now; the `Result` leaves room for validation.
