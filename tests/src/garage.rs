@@ -132,18 +132,21 @@ impl Garage {
     /// Layout, key and INI file; then waits until the S3 port answers.
     fn configure(&self, dir: &Path) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(30);
-        let node = loop {
-            match self.cli(&["node", "id", "-q"]) {
-                Ok(id) => break id,
+        // `node id` may answer from the key file before the server listens,
+        // so the first command that needs the server is retried too.
+        let retry = |args: &[&str]| loop {
+            match self.cli(args) {
+                Ok(out) => break Ok(out),
                 Err(e) if Instant::now() > deadline => {
                     let log = std::fs::read_to_string(dir.join("garage.log")).unwrap_or_default();
-                    return Err(format!("not ready after 30 s: {e}\n{log}"));
+                    break Err(format!("not ready after 30 s: {e}\n{log}"));
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         };
+        let node = retry(&["node", "id", "-q"])?;
         let node = node.split('@').next().unwrap_or_default().trim().to_owned();
-        self.cli(&["layout", "assign", "-z", "dc1", "-c", "1G", &node])?;
+        retry(&["layout", "assign", "-z", "dc1", "-c", "1G", &node])?;
         self.cli(&["layout", "apply", "--version", "1"])?;
         self.cli(&[
             "key",
