@@ -1,7 +1,7 @@
 //! Short IDs, UIDs and legacy UIDs computed from name, parameters and version.
 
 use crate::error::Error;
-use crate::repr::py_repr;
+use crate::repr::{dict_repr, py_repr};
 use crate::value::{Mapping, Value};
 use md5::{Digest, Md5};
 use std::cmp::Ordering;
@@ -32,7 +32,7 @@ pub fn unique_string(
     Ok(format!(
         "{}.{name}{}",
         subgroup.unwrap_or(""),
-        py_repr(&Value::Map(sorted))
+        dict_repr(sorted.into_iter())
     ))
 }
 
@@ -118,7 +118,7 @@ pub fn legacy_uid(
     };
     let text = format!(
         "{}{group_id}lookup{version}{repository}",
-        py_repr(&Value::Map(params.clone()))
+        dict_repr(params.iter())
     );
     let hex = md5_hex(&text);
     Ok(format!(
@@ -159,10 +159,10 @@ fn key_class(v: &Value) -> KeyClass {
 /// Python's sort compares neighbours of the final order, so keys of two
 /// classes that cannot be ordered always meet and raise; `None` cannot be
 /// ordered even with itself.
-fn sorted_params(params: &Mapping) -> Result<Mapping, Error> {
+fn sorted_params(params: &Mapping) -> Result<Vec<&(Value, Value)>, Error> {
     let mut entries: Vec<&(Value, Value)> = params.iter().collect();
     if entries.len() < 2 {
-        return Ok(params.clone());
+        return Ok(entries);
     }
     let first = &entries[0].0;
     let class = key_class(first);
@@ -182,7 +182,7 @@ fn sorted_params(params: &Mapping) -> Result<Mapping, Error> {
         });
     }
     entries.sort_by(|a, b| compare_keys(&a.0, &b.0));
-    Ok(entries.into_iter().cloned().collect())
+    Ok(entries)
 }
 
 fn compare_keys(a: &Value, b: &Value) -> Ordering {

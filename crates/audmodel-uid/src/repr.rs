@@ -47,19 +47,28 @@ fn write_repr(out: &mut String, value: &Value) {
             }
             out.push(']');
         }
-        Value::Map(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_repr(out, k);
-                out.push_str(": ");
-                write_repr(out, v);
-            }
-            out.push('}');
-        }
+        Value::Map(map) => write_dict(out, map.iter()),
     }
+}
+
+/// `repr` of a dict with these entries, in this order.
+pub(crate) fn dict_repr<'a>(entries: impl Iterator<Item = &'a (Value, Value)>) -> String {
+    let mut out = String::new();
+    write_dict(&mut out, entries);
+    out
+}
+
+fn write_dict<'a>(out: &mut String, entries: impl Iterator<Item = &'a (Value, Value)>) {
+    out.push('{');
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_repr(out, k);
+        out.push_str(": ");
+        write_repr(out, v);
+    }
+    out.push('}');
 }
 
 /// Whether Python's `str.isprintable` holds for `c`.
