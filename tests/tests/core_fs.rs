@@ -706,3 +706,31 @@ fn progress_reports_every_stage() {
         }
     }
 }
+
+#[test]
+fn an_alias_left_by_a_killed_publish_is_taken_over() {
+    let s = Setup::new();
+    std::fs::create_dir_all(s.repo_root()).unwrap();
+    let versioned = Versioned::new(Arc::new(
+        audmodel::backend::FileSystem::new(s.dir.path().join("host").to_str().unwrap(), "models")
+            .unwrap(),
+    ));
+    versioned
+        .put_bytes(
+            b"uid: d4e9c65b-9.9.9\n",
+            &BackendPath::new("/_alias/stale.alias.yaml").unwrap(),
+            "1.0.0",
+        )
+        .unwrap();
+    let uid = s
+        .publish(
+            "1.0.0",
+            PublishOptions {
+                alias: Some("stale".into()),
+                ..options()
+            },
+        )
+        .unwrap();
+    assert_eq!(s.client.resolve_alias("stale").unwrap(), uid);
+    assert_eq!(s.client.aliases(&uid).unwrap(), ["stale"]);
+}

@@ -90,3 +90,31 @@ impl Header {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn round_trips_the_references_bytes() {
+        let text = "author: Calvin and Hobbes\ndate: 1985-11-18\nname: torch\nparameters:\n  model: cnn10\n  sampling_rate: 16000\nsubgroup: ''\nversion: 1.0.0\n";
+        let header = Header::from_yaml(text, "h").unwrap();
+        assert_eq!(header.subgroup, None);
+        assert_eq!(header.to_yaml(), text);
+    }
+
+    #[test]
+    fn damaged_headers_are_corrupt() {
+        for text in [
+            "- a\n",
+            "name: x\n",
+            "a: [",
+            "author: a\ndate: never\nname: n\nversion: 1.0.0\n",
+        ] {
+            let err = Header::from_yaml(text, "the-file").unwrap_err();
+            assert!(matches!(err, Error::Corrupt(_)), "{text:?}: {err}");
+            assert!(err.to_string().contains("the-file"), "{err}");
+        }
+    }
+}

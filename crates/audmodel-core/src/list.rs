@@ -50,6 +50,7 @@ impl Audmodel {
         let uid_folder = audmodel_backend::BackendPath::new("/_uid")
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
         let mut found: Vec<ModelSummary> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for index in 0..self.repos.len() {
             let repo = self.repos.repository(index).name.clone();
             let versioned = self.repos.open(index)?;
@@ -62,10 +63,8 @@ impl Audmodel {
                     let sid = name.strip_suffix(".header.yaml")?.to_owned();
                     Some((sid, version))
                 })
-                .filter(|(sid, version)| {
-                    let uid = format!("{sid}-{version}");
-                    !found.iter().any(|m| m.uid == uid)
-                })
+                // A UID in two repositories counts in the first (lookup order).
+                .filter(|(sid, version)| seen.insert(format!("{sid}-{version}")))
                 .collect();
             // Small files: read a few at once, as a listing can hold thousands.
             let results: Vec<Result<ModelSummary, Error>> = std::thread::scope(|scope| {

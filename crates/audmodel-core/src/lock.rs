@@ -74,3 +74,30 @@ pub(crate) fn lock(path: &Path, timeout: Duration) -> Result<Lock, Error> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn lock_files_are_hidden_siblings_with_group_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("sid/1.0.0");
+        assert_eq!(lock_file(&target), dir.path().join("sid/.1.0.0.lock"));
+        let held = lock(&target, SHORT_TIMEOUT).unwrap();
+        let mode = std::fs::metadata(lock_file(&target))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, LOCK_FILE_MODE);
+        let err = lock(&target, Duration::from_millis(50)).unwrap_err();
+        assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
+        drop(held);
+        lock(&target, Duration::from_millis(50)).unwrap();
+        assert!(
+            lock_file(&target).exists(),
+            "the lock file stays, as the reference's"
+        );
+    }
+}

@@ -103,3 +103,39 @@ pub(crate) fn merge(dst: &mut Mapping, src: &Mapping) {
         dst.insert(key.clone(), merged);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn yaml(text: &str) -> Mapping {
+        match audmodel_uid::yaml::from_str(text).unwrap() {
+            Value::Map(m) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn merge_is_the_references_update_dict() {
+        let mut dst = yaml("a: {x: 1, y: 2}\nb: 1\nc: {z: 1}\n");
+        merge(
+            &mut dst,
+            &yaml("a: {y: 3, w: 4}\nb: {n: 1}\nc: 5\nd: new\n"),
+        );
+        // Nested mappings merge in place; anything else replaces; new keys go last.
+        assert_eq!(
+            dst,
+            yaml("a: {x: 1, y: 3, w: 4}\nb: {n: 1}\nc: 5\nd: new\n")
+        );
+    }
+
+    #[test]
+    fn no_metadata_reads_as_an_empty_mapping() {
+        assert_eq!(
+            parse_meta(b"null\n...\n", "m").unwrap(),
+            Value::Map(Mapping::new())
+        );
+        assert!(matches!(parse_meta(b"a: [", "m"), Err(Error::Corrupt(_))));
+    }
+}

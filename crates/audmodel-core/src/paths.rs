@@ -31,18 +31,20 @@ pub(crate) fn alias(alias: &str) -> Result<BackendPath, Error> {
     path(&format!("/_alias/{alias}.alias.yaml"))
 }
 
-/// `/{subgroup with . as /}/{name}/{sid}.zip`; an empty subgroup adds no folder.
+/// `/{subgroup with . as /}/{name}/{sid}.zip`. Empty parts are dropped, as
+/// the reference's `join` drops them (so no subgroup adds no folder).
 pub(crate) fn archive(subgroup: Option<&str>, name: &str, sid: &str) -> Result<BackendPath, Error> {
-    let mut text = String::new();
-    for part in subgroup.unwrap_or("").split('.').filter(|p| !p.is_empty()) {
-        text.push('/');
-        text.push_str(part);
-    }
-    text.push_str(&format!("/{name}/{sid}.zip"));
-    BackendPath::new(&text).map_err(|e| {
+    let subgroup = subgroup.unwrap_or("");
+    let file = format!("{sid}.zip");
+    let parts: Vec<&str> = subgroup
+        .split('.')
+        .chain([name, file.as_str()])
+        .flat_map(|part| part.split('/'))
+        .filter(|part| !part.is_empty())
+        .collect();
+    BackendPath::new(&format!("/{}", parts.join("/"))).map_err(|e| {
         Error::InvalidInput(format!(
-            "name '{name}' and subgroup '{}' do not give a valid repository path: {e}",
-            subgroup.unwrap_or("")
+            "name '{name}' and subgroup '{subgroup}' do not give a valid repository path: {e}"
         ))
     })
 }

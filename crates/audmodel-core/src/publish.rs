@@ -75,7 +75,7 @@ impl Audmodel {
     /// is 0-9, the version is semantic, `root` is a folder, the parameters'
     /// keys can be sorted, name and subgroup give valid repository paths, and
     /// the UID is in no repository yet. Unlike the reference, an alias that
-    /// already points to another model is refused (the reference silently
+    /// already points to another published model is refused (the reference silently
     /// re-points it and, when the publish fails, deletes it); use
     /// [`set_alias`](Self::set_alias) to move it.
     ///
@@ -154,14 +154,16 @@ impl Audmodel {
             return Err(Error::ModelExists { uid });
         }
         if let Some(alias) = &options.alias {
-            match self.find_alias_uid(alias)? {
-                Some(other) if other != uid => {
-                    return Err(Error::AliasTaken {
-                        alias: alias.clone(),
-                        uid: other,
-                    });
-                }
-                _ => {}
+            // An alias file of a model that was never registered (its
+            // publish was killed) may be taken over.
+            if let Some(other) = self.find_alias_uid(alias)?
+                && other != uid
+                && self.exists(&other)?
+            {
+                return Err(Error::AliasTaken {
+                    alias: alias.clone(),
+                    uid: other,
+                });
             }
         }
         let header = Header {
