@@ -92,6 +92,7 @@ impl Client<'_> {
     fn python(&self, snippet: &str, args: &[&str]) -> Command {
         let mut command = self.sandbox.command(&self.tools.python);
         command
+            .env("PYTHONIOENCODING", "utf-8")
             .arg("-c")
             .arg(format!("{PRELUDE}{snippet}"))
             .args(args);

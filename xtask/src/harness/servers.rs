@@ -1,7 +1,7 @@
 //! The Garage S3 server and the Python reference, both from the test
 //! support crate, so the tests and the tasks install and start them one way.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use audmodel_tests::garage::{Garage, garage};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -59,7 +59,10 @@ fn quietly<T>(f: impl FnOnce() -> T) -> Result<T> {
     })
 }
 
-/// The interpreter of the virtualenv holding `audmodel==1.5.3`, made when missing.
+/// The interpreter of the virtualenv holding the reference (made under the
+/// target folder when missing, as the tests do).
 pub(crate) fn reference_python() -> Result<PathBuf> {
-    bail!("the Python support of the test crate is not written yet")
+    quietly(audmodel_tests::python::reference)?
+        .map(PathBuf::from)
+        .map_err(|reason| anyhow!("no Python reference: {reason}"))
 }
