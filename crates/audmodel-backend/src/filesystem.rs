@@ -1,11 +1,11 @@
 //! The `file-system` backend: a repository is the folder `{host}/{name}`.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
-use crate::local::{Place, TEMP_PREFIX, write_atomic};
-use crate::md5::{copy_hashing, md5_file};
+use crate::local::{Place, TEMP_PREFIX, copy_file, write_atomic};
+use crate::md5::md5_file;
 use crate::{Backend, BackendPath, Error, Progress};
 
 /// A repository in a local (or mounted) folder, `{host}/{name}`.
@@ -76,17 +76,14 @@ impl FileSystem {
 
     fn put(
         &self,
-        src: &mut dyn Read,
         dst: &BackendPath,
         place: Place,
-        progress: Progress<'_>,
+        fill: impl FnOnce(&mut File) -> std::io::Result<()>,
     ) -> Result<(), Error> {
         let local = self.prepare(dst)?;
         write_atomic(&local, dst.as_str(), place, |file| {
-            copy_hashing(src, file, progress)
-                .map_err(|e| Error::io(e, dst.as_str(), "cannot write"))
+            fill(file).map_err(|e| Error::io(e, dst.as_str(), "cannot write"))
         })
-        .map(drop)
     }
 
     fn open(&self, path: &BackendPath) -> Result<File, Error> {
@@ -102,8 +99,8 @@ impl FileSystem {
 
 impl Backend for FileSystem {
     fn put_file(&self, src: &Path, dst: &BackendPath, progress: Progress<'_>) -> Result<(), Error> {
-        let mut file = open_local(src)?;
-        self.put(&mut file, dst, Place::Overwrite, progress)
+        let file = open_local(src)?;
+        self.put(dst, Place::Overwrite, |out| copy_file(&file, out, progress))
     }
 
     fn put_file_new(
@@ -112,32 +109,32 @@ impl Backend for FileSystem {
         dst: &BackendPath,
         progress: Progress<'_>,
     ) -> Result<(), Error> {
-        let mut file = open_local(src)?;
+        let file = open_local(src)?;
         if self.local(dst).exists() {
             // Cheap early answer; the atomic check is the no-clobber move.
             return Err(Error::AlreadyExists {
                 path: dst.as_str().to_owned(),
             });
         }
-        self.put(&mut file, dst, Place::CreateNew, progress)
+        self.put(dst, Place::CreateNew, |out| copy_file(&file, out, progress))
     }
 
     fn put_bytes(&self, data: &[u8], dst: &BackendPath) -> Result<(), Error> {
-        self.put(&mut &data[..], dst, Place::Overwrite, &|_| {})
+        self.put(dst, Place::Overwrite, |out| out.write_all(data))
     }
 
     fn put_reader(&self, src: &mut dyn Read, dst: &BackendPath) -> Result<(), Error> {
-        self.put(src, dst, Place::Overwrite, &|_| {})
+        self.put(dst, Place::Overwrite, |out| {
+            std::io::copy(src, out).map(drop)
+        })
     }
 
     fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error> {
-        let mut file = self.open(src)?;
+        let file = self.open(src)?;
         let shown = dst.display().to_string();
         write_atomic(dst, &shown, Place::Overwrite, |out| {
-            copy_hashing(&mut file, out, progress)
-                .map_err(|e| Error::io(e, src.as_str(), "cannot read"))
+            copy_file(&file, out, progress).map_err(|e| Error::io(e, src.as_str(), "cannot read"))
         })
-        .map(drop)
     }
 
     fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error> {

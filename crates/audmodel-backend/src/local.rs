@@ -2,7 +2,7 @@
 //! temporary file next to the target, then rename (or link) it into place.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::Error;
@@ -56,4 +56,24 @@ pub(crate) fn write_atomic<T>(
     };
     persisted.map_err(|e| Error::io(e.error, shown, "cannot move into place"))?;
     Ok(value)
+}
+
+/// Bytes per progress report of a file copy.
+const COPY_CHUNK: u64 = 8 << 20;
+
+/// Copies the rest of `src` to `dst`, reporting each chunk. Between two files
+/// `std::io::copy` lets the kernel copy (`copy_file_range`, a reflink where
+/// the file system has them) instead of passing the bytes through user space.
+pub(crate) fn copy_file(
+    src: &File,
+    mut dst: &File,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> std::io::Result<()> {
+    loop {
+        let n = std::io::copy(&mut src.take(COPY_CHUNK), &mut dst)?;
+        if n == 0 {
+            return Ok(());
+        }
+        progress(n);
+    }
 }
