@@ -34,7 +34,7 @@ pub struct S3Builder {
     access_key: Option<String>,
     secret_key: Option<String>,
     secure: bool,
-    region: String,
+    region: Option<String>,
     part_size: usize,
     parallel: usize,
     connect_timeout: Duration,
@@ -63,9 +63,11 @@ impl S3Builder {
         self
     }
 
-    /// The signing region (default `us-east-1`, or `region` of the INI section).
+    /// The signing region. Default: `region` of the INI section, else the
+    /// region in an AWS host name (`s3.dualstack.eu-north-1.amazonaws.com`),
+    /// else `us-east-1`.
     pub fn region(mut self, region: &str) -> Self {
-        self.region = region.to_owned();
+        self.region = Some(region.to_owned());
         self
     }
 
@@ -120,11 +122,26 @@ impl S3Builder {
             max_retries: self.max_retries,
             retry_timeout: Duration::from_secs(30),
         };
+        let aws = aws_region(&self.host);
+        let region = self
+            .region
+            .clone()
+            .or_else(|| aws.clone().flatten())
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        // Like the reference's client: virtual-hosted requests on AWS (new
+        // buckets refuse path-style), except for dotted bucket names over
+        // HTTPS (their certificate would not match); path-style elsewhere.
+        let virtual_hosted = aws.is_some() && !(self.secure && self.bucket.contains('.'));
+        let endpoint = if virtual_hosted {
+            format!("{scheme}://{}.{}", self.bucket, self.host)
+        } else {
+            format!("{scheme}://{}", self.host)
+        };
         let mut builder = AmazonS3Builder::new()
-            .with_endpoint(format!("{scheme}://{}", self.host))
+            .with_endpoint(endpoint)
             .with_bucket_name(&self.bucket)
-            .with_region(&self.region)
-            .with_virtual_hosted_style_request(false)
+            .with_region(region)
+            .with_virtual_hosted_style_request(virtual_hosted)
             // No SHA-256 pass over every body (measured: a quarter of the
             // upload time of a large file here); the content is covered by the
             // `checksum` metadata and, on HTTPS, by TLS, as with the reference's client.
@@ -250,6 +267,23 @@ fn is_connection_failure(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// For an AWS host (`*.amazonaws.com`), the region its name holds, if any
+/// (`s3.dualstack.eu-north-1.amazonaws.com` -> `eu-north-1`,
+/// `s3.amazonaws.com` -> none); `None` for other hosts.
+fn aws_region(host: &str) -> Option<Option<String>> {
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    let rest = name.strip_suffix(".amazonaws.com")?;
+    let rest = rest
+        .strip_prefix("s3.")
+        .or_else(|| rest.strip_prefix("s3-"))
+        .unwrap_or(if rest == "s3" { "" } else { rest });
+    let mut labels = rest.split('.').filter(|l| !l.is_empty()).peekable();
+    if labels.peek() == Some(&"dualstack") {
+        labels.next();
+    }
+    Some(labels.next().filter(|l| *l != "vpce").map(str::to_owned))
+}
+
 impl S3 {
     /// Options for the bucket `bucket` on `host` (`host[:port]`, no scheme),
     /// with credentials, `secure` and `region` as SPEC 6 finds them.
@@ -261,7 +295,7 @@ impl S3 {
             access_key: settings.access_key,
             secret_key: settings.secret_key,
             secure: settings.secure,
-            region: settings.region.unwrap_or_else(|| "us-east-1".to_owned()),
+            region: settings.region,
             part_size: DEFAULT_PART_SIZE,
             parallel: DEFAULT_PARALLEL,
             connect_timeout: Duration::from_secs(5),
@@ -609,5 +643,30 @@ impl Backend for S3 {
     /// The reference prints the versioned backend path itself for S3.
     fn url(&self, path: &BackendPath) -> String {
         path.as_str().to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_from_aws_host_names() {
+        let region = |host: &str| aws_region(host).map(|r| r.unwrap_or_default());
+        assert_eq!(
+            region("s3.dualstack.eu-north-1.amazonaws.com").as_deref(),
+            Some("eu-north-1")
+        );
+        assert_eq!(
+            region("s3.eu-west-2.amazonaws.com:443").as_deref(),
+            Some("eu-west-2")
+        );
+        assert_eq!(
+            region("s3-eu-west-1.amazonaws.com").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(region("s3.amazonaws.com").as_deref(), Some(""));
+        assert_eq!(region("127.0.0.1:9000"), None);
+        assert_eq!(region("minio.example.com"), None);
     }
 }
