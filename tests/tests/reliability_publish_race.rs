@@ -1,0 +1,208 @@
+//! Racing publishers of one UID, as separate `audmodel` processes started at
+//! once from different folders with different metadata and authors.
+//!
+//! On a file-system repository exactly one wins, the others are told the
+//! model exists, and archive, metadata and header in the repository are all
+//! the winner's. On Garage (which ignores `If-None-Match`) the race is
+//! detected after the fact as the reference does: what is guaranteed there
+//! is checked, and what is not (see `docs/guarantees.md`) is printed.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use audmodel_tests::garage::garage;
+use audmodel_tests::model_files::{same_files, write_random};
+use audmodel_tests::python;
+use audmodel_tests::sandbox::{Sandbox, describe};
+
+const RACERS: usize = 6;
+
+/// Size of each racer's weights: big enough that packing and copying take
+/// long enough for all racers to overlap.
+const WEIGHTS: u64 = 8 << 20;
+
+/// What a loser may say: the model was there before it started, or another
+/// process registered it while it ran.
+fn says_model_exists(stderr: &str) -> bool {
+    stderr.contains("exists already") || stderr.contains("published by another process")
+}
+
+/// A distinct model folder per racer.
+fn racer_folders(sandbox: &Sandbox) -> Vec<PathBuf> {
+    (0..RACERS)
+        .map(|i| {
+            let root = sandbox.path().join(format!("src{i}"));
+            write_random(&root.join("weights.bin"), WEIGHTS, i as u64 + 1);
+            std::fs::write(root.join("racer.txt"), format!("racer {i}\n")).unwrap();
+            root
+        })
+        .collect()
+}
+
+/// Starts every racer before waiting for any; returns their outputs in order.
+fn race(sandbox: &Sandbox, roots: &[PathBuf], version: &str) -> Vec<Output> {
+    let children: Vec<_> = roots
+        .iter()
+        .enumerate()
+        .map(|(i, root)| {
+            sandbox
+                .cli_command(&[
+                    "publish",
+                    root.to_str().unwrap(),
+                    "--name",
+                    "racer",
+                    "--version",
+                    version,
+                    "--author",
+                    &format!("racer{i}"),
+                    "--date",
+                    "2026-01-02",
+                    "--meta",
+                    &format!("racer: {i}"),
+                    "--compression",
+                    "0",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect()
+}
+
+/// The header and metadata a fresh client reads, as (author, racer of meta).
+fn stored_by(sandbox: &Sandbox, uid: &str) -> (String, String) {
+    let author = sandbox.cli_ok(&["author", uid]);
+    let meta = sandbox.cli_ok(&["meta", uid]);
+    (author, meta)
+}
+
+/// Loads `uid` into a fresh cache and returns the racer whose folder it holds.
+fn loaded_racer(sandbox: &Sandbox, roots: &[PathBuf], uid: &str) -> usize {
+    let folder = PathBuf::from(sandbox.cli_ok(&["load", uid]));
+    let racer = std::fs::read_to_string(folder.join("racer.txt")).unwrap();
+    let i: usize = racer.trim().trim_start_matches("racer ").parse().unwrap();
+    same_files(&roots[i], &folder).unwrap();
+    i
+}
+
+/// The same answers from the Python reference: author, metadata's racer and
+/// the racer of the loaded folder.
+fn python_view(sandbox: &Sandbox, uid: &str) -> Option<String> {
+    python::require()?;
+    Some(sandbox.python_ok(
+        "import sys, audmodel, os\n\
+         uid = sys.argv[1]\n\
+         root = audmodel.load(uid)\n\
+         racer = open(os.path.join(root, 'racer.txt')).read().strip()\n\
+         print(audmodel.author(uid), audmodel.meta(uid)['racer'], racer)",
+        &[uid],
+    ))
+}
+
+fn clear_cache(sandbox: &Sandbox) {
+    let cache = sandbox.cache();
+    std::fs::remove_dir_all(&cache).unwrap();
+    std::fs::create_dir_all(&cache).unwrap();
+}
+
+fn winners(outputs: &[Output]) -> Vec<usize> {
+    (0..outputs.len())
+        .filter(|&i| outputs[i].status.success())
+        .collect()
+}
+
+#[test]
+fn file_system_one_racer_wins_and_the_repository_holds_only_its_files() {
+    let sandbox = Sandbox::file_system();
+    let roots = racer_folders(&sandbox);
+    // Several rounds: one lucky ordering must not hide a race.
+    for round in 0..3 {
+        let version = format!("1.0.{round}");
+        let outputs = race(&sandbox, &roots, &version);
+        let won = winners(&outputs);
+        let all: Vec<String> = outputs.iter().map(describe).collect();
+        assert_eq!(won.len(), 1, "round {round}: winners {won:?}\n{all:#?}");
+        let w = won[0];
+        let uid = String::from_utf8_lossy(&outputs[w].stdout)
+            .trim()
+            .to_owned();
+        for (i, out) in outputs.iter().enumerate().filter(|(i, _)| *i != w) {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                says_model_exists(&stderr),
+                "round {round}: racer {i} failed for another reason: {}",
+                describe(out)
+            );
+        }
+        clear_cache(&sandbox);
+        let (author, meta) = stored_by(&sandbox, &uid);
+        assert_eq!(author, format!("racer{w}"), "round {round}: header");
+        assert_eq!(meta, format!("racer: {w}"), "round {round}: meta");
+        assert_eq!(
+            loaded_racer(&sandbox, &roots, &uid),
+            w,
+            "round {round}: the archive is another racer's"
+        );
+        clear_cache(&sandbox);
+        if let Some(view) = python_view(&sandbox, &uid) {
+            assert_eq!(view, format!("racer{w} {w} racer {w}"), "round {round}");
+        }
+        // A late publisher is refused at once and changes nothing.
+        let late = race(&sandbox, &roots[..1], &version);
+        assert!(says_model_exists(&String::from_utf8_lossy(&late[0].stderr)));
+        assert_eq!(stored_by(&sandbox, &uid), (author, meta));
+    }
+}
+
+/// Garage ignores `If-None-Match`, so a create-only header cannot decide the
+/// race: the header is read back after writing, as in the reference. What
+/// holds: at least one racer is told it won; every other one is told the
+/// model exists or was published meanwhile; the header in the bucket is one
+/// of the winners'; archive and metadata are whole and each one racer's.
+/// Whether they are the header's racer's is not guaranteed, and printed.
+#[test]
+fn garage_racers_are_detected_after_the_fact() {
+    let sandbox = Sandbox::s3(garage(), "race");
+    let roots = racer_folders(&sandbox);
+    let version = "1.0.0";
+    let outputs = race(&sandbox, &roots, version);
+    let won = winners(&outputs);
+    let all: Vec<String> = outputs.iter().map(describe).collect();
+    assert!(!won.is_empty(), "no racer won\n{all:#?}");
+    for (i, out) in outputs.iter().enumerate().filter(|(i, _)| !won.contains(i)) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            says_model_exists(&stderr),
+            "racer {i} failed for another reason: {}",
+            describe(out)
+        );
+    }
+    let uid = String::from_utf8_lossy(&outputs[won[0]].stdout)
+        .trim()
+        .to_owned();
+    let (author, meta) = stored_by(&sandbox, &uid);
+    let header_racer: usize = author.trim_start_matches("racer").parse().unwrap();
+    assert!(
+        won.contains(&header_racer),
+        "the header is racer {header_racer}'s, who was told it lost; winners {won:?}"
+    );
+    let meta_racer: usize = meta.trim_start_matches("racer: ").parse().unwrap();
+    assert!(meta_racer < RACERS, "meta {meta}");
+    let archive_racer = loaded_racer(&sandbox, &roots, &uid);
+    println!(
+        "garage: {} of {RACERS} racers told they won {won:?}; header of racer \
+         {header_racer}, meta of racer {meta_racer}, archive of racer {archive_racer}",
+        won.len()
+    );
+    clear_cache(&sandbox);
+    if let Some(view) = python_view(&sandbox, &uid) {
+        let expected = format!("racer{header_racer} {meta_racer} racer {archive_racer}");
+        assert_eq!(view, expected, "the reference reads the same files");
+    }
+}
