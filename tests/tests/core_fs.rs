@@ -471,29 +471,43 @@ fn concurrent_loads_unpack_once() {
 }
 
 #[test]
-fn racing_publishers_of_one_uid_one_wins() {
+fn racing_publishers_of_one_uid_one_wins_and_keeps_its_files() {
     let s = Setup::new();
-    let roots: Vec<PathBuf> = (0..3)
+    let roots: Vec<PathBuf> = (0..4)
         .map(|i| model_folder(s.dir.path(), &format!("r{i}")))
         .collect();
     let results: Vec<Result<String, audmodel::Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = roots
             .iter()
-            .map(|root| {
-                scope.spawn(|| {
-                    s.client
-                        .publish(root, "torch", &params(), "1.0.0", &options())
-                })
+            .enumerate()
+            .map(|(i, root)| {
+                let options = PublishOptions {
+                    meta: Some(map(&[("racer", Value::Int(i as i128))])),
+                    ..options()
+                };
+                let client = &s.client;
+                scope.spawn(move || client.publish(root, "torch", &params(), "1.0.0", &options))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let won = results.iter().filter(|r| r.is_ok()).count();
-    assert_eq!(won, 1, "{results:?}");
+    let winners: Vec<usize> = (0..results.len()).filter(|&i| results[i].is_ok()).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
     for err in results.iter().filter_map(|r| r.as_ref().err()) {
         assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
     }
-    assert!(s.client.exists("d4e9c65b-1.0.0").unwrap());
+    // Losers must not have replaced the winner's archive or meta.
+    let w = winners[0];
+    let uid = "d4e9c65b-1.0.0";
+    assert_eq!(
+        s.client.meta(uid).unwrap(),
+        map(&[("racer", Value::Int(w as i128))])
+    );
+    let loaded = s.client.load(uid).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(loaded.join("weights.bin")).unwrap(),
+        format!("weights r{w}")
+    );
 }
 
 #[test]

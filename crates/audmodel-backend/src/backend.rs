@@ -1,6 +1,6 @@
 //! The storage trait every backend implements.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{BackendPath, Error};
 
@@ -64,4 +64,38 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
 
     /// What the reference prints for `audmodel.url` of this path.
     fn url(&self, path: &BackendPath) -> String;
+
+    /// The file on this machine that holds `path`, when the backend keeps
+    /// its files on a local (or mounted) file system, so that a caller can
+    /// read it in place instead of copying it with [`get_file`](Self::get_file);
+    /// `None` when the backend has no such file (the default) or `path` is
+    /// not a file. The file belongs to the repository: read it, never write.
+    fn local_file(&self, path: &BackendPath) -> Option<PathBuf> {
+        let _ = path;
+        None
+    }
+
+    /// Waits for an exclusive lock on `path` among writers of this store and
+    /// holds it until the returned guard is dropped, so writers of one model
+    /// take turns: the second finds what the first committed before writing
+    /// anything. `None` when the store has no locks (S3): there callers must
+    /// detect a race after the fact. The lock lives beside `path` and never
+    /// appears in listings of the versioned layout.
+    fn lock(&self, path: &BackendPath) -> Result<Option<WriteLock>, Error> {
+        let _ = path;
+        Ok(None)
+    }
+}
+
+/// A held [`Backend::lock`]; released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct WriteLock {
+    _held: std::fs::File,
+}
+
+impl WriteLock {
+    /// A guard holding the locked file open: closing it releases the lock.
+    pub fn new(held: std::fs::File) -> Self {
+        WriteLock { _held: held }
+    }
 }

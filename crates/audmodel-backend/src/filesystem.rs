@@ -2,11 +2,12 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::local::{Place, TEMP_PREFIX, copy_file, write_atomic};
 use crate::md5::md5_file;
-use crate::{Backend, BackendPath, Error, Progress};
+use crate::{Backend, BackendPath, Error, Progress, WriteLock};
 
 /// A repository in a local (or mounted) folder, `{host}/{name}`.
 ///
@@ -187,6 +188,31 @@ impl Backend for FileSystem {
     /// byte because users compare what both tools print.
     fn url(&self, path: &BackendPath) -> String {
         format!("{}//{}", self.root.display(), path.as_str())
+    }
+
+    fn local_file(&self, path: &BackendPath) -> Option<PathBuf> {
+        let local = self.local(path);
+        local.is_file().then_some(local)
+    }
+
+    /// An exclusive `flock` on `{dir}/.{file}.lock` (group-writable, so a team
+    /// shares the repository), held by every process on every machine that
+    /// mounts the folder with working locks; the kernel releases it when the
+    /// holder dies, so a killed publisher never blocks the next one.
+    fn lock(&self, path: &BackendPath) -> Result<Option<WriteLock>, Error> {
+        let (dir, file) = path.split();
+        let lock = dir.join(&format!(".{file}.lock"))?;
+        let local = self.prepare(&lock)?;
+        let held = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o664)
+            .open(&local)
+            .map_err(|e| Error::io(e, lock.as_str(), "cannot open the lock file"))?;
+        fs4::FileExt::lock(&held).map_err(|e| Error::io(e, lock.as_str(), "cannot lock"))?;
+        Ok(Some(WriteLock::new(held)))
     }
 }
 

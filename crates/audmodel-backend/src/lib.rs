@@ -32,7 +32,7 @@ mod versioned;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use backend::{Backend, Progress, no_progress};
+pub use backend::{Backend, Progress, WriteLock, no_progress};
 pub use error::{Error, ErrorKind, Source};
 pub use filesystem::FileSystem;
 pub use path::BackendPath;

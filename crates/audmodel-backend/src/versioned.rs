@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::{Backend, BackendPath, Error, Progress};
+use crate::{Backend, BackendPath, Error, Progress, WriteLock};
 
 /// Extensions that count as one, as audmodel configures its Maven interface.
 const MULTI_EXTENSIONS: [&str; 3] = ["header.yaml", "meta.yaml", "alias.yaml"];
@@ -147,6 +147,12 @@ impl Versioned {
     /// The checksum of `logical` at `version`: see [`Backend::checksum`].
     pub fn checksum(&self, logical: &BackendPath, version: &str) -> Result<String, Error> {
         self.backend.checksum(&Self::path(logical, version)?)
+    }
+
+    /// [`Backend::lock`] on `logical` at `version`; the lock file is not a
+    /// versioned file, so listings never show it.
+    pub fn lock(&self, logical: &BackendPath, version: &str) -> Result<Option<WriteLock>, Error> {
+        self.backend.lock(&Self::path(logical, version)?)
     }
 
     /// What the reference's `audmodel.url` prints for `logical` at `version`.

@@ -216,6 +216,17 @@ impl Audmodel {
             return Err(Error::Interrupted { uid });
         }
 
+        // Publishers of one model on a store with locks take turns, and the
+        // turn lasts until a failed publish has removed its files: the next
+        // one finds the header of the winner before writing anything.
+        let header_path = paths::header(&sid)?;
+        let _turn = versioned
+            .lock(&header_path, version)
+            .map_err(Error::backend(&repo.name))?;
+        if self.exists(&uid)? {
+            return Err(Error::ModelExists { uid });
+        }
+
         let mut put = Put {
             versioned: &versioned,
             repo: repo.name.clone(),
