@@ -1,0 +1,297 @@
+//! The command tree (clap types); the work is in `commands`.
+
+use std::path::PathBuf;
+
+use audmodel::NaiveDate;
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_STATUSES: &str = "\
+Exit status:
+  0    success
+  1    `exists`: the model does not exist
+  2    usage error (unknown flag, bad flag value, conflicting flags)
+  3    not found (model, alias, file or folder)
+  4    already exists (model or alias)
+  5    invalid input (ID, version, alias, parameters, metadata, configuration)
+  6    repository, file or other failure
+  7    a lock of the cache could not be acquired in time
+  130  interrupted (Ctrl+C); what was put in the repository is removed
+
+ID is a UID (d4e9c65b-1.0.0), a short ID (d4e9c65b, the latest version),
+a legacy UID, or an alias. --json may stand anywhere on the line.";
+
+/// Publish, load and look up models in audmodel repositories.
+///
+/// Repositories and the cache come from `~/.config/audmodel.yaml` and
+/// `AUDMODEL_CACHE_ROOT`, shared with the Python package `audmodel`.
+#[derive(Debug, Parser)]
+#[command(name = "audmodel", version, after_help = EXIT_STATUSES, max_term_width = 100)]
+pub(crate) struct Cli {
+    /// Print every answer as JSON.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// No progress bars or notes on standard error (errors are still printed).
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// Notes on standard error: the configuration in use and where it came from.
+    #[arg(long, short, global = true)]
+    pub(crate) verbose: bool,
+    /// Seconds to wait for a lock of the cache before giving up (default 4 h).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub(crate) lock_timeout: Option<u64>,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Zip a model folder and publish it; prints the UID.
+    #[command(
+        after_help = "Example:\n  audmodel publish ./model --name torch --subgroup audmodel.dummy.cnn \\\n    --params '{model: cnn10, sampling_rate: 16000}' --version 1.0.0 --alias my-cnn"
+    )]
+    Publish(PublishArgs),
+    /// Load a model into the cache; prints its folder there.
+    #[command(after_help = "Example:\n  audmodel load d4e9c65b-1.0.0")]
+    Load(IdArg),
+    /// Print the header of a model (YAML, JSON with --json).
+    #[command(after_help = "Example:\n  audmodel header d4e9c65b-1.0.0 --json")]
+    Header(IdArg),
+    /// Print the metadata of a model (YAML, JSON with --json; `{}` when none).
+    #[command(after_help = "Example:\n  audmodel meta d4e9c65b-1.0.0")]
+    Meta(IdArg),
+    /// Merge into (or replace) the metadata of a model; prints the new metadata.
+    #[command(
+        name = "update-meta",
+        after_help = "Example:\n  audmodel update-meta d4e9c65b-1.0.0 --meta '{accuracy: 0.93}'"
+    )]
+    UpdateMeta(UpdateMetaArgs),
+    /// Print every version of a model, ascending over all repositories.
+    #[command(after_help = "Example:\n  audmodel versions d4e9c65b")]
+    Versions(IdArg),
+    /// Print the highest version of a model.
+    #[command(
+        name = "latest-version",
+        after_help = "Example:\n  audmodel latest-version d4e9c65b"
+    )]
+    LatestVersion(IdArg),
+    /// Print `true` (exit status 0) or `false` (exit status 1).
+    #[command(after_help = "Example:\n  audmodel exists d4e9c65b-1.0.0 && echo published")]
+    Exists(IdArg),
+    /// Print where a file of the model lies in its repository.
+    #[command(after_help = "Example:\n  audmodel url d4e9c65b-1.0.0 --type header")]
+    Url(UrlArgs),
+    /// Print the model ID that `publish` would give (no repository needed).
+    #[command(
+        after_help = "Example:\n  audmodel uid --name torch --subgroup audmodel.dummy.cnn --params-file params.yaml --version 3.0.0"
+    )]
+    Uid(UidArgs),
+    /// Set or resolve an alias.
+    #[command(subcommand)]
+    Alias(AliasCommand),
+    /// Print the aliases of a model, one a line.
+    #[command(after_help = "Example:\n  audmodel aliases d4e9c65b-1.0.0")]
+    Aliases(IdArg),
+    /// Print the name of the repository that holds a model.
+    #[command(after_help = "Example:\n  audmodel repository d4e9c65b-1.0.0")]
+    Repository(IdArg),
+    /// Print the author of a model.
+    #[command(after_help = "Example:\n  audmodel author d4e9c65b-1.0.0")]
+    Author(IdArg),
+    /// Print the publication date of a model (YYYY-MM-DD).
+    #[command(after_help = "Example:\n  audmodel date d4e9c65b-1.0.0")]
+    Date(IdArg),
+    /// Print the name of a model.
+    #[command(after_help = "Example:\n  audmodel name d4e9c65b-1.0.0")]
+    Name(IdArg),
+    /// Print the parameters of a model (YAML, JSON with --json).
+    #[command(after_help = "Example:\n  audmodel parameters d4e9c65b-1.0.0 --json")]
+    Parameters(IdArg),
+    /// Print the subgroup of a model (empty when none).
+    #[command(after_help = "Example:\n  audmodel subgroup d4e9c65b-1.0.0")]
+    Subgroup(IdArg),
+    /// Print the version of a model.
+    #[command(after_help = "Example:\n  audmodel version d4e9c65b")]
+    Version(IdArg),
+    /// List the published models of every configured repository.
+    #[command(
+        after_help = "Example:\n  audmodel ls --subgroup audmodel.dummy --param sampling_rate=16000"
+    )]
+    Ls(LsArgs),
+    /// Print the cache root and repositories in use and where each came from.
+    #[command(after_help = "Example:\n  audmodel config --json")]
+    Config,
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  audmodel completions bash > ~/.local/share/bash-completion/completions/audmodel"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// A model ID in any form.
+#[derive(Debug, Args)]
+pub(crate) struct IdArg {
+    /// UID, short ID, legacy UID or alias.
+    pub(crate) id: String,
+}
+
+/// Parameters inline or from a file (not both).
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("params_source").args(["params", "params_file"])))]
+pub(crate) struct ParamsArgs {
+    /// The parameters as inline YAML, e.g. '{model: cnn10, sampling_rate: 16000}'.
+    #[arg(long, value_name = "YAML")]
+    pub(crate) params: Option<String>,
+    /// A YAML file with the parameters (a mapping).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) params_file: Option<PathBuf>,
+}
+
+/// Metadata inline or from a file (not both).
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("meta_source").args(["meta", "meta_file"])))]
+pub(crate) struct MetaArgs {
+    /// The metadata as inline YAML, e.g. '{accuracy: 0.93}'.
+    #[arg(long, value_name = "YAML")]
+    pub(crate) meta: Option<String>,
+    /// A YAML file with the metadata (a mapping).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) meta_file: Option<PathBuf>,
+}
+
+/// `publish`.
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// The folder with the model files.
+    pub(crate) root: PathBuf,
+    /// The model name.
+    #[arg(long)]
+    pub(crate) name: String,
+    /// The version, e.g. 1.0.0.
+    #[arg(long)]
+    pub(crate) version: String,
+    /// The subgroup, e.g. audmodel.dummy.cnn.
+    #[arg(long)]
+    pub(crate) subgroup: Option<String>,
+    /// The parameters.
+    #[command(flatten)]
+    pub(crate) params: ParamsArgs,
+    /// The metadata.
+    #[command(flatten)]
+    pub(crate) meta: MetaArgs,
+    /// An alias that names the model from now on.
+    #[arg(long)]
+    pub(crate) alias: Option<String>,
+    /// The author (default: the user name).
+    #[arg(long)]
+    pub(crate) author: Option<String>,
+    /// The publication date, YYYY-MM-DD (default: today).
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    pub(crate) date: Option<NaiveDate>,
+    /// The repository to publish to (default: the first configured).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) repository: Option<String>,
+    /// The zip compression level, 0 (store) to 9.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub(crate) compression: u32,
+}
+
+/// `update-meta`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("meta_required").args(["meta", "meta_file"]).required(true)))]
+pub(crate) struct UpdateMetaArgs {
+    /// UID, short ID, legacy UID or alias.
+    pub(crate) id: String,
+    /// The metadata.
+    #[command(flatten)]
+    pub(crate) meta: MetaArgs,
+    /// Replace the metadata instead of merging into it.
+    #[arg(long)]
+    pub(crate) replace: bool,
+}
+
+/// Which file `url` names.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum UrlType {
+    /// The zip archive.
+    Model,
+    /// The header.
+    Header,
+    /// The metadata.
+    Meta,
+}
+
+/// `url`.
+#[derive(Debug, Args)]
+pub(crate) struct UrlArgs {
+    /// UID, short ID, legacy UID or alias.
+    pub(crate) id: String,
+    /// Which file.
+    #[arg(long = "type", value_enum, default_value_t = UrlType::Model)]
+    pub(crate) kind: UrlType,
+}
+
+/// `uid`.
+#[derive(Debug, Args)]
+pub(crate) struct UidArgs {
+    /// The model name.
+    #[arg(long)]
+    pub(crate) name: String,
+    /// The subgroup.
+    #[arg(long)]
+    pub(crate) subgroup: Option<String>,
+    /// The parameters.
+    #[command(flatten)]
+    pub(crate) params: ParamsArgs,
+    /// The version; without it the short ID is printed.
+    #[arg(long)]
+    pub(crate) version: Option<String>,
+    /// Print the 36-character legacy UID (needs --version).
+    #[arg(long, requires = "version")]
+    pub(crate) legacy: bool,
+    /// The legacy UID of the private legacy repository.
+    #[arg(long, requires = "legacy")]
+    pub(crate) private: bool,
+}
+
+/// `alias ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AliasCommand {
+    /// Point ALIAS at a model (moving it when it names another); prints nothing.
+    #[command(after_help = "Example:\n  audmodel alias set my-cnn d4e9c65b-1.0.0")]
+    Set {
+        /// The alias.
+        alias: String,
+        /// UID, short ID, legacy UID or alias of the model.
+        id: String,
+    },
+    /// Print the UID an alias points at.
+    #[command(after_help = "Example:\n  audmodel alias resolve my-cnn")]
+    Resolve {
+        /// The alias.
+        alias: String,
+    },
+}
+
+/// `ls`.
+#[derive(Debug, Args)]
+pub(crate) struct LsArgs {
+    /// Only models of this name.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Only models of this subgroup or below it.
+    #[arg(long)]
+    pub(crate) subgroup: Option<String>,
+    /// Only models with this parameter value (KEY=VALUE, the value read as YAML); repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub(crate) params: Vec<String>,
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| format!("'{text}' is not a date YYYY-MM-DD ({e})"))
+}

@@ -1,0 +1,33 @@
+//! `exists` and `url`.
+
+use anyhow::Result;
+use audmodel::{Audmodel, UrlKind};
+
+use crate::cli::{UrlArgs, UrlType};
+use crate::output::Output;
+
+/// Raised by `exists` after printing `false`, for exit status 1.
+#[derive(Debug, thiserror::Error)]
+#[error("the model does not exist")]
+pub(super) struct Absent;
+
+/// Prints `true`/`false` (the same text in JSON); a no is [`Absent`].
+pub(super) fn exists(client: &Audmodel, id: &str, out: Output) -> Result<()> {
+    let found = client.exists(id)?;
+    if out.json {
+        out.json_value(&serde_json::Value::Bool(found))?;
+    } else {
+        crate::output::write_out(if found { "true\n" } else { "false\n" })?;
+    }
+    if found { Ok(()) } else { Err(Absent.into()) }
+}
+
+/// Prints where a file of the model lies in its repository.
+pub(super) fn url(client: &Audmodel, args: &UrlArgs, out: Output) -> Result<()> {
+    let kind = match args.kind {
+        UrlType::Model => UrlKind::Model,
+        UrlType::Header => UrlKind::Header,
+        UrlType::Meta => UrlKind::Meta,
+    };
+    out.text(&client.url(&args.id, kind)?)
+}

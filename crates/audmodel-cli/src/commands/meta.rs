@@ -1,0 +1,16 @@
+//! `update-meta`.
+
+use anyhow::{Result, bail};
+use audmodel::Audmodel;
+
+use crate::cli::UpdateMetaArgs;
+use crate::output::Output;
+
+/// Merges or replaces the metadata; prints the new metadata.
+pub(super) fn update_meta(client: &Audmodel, args: &UpdateMetaArgs, out: Output) -> Result<()> {
+    let Some(meta) = crate::input::meta(&args.meta)? else {
+        // clap requires one of the two flags.
+        bail!("give the metadata with --meta or --meta-file");
+    };
+    out.value(&client.update_meta(&args.id, &meta, args.replace)?)
+}

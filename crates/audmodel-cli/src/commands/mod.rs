@@ -1,0 +1,78 @@
+//! Runs a parsed command line; one module per group of commands.
+
+mod alias;
+mod config;
+mod lookup;
+mod ls;
+mod meta;
+mod publish;
+mod uid;
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use audmodel::Audmodel;
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command};
+use crate::output::Output;
+use crate::progress::Bars;
+
+/// Runs the command; returns the exit status on success (1 for `exists` = no).
+pub(crate) fn run(cli: Cli) -> Result<u8> {
+    let out = Output { json: cli.json };
+    let client = || client(&cli);
+    match &cli.command {
+        Command::Publish(args) => publish::publish(&client()?, args, out),
+        Command::Load(a) => out.text(&client()?.load(&a.id)?.to_string_lossy()),
+        Command::Header(a) => out.header(&client()?.header(&a.id)?),
+        Command::Meta(a) => out.value(&client()?.meta(&a.id)?),
+        Command::UpdateMeta(args) => meta::update_meta(&client()?, args, out),
+        Command::Versions(a) => out.lines(&client()?.versions(&a.id)?),
+        Command::LatestVersion(a) => out.text(&client()?.latest_version(&a.id)?),
+        Command::Exists(a) => lookup::exists(&client()?, &a.id, out),
+        Command::Url(args) => lookup::url(&client()?, args, out),
+        Command::Uid(args) => uid::uid(args, out),
+        Command::Alias(command) => alias::alias(&client()?, command, out),
+        Command::Aliases(a) => out.lines(&client()?.aliases(&a.id)?),
+        Command::Repository(a) => out.text(&client()?.repository(&a.id)?.name),
+        Command::Author(a) => out.text(&client()?.author(&a.id)?),
+        Command::Date(a) => out.text(&client()?.date(&a.id)?.format("%Y-%m-%d").to_string()),
+        Command::Name(a) => out.text(&client()?.name(&a.id)?),
+        Command::Parameters(a) => out.value(&audmodel::Value::Map(client()?.parameters(&a.id)?)),
+        Command::Subgroup(a) => out.text(&client()?.subgroup(&a.id)?.unwrap_or_default()),
+        Command::Version(a) => out.text(&client()?.version(&a.id)?),
+        Command::Ls(args) => ls::ls(&client()?, args, out),
+        Command::Config => config::config(&audmodel::Config::load()?, out),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "audmodel", &mut script);
+            crate::output::write_out(&String::from_utf8_lossy(&script))
+        }
+    }
+    .map(|()| 0)
+    .or_else(|err| match err.downcast::<lookup::Absent>() {
+        Ok(lookup::Absent) => Ok(crate::exit::NO),
+        Err(err) => Err(err),
+    })
+}
+
+/// The client of the configuration in use, with progress bars when standard
+/// error is a terminal and `--quiet` was not given.
+fn client(cli: &Cli) -> Result<Audmodel> {
+    let config = audmodel::Config::load()?;
+    if cli.verbose {
+        config::note(&config);
+    }
+    let mut client = Audmodel::new(config);
+    if !cli.quiet && std::io::stderr().is_terminal() {
+        client = client.with_progress(Arc::new(Bars::new()));
+    }
+    if let Some(seconds) = cli.lock_timeout {
+        client = client.with_lock_timeout(Duration::from_secs(seconds));
+    }
+    Ok(client)
+}

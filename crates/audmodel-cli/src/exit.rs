@@ -1,0 +1,69 @@
+//! Failures: their exit status and how they are printed.
+
+use std::io::Write;
+
+use audmodel::ErrorKind;
+
+/// `exists` answered no.
+pub(crate) const NO: u8 = 1;
+
+/// A failure of the command line itself (a bad input file, say), with the
+/// kind that picks its exit status.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct CliError {
+    pub(crate) kind: ErrorKind,
+    pub(crate) message: String,
+}
+
+impl CliError {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// The documented exit status of a kind (see `--help`).
+fn status_of(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::NotFound => 3,
+        ErrorKind::AlreadyExists => 4,
+        ErrorKind::InvalidInput => 5,
+        ErrorKind::LockTimeout => 7,
+        ErrorKind::Interrupted => 130,
+        _ => 6,
+    }
+}
+
+/// The status of an error: that of the outermost typed error in its chain.
+pub(crate) fn status(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|cause| {
+            cause
+                .downcast_ref::<audmodel::Error>()
+                .map(audmodel::Error::kind)
+                .or_else(|| cause.downcast_ref::<CliError>().map(|e| e.kind))
+        })
+        .map_or(6, status_of)
+}
+
+/// Prints `error: ...` and one `caused by: ...` per cause whose text the
+/// previous lines do not already contain (many errors repeat their source).
+pub(crate) fn report(err: &anyhow::Error) {
+    let mut shown = err.to_string();
+    let mut lines = vec![format!("error: {shown}")];
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            lines.push(format!("caused by: {text}"));
+            shown.push_str(&text);
+        }
+    }
+    let mut stderr = std::io::stderr().lock();
+    for line in lines {
+        // Nothing to do when standard error is gone.
+        let _ = writeln!(stderr, "{line}");
+    }
+}

@@ -1,0 +1,76 @@
+//! Progress bars (indicatif) for the core's long work.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use audmodel::{Progress, Stage};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// One bar per running stage, drawn on standard error.
+pub(crate) struct Bars {
+    multi: MultiProgress,
+    bars: Mutex<HashMap<Stage, ProgressBar>>,
+}
+
+impl Bars {
+    pub(crate) fn new() -> Self {
+        Self {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn with_bar(&self, stage: Stage, f: impl FnOnce(&ProgressBar)) {
+        // A poisoned lock only means another thread panicked while drawing.
+        let bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bar) = bars.get(&stage) {
+            f(bar);
+        }
+    }
+}
+
+fn label(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Pack => "packing",
+        Stage::Upload => "uploading",
+        Stage::Download => "downloading",
+        Stage::Unpack => "unpacking",
+    }
+}
+
+impl Progress for Bars {
+    fn start(&self, stage: Stage, total_bytes: u64) {
+        let bar = if total_bytes > 0 {
+            let bar = ProgressBar::new(total_bytes);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar
+        } else {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:>12} {spinner} {bytes} {bytes_per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar
+        };
+        bar.set_prefix(label(stage));
+        let bar = self.multi.add(bar);
+        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = bars.insert(stage, bar) {
+            old.finish_and_clear();
+        }
+    }
+
+    fn advance(&self, stage: Stage, bytes: u64) {
+        self.with_bar(stage, |bar| bar.inc(bytes));
+    }
+
+    fn finish(&self, stage: Stage) {
+        self.with_bar(stage, ProgressBar::finish);
+    }
+}
