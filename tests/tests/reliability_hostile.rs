@@ -21,6 +21,9 @@ const FIFO: u32 = 0o010_644;
 const CHAR_DEVICE: u32 = 0o020_644;
 const BLOCK_DEVICE: u32 = 0o060_644;
 
+/// An archive entry: name, Unix mode, data.
+type Entry<'a> = (&'a str, u32, &'a [u8]);
+
 /// CRC-32 (IEEE), bit by bit: the archives here are tiny.
 fn crc32(data: &[u8]) -> u32 {
     let mut crc = !0u32;
@@ -39,7 +42,7 @@ fn crc32(data: &[u8]) -> u32 {
 
 /// A stored (uncompressed) zip of `(name, Unix mode, data)` entries, made by
 /// "Unix" so readers honour the modes.
-fn zip(entries: &[(&str, u32, &[u8])]) -> Vec<u8> {
+fn zip(entries: &[Entry<'_>]) -> Vec<u8> {
     let u16le = |out: &mut Vec<u8>, v: usize| {
         out.extend_from_slice(&u16::try_from(v).unwrap().to_le_bytes())
     };
@@ -137,7 +140,7 @@ fn hostile_archives_are_refused_and_nothing_is_written_anywhere() {
     let top = sandbox.path().display().to_string();
     let absolute = format!("{top}/escaped-absolute.txt");
     let through_link = format!("{top}/escaped-through-link.txt");
-    let cases: Vec<(&str, Vec<(&str, u32, &[u8])>)> = vec![
+    let cases: Vec<(&str, Vec<Entry<'_>>)> = vec![
         (
             "parent folder",
             vec![
