@@ -30,7 +30,7 @@ mod test_support;
 pub use error::Error;
 pub use md5::{md5_file, md5_reader};
 pub use pack::{PackOptions, Packed, pack, pack_size};
-pub use unpack::{Unpacked, unpack};
+pub use unpack::{Unpacked, unpack, unpack_checked};
 
 /// A progress callback: called with the number of bytes just processed
 /// (increments, not totals), possibly from several threads.

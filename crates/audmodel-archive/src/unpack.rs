@@ -51,6 +51,62 @@ const S_IFDIR: u32 = 0o040_000;
 ///
 /// See [`pack`](crate::pack) for an example.
 pub fn unpack(archive: &Path, target: &Path, progress: Progress<'_>) -> Result<Unpacked, Error> {
+    unpack_checked(archive, target, progress, || Ok::<(), Error>(()))
+}
+
+/// [`unpack`], with `check` called after every entry was written and
+/// verified and before the staging folder is renamed to `target`: when it
+/// fails, the staging folder is removed, `target` is not created and its
+/// error is returned. It lets a caller verify the archive as a whole (say,
+/// its MD5 computed on another thread) while the unpacking runs, and still
+/// keep an unverified model out of sight.
+///
+/// ```
+/// # fn main() -> Result<(), audmodel_archive::Error> {
+/// use audmodel_archive::{Error, PackOptions, no_progress, pack, unpack_checked};
+/// let dir = tempfile::tempdir().unwrap();
+/// let model = dir.path().join("model");
+/// std::fs::create_dir(&model).unwrap();
+/// std::fs::write(model.join("weights.bin"), [1u8; 1000]).unwrap();
+/// let archive = dir.path().join("model.zip");
+/// pack(&model, &archive, &PackOptions::default(), no_progress())?;
+/// let target = dir.path().join("cache");
+/// let refused = unpack_checked(&archive, &target, no_progress(), || {
+///     Err(Error::Corrupt { entry: None, reason: "checksum differs".into() })
+/// });
+/// assert!(refused.is_err() && !target.exists());
+/// unpack_checked(&archive, &target, no_progress(), || Ok::<(), Error>(()))?;
+/// assert!(target.join("weights.bin").is_file());
+/// # Ok(())
+/// # }
+/// ```
+pub fn unpack_checked<E: From<Error>>(
+    archive: &Path,
+    target: &Path,
+    progress: Progress<'_>,
+    check: impl FnOnce() -> Result<(), E>,
+) -> Result<Unpacked, E> {
+    let (file, staging) = open_staged(archive, target)?;
+    let result = plan(file, &staging).and_then(|(folders, files)| {
+        fs::create_dir_all(&staging).map_err(Error::io(&staging))?;
+        write_all(archive, &folders, &files, progress)
+    });
+    let unpacked = match result.map_err(E::from).and_then(|u| check().map(|()| u)) {
+        Ok(unpacked) => unpacked,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    if let Err(e) = fs::rename(&staging, target) {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(Error::io(target)(e).into());
+    }
+    Ok(unpacked)
+}
+
+/// Opens the archive and frees the staging folder's name; returns both.
+fn open_staged(archive: &Path, target: &Path) -> Result<(File, PathBuf), Error> {
     if fs::symlink_metadata(target).is_ok() {
         return Err(Error::AlreadyExists {
             path: target.to_path_buf(),
@@ -69,22 +125,7 @@ pub fn unpack(archive: &Path, target: &Path, progress: Progress<'_>) -> Result<U
     staging.push("~");
     let staging = PathBuf::from(staging);
     remove_staging(&staging)?;
-    let result = plan(file, &staging).and_then(|(folders, files)| {
-        fs::create_dir_all(&staging).map_err(Error::io(&staging))?;
-        write_all(archive, &folders, &files, progress)
-    });
-    let unpacked = match result {
-        Ok(unpacked) => unpacked,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
-    if let Err(e) = fs::rename(&staging, target) {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(Error::io(target)(e));
-    }
-    Ok(unpacked)
+    Ok((file, staging))
 }
 
 fn remove_staging(staging: &Path) -> Result<(), Error> {

@@ -3,7 +3,7 @@
 
 mod support;
 
-use audmodel_archive::{Error, PackOptions, no_progress, pack, pack_size, unpack};
+use audmodel_archive::{Error, PackOptions, no_progress, pack, pack_size, unpack, unpack_checked};
 use std::fs;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -201,6 +201,53 @@ fn unpack_refuses_missing_archive_and_existing_target() {
     pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
     let err = unpack(&archive, &root, no_progress()).unwrap_err();
     assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
+}
+
+#[test]
+fn a_failed_check_leaves_neither_target_nor_staging() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    model(&root);
+    let archive = dir.path().join("m.zip");
+    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    let target = dir.path().join("out");
+    let staging = dir.path().join("out~");
+    let err = unpack_checked(&archive, &target, no_progress(), || {
+        // Called once everything is written: the staging folder is whole.
+        assert_eq!(read_tree(&staging), read_tree(&root));
+        Err(Error::Corrupt {
+            entry: None,
+            reason: "MD5 differs".into(),
+        })
+    })
+    .unwrap_err();
+    assert!(matches!(err, Error::Corrupt { ref reason, .. } if reason == "MD5 differs"));
+    assert!(!target.exists());
+    assert!(!staging.exists());
+
+    // A passing check moves the model into place.
+    let unpacked =
+        unpack_checked(&archive, &target, no_progress(), || Ok::<(), Error>(())).unwrap();
+    assert_eq!(read_tree(&target), read_tree(&root));
+    assert!(!staging.exists());
+    assert_eq!(unpacked.files, 157);
+}
+
+#[test]
+fn the_check_is_not_called_when_unpacking_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("m.zip");
+    fs::write(&archive, b"not a zip").unwrap();
+    let target = dir.path().join("out");
+    let called = std::cell::Cell::new(false);
+    let err = unpack_checked(&archive, &target, no_progress(), || {
+        called.set(true);
+        Ok::<(), Error>(())
+    })
+    .unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    assert!(!called.get());
+    assert!(!target.exists() && !dir.path().join("out~").exists());
 }
 
 #[test]

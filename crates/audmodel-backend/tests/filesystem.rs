@@ -146,3 +146,16 @@ fn registry_opens_builtins_and_user_backends() {
         .unwrap();
     assert!(host.path().join("repo/y").is_file());
 }
+
+#[test]
+fn local_file_is_the_stored_file_and_only_for_files() {
+    let (host, fs) = repo();
+    let path = BackendPath::new("/a/b.txt").unwrap();
+    fs.put_bytes(b"abc", &path).unwrap();
+    let local = fs.local_file(&path).unwrap();
+    assert_eq!(local, host.path().join("repo/a/b.txt"));
+    assert_eq!(std::fs::read(&local).unwrap(), b"abc");
+    // Missing files and folders have none.
+    assert_eq!(fs.local_file(&BackendPath::new("/a/c.txt").unwrap()), None);
+    assert_eq!(fs.local_file(&BackendPath::new("/a").unwrap()), None);
+}

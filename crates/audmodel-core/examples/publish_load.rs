@@ -1,22 +1,53 @@
 //! Publishes a model folder into a file-system repository and loads it into
 //! a fresh cache, printing the time of each step.
 //!
-//! `cargo run --release -p audmodel-core --example publish_load -- MODEL_DIR WORK_DIR`
+//! ```text
+//! cargo run --release -p audmodel-core --example publish_load -- MODEL_DIR WORK_DIR
+//! cargo run --release -p audmodel-core --example publish_load -- publish MODEL_DIR WORK_DIR
+//! cargo run --release -p audmodel-core --example publish_load -- load WORK_DIR UID
+//! ```
+//!
+//! The repository is `WORK_DIR/host/models`, the cache `WORK_DIR/cache`.
+//! The `publish` and `load` forms run one step per process, so that a
+//! harness can measure each step's peak memory on its own; `publish` prints
+//! the UID that `load` takes.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use audmodel_core::{Audmodel, Config, Mapping, PublishOptions, Repository};
 
 fn main() {
-    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    let [model, work] = &args[..] else {
-        eprintln!("usage: publish_load MODEL_DIR WORK_DIR");
-        std::process::exit(2);
-    };
-    let repo = Repository::new("models", work.join("host").to_str().unwrap(), "file-system");
-    let client = Audmodel::new(Config::new(work.join("cache"), vec![repo]));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args[..] {
+        ["publish", model, work] => {
+            publish(&client(Path::new(work)), Path::new(model));
+        }
+        ["load", work, uid] => load(&client(Path::new(work)), uid),
+        [model, work] => {
+            let client = client(Path::new(work));
+            let uid = publish(&client, Path::new(model));
+            load(&client, &uid);
+        }
+        _ => {
+            eprintln!(
+                "usage: publish_load MODEL_DIR WORK_DIR | publish MODEL_DIR WORK_DIR | load WORK_DIR UID"
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+fn client(work: &Path) -> Audmodel {
+    let host: PathBuf = work.join("host");
+    std::fs::create_dir_all(host.join("models")).unwrap();
+    let repo = Repository::new("models", host.to_str().unwrap(), "file-system");
+    Audmodel::new(Config::new(work.join("cache"), vec![repo]))
+}
+
+fn publish(client: &Audmodel, model: &Path) -> String {
     let start = Instant::now();
     let uid = client
         .publish(
@@ -27,8 +58,12 @@ fn main() {
             &PublishOptions::default(),
         )
         .unwrap();
-    println!("publish {:.2} s", start.elapsed().as_secs_f64());
+    println!("publish {:.3} {uid}", start.elapsed().as_secs_f64());
+    uid
+}
+
+fn load(client: &Audmodel, uid: &str) {
     let start = Instant::now();
-    client.load(&uid).unwrap();
-    println!("load {:.2} s", start.elapsed().as_secs_f64());
+    client.load(uid).unwrap();
+    println!("load {:.3}", start.elapsed().as_secs_f64());
 }

@@ -1,19 +1,41 @@
 //! Loading a model into the cache (SPEC 5), as the reference's
-//! `get_archive`, with the archive's MD5 checked before unpacking.
+//! `get_archive`, with the archive checked before the model becomes visible.
 
-use std::path::PathBuf;
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+
+use audmodel_backend::{Backend, BackendPath};
 
 use crate::progress::{Stage, run_stage};
 use crate::{Audmodel, Error, lock, paths};
+
+/// How the archive is known to be the repository's, checked after unpacking
+/// and before the model is moved into the cache.
+enum Check {
+    /// A downloaded copy: its MD5 must be the repository's checksum. Both are
+    /// computed on a second thread while the archive is unpacked.
+    Md5,
+    /// The repository's own file, read in place: it must still be the same
+    /// file when unpacking ends (the checksum of a file-system repository is
+    /// this file's MD5, so hashing it would compare it with itself; what can
+    /// go wrong is a writer replacing or rewriting it meanwhile).
+    Unchanged(Identity),
+}
 
 impl Audmodel {
     /// Downloads and unpacks the model into `{cache}/{sid}/{V}` and returns
     /// that folder. A folder already there is returned at once, without
     /// asking any repository. Concurrent loads of one model (Python or Rust
     /// processes) wait for each other through the lock file
-    /// `{cache}/{sid}/.{V}.lock`; the archive's MD5 is checked against the
-    /// repository's checksum before unpacking (a mismatch is
-    /// [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) and nothing is cached).
+    /// `{cache}/{sid}/.{V}.lock`.
+    ///
+    /// The model appears in the cache whole or not at all: it is unpacked
+    /// into a hidden folder next to it and moved into place only when every
+    /// entry matched its size and CRC and the archive is the repository's
+    /// (a downloaded copy must have the repository's MD5 checksum, computed
+    /// while unpacking; an archive of a file-system repository is read in
+    /// place and must not have changed meanwhile). Otherwise the error is
+    /// [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) and nothing is cached.
     pub fn load(&self, id: &str) -> Result<PathBuf, Error> {
         let model = self.resolve(id)?;
         let root = self.cache_dir(&model.sid).join(&model.version);
@@ -27,43 +49,228 @@ impl Audmodel {
         let archive = paths::archive(header.subgroup.as_deref(), &header.name, &model.sid)?;
         let stored = audmodel_backend::Versioned::path(&archive, &model.version)
             .map_err(Error::backend(repo))?;
-        let backend = versioned.backend();
+        let backend = &**versioned.backend();
 
-        let sid_dir = self.cache_dir(&model.sid);
-        let download = tempfile::Builder::new()
-            .prefix(&format!(".{}.download-", model.version))
-            .tempdir_in(&sid_dir)
-            .map_err(Error::io(&sid_dir))?;
-        let zip = download.path().join("model.zip");
-        let total = backend.size(&stored).map_err(Error::backend(repo))?;
-        run_stage(&*self.progress, Stage::Download, total, |progress| {
-            backend.get_file(&stored, &zip, progress)
-        })
-        .map_err(Error::backend(repo))?;
-
-        let expected = backend.checksum(&stored).map_err(Error::backend(repo))?;
-        let actual = audmodel_archive::md5_file(&zip).map_err(Error::io(&zip))?;
-        if actual != expected {
-            return Err(Error::Corrupt(format!(
-                "archive of model '{}' in repository '{repo}' has MD5 {actual}, \
-                 but the repository's checksum is {expected}; nothing was cached",
-                model.uid()
-            )));
-        }
+        let mut download = None;
+        let (zip, check) = match backend.local_file(&stored) {
+            Some(local) => {
+                let identity = Identity::of(&local)?;
+                // Nothing to transfer, but progress consumers (the CLI's
+                // bars, tests) see the same stages for every repository.
+                run_stage(&*self.progress, Stage::Download, identity.len, |progress| {
+                    progress(identity.len);
+                });
+                (local, Check::Unchanged(identity))
+            }
+            None => {
+                let sid_dir = self.cache_dir(&model.sid);
+                let dir = tempfile::Builder::new()
+                    .prefix(&format!(".{}.download-", model.version))
+                    .tempdir_in(&sid_dir)
+                    .map_err(Error::io(&sid_dir))?;
+                let zip = download.insert(dir).path().join("model.zip");
+                let total = backend.size(&stored).map_err(Error::backend(repo))?;
+                run_stage(&*self.progress, Stage::Download, total, |progress| {
+                    backend.get_file(&stored, &zip, progress)
+                })
+                .map_err(Error::backend(repo))?;
+                (zip, Check::Md5)
+            }
+        };
 
         // The reference leaves an empty folder when an archive is empty or a
         // load failed half way; unpacking needs the name free.
         if root.is_dir() {
             std::fs::remove_dir(&root).map_err(Error::io(&root))?;
         }
-        run_stage(&*self.progress, Stage::Unpack, 0, |progress| {
-            audmodel_archive::unpack(&zip, &root, progress)
-        })?;
-        Ok(root)
+        let corrupt = |why: String| {
+            Error::Corrupt(format!(
+                "archive of model '{}' in repository '{repo}' {why}; nothing was cached",
+                model.uid()
+            ))
+        };
+        std::thread::scope(|scope| {
+            let md5 = Cell::new(
+                matches!(check, Check::Md5)
+                    .then(|| scope.spawn(|| md5_pair(backend, &stored, &zip, repo))),
+            );
+            let verdict = || -> Result<(), Error> {
+                match &check {
+                    Check::Unchanged(before) if Identity::of(&zip)? != *before => {
+                        Err(corrupt("changed while it was read".to_owned()))
+                    }
+                    Check::Unchanged(_) => Ok(()),
+                    Check::Md5 => match md5.take().map(|md5| md5.join()) {
+                        None => Ok(()),
+                        Some(Err(_)) => Err(corrupt("could not be hashed".to_owned())),
+                        Some(Ok(pair)) => {
+                            let (expected, actual) = pair?;
+                            if actual == expected {
+                                Ok(())
+                            } else {
+                                Err(corrupt(format!(
+                                    "has MD5 {actual}, but the repository's checksum is {expected}"
+                                )))
+                            }
+                        }
+                    },
+                }
+            };
+            let unpacked = run_stage(&*self.progress, Stage::Unpack, 0, |progress| {
+                audmodel_archive::unpack_checked(&zip, &root, progress, verdict)
+            });
+            match unpacked {
+                Ok(_) => Ok(root.clone()),
+                // An archive that is not the repository's explains whatever
+                // damage unpacking found in it.
+                Err(err) => match verdict() {
+                    Err(mismatch @ Error::Corrupt(_)) => Err(mismatch),
+                    _ => Err(err),
+                },
+            }
+        })
+    }
+}
+
+/// The repository's checksum of `stored` and the MD5 of its copy `zip`.
+fn md5_pair(
+    backend: &dyn Backend,
+    stored: &BackendPath,
+    zip: &Path,
+    repo: &str,
+) -> Result<(String, String), Error> {
+    let expected = backend.checksum(stored).map_err(Error::backend(repo))?;
+    let actual = audmodel_archive::md5_file(zip).map_err(Error::io(zip))?;
+    Ok((expected, actual))
+}
+
+/// What tells one version of a file from another without reading it: a
+/// file renamed over it has another inode, one rewritten in place another
+/// modification time or size.
+#[derive(Debug, PartialEq, Eq)]
+struct Identity {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64),
+}
+
+impl Identity {
+    fn of(path: &Path) -> Result<Identity, Error> {
+        let meta = std::fs::metadata(path).map_err(Error::io(path))?;
+        Ok(Identity {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            inode: {
+                use std::os::unix::fs::MetadataExt;
+                (meta.dev(), meta.ino())
+            },
+        })
     }
 }
 
 /// The reference treats an existing but empty folder as not loaded.
 fn is_filled(root: &std::path::Path) -> bool {
     std::fs::read_dir(root).is_ok_and(|mut entries| entries.next().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::{Config, Mapping, PublishOptions, Repository};
+
+    /// A client with a file-system repository and one published model of
+    /// one stored 64 KiB file; returns the client, the UID and the archive
+    /// file in the repository.
+    fn published(dir: &Path) -> (Audmodel, String, PathBuf) {
+        let host = dir.join("host");
+        std::fs::create_dir_all(host.join("models")).unwrap();
+        let model = dir.join("model");
+        std::fs::create_dir(&model).unwrap();
+        let data: Vec<u8> = (0..65536u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(model.join("weights.bin"), data).unwrap();
+        let repo = Repository::new("models", host.to_str().unwrap(), "file-system");
+        let client = Audmodel::new(Config::new(dir.join("cache"), vec![repo]));
+        let options = PublishOptions {
+            compression: 0,
+            ..PublishOptions::default()
+        };
+        let uid = client
+            .publish(&model, "torch", &Mapping::new(), "1.0.0", &options)
+            .unwrap();
+        let zip = find_zip(&host).unwrap();
+        (client, uid, zip)
+    }
+
+    fn find_zip(dir: &Path) -> Option<PathBuf> {
+        std::fs::read_dir(dir).unwrap().find_map(|entry| {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                find_zip(&path)
+            } else {
+                path.extension().is_some_and(|e| e == "zip").then_some(path)
+            }
+        })
+    }
+
+    /// Names in the model's cache folder, lock files aside.
+    fn cached(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.join("cache"))
+            .unwrap()
+            .flat_map(|sid| std::fs::read_dir(sid.unwrap().path()).unwrap())
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| !name.ends_with(".lock"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_file_system_archive_is_unpacked_in_place_without_a_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let (client, uid, zip) = published(dir.path());
+        let before = std::fs::read(&zip).unwrap();
+        let root = client.load(&uid).unwrap();
+        assert_eq!(
+            std::fs::read(root.join("weights.bin")).unwrap().len(),
+            65536
+        );
+        // Nothing but the model and its header is left in the cache (no
+        // copy of the archive), and the repository's archive is untouched.
+        assert_eq!(cached(dir.path()), ["1.0.0", "1.0.0.header.yaml"]);
+        assert_eq!(std::fs::read(&zip).unwrap(), before);
+    }
+
+    #[test]
+    fn a_damaged_archive_on_a_file_system_is_refused_and_nothing_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let (client, uid, zip) = published(dir.path());
+        let mut bytes = std::fs::read(&zip).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        std::fs::write(&zip, bytes).unwrap();
+        let err = client.load(&uid).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Corrupt, "{err}");
+        assert_eq!(cached(dir.path()), ["1.0.0.header.yaml"]);
+    }
+
+    #[test]
+    fn identity_tells_a_replaced_or_rewritten_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.zip");
+        std::fs::write(&file, b"abc").unwrap();
+        let first = Identity::of(&file).unwrap();
+        assert_eq!(Identity::of(&file).unwrap(), first);
+        // Replaced by a rename, as a publisher's atomic write does.
+        let other = dir.path().join("b.zip");
+        std::fs::write(&other, b"abc").unwrap();
+        std::fs::rename(&other, &file).unwrap();
+        assert_ne!(Identity::of(&file).unwrap(), first);
+        // Rewritten in place with another length.
+        let second = Identity::of(&file).unwrap();
+        std::fs::write(&file, b"abcd").unwrap();
+        assert_ne!(Identity::of(&file).unwrap(), second);
+    }
 }
