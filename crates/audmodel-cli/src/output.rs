@@ -117,6 +117,9 @@ mod tests {
         assert_eq!(json["n"], serde_json::Value::Null);
         assert_eq!(json["1"], serde_json::json!("x"));
         assert_eq!(json["big"], serde_json::json!(u64::MAX));
-        assert_eq!(to_json(&Value::Int(i128::MAX)), serde_json::json!(i128::MAX.to_string()));
+        assert_eq!(
+            to_json(&Value::Int(i128::MAX)),
+            serde_json::json!(i128::MAX.to_string())
+        );
     }
 }

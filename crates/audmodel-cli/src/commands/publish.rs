@@ -1,13 +1,23 @@
 //! `publish`.
 
 use anyhow::Result;
-use audmodel::{Audmodel, PublishOptions};
+use audmodel::{Audmodel, ErrorKind, PublishOptions};
 
 use crate::cli::PublishArgs;
+use crate::exit::CliError;
 use crate::output::Output;
 
 /// Publishes the folder; prints the UID.
 pub(super) fn publish(client: &Audmodel, args: &PublishArgs, out: Output) -> Result<()> {
+    // The core's message for a missing folder is the operating system's
+    // ("entity not found"); say which folder in words.
+    if !args.root.exists() {
+        return Err(CliError::new(
+            ErrorKind::NotFound,
+            format!("the model folder '{}' does not exist", args.root.display()),
+        )
+        .into());
+    }
     let params = crate::input::params(&args.params)?;
     let options = PublishOptions {
         subgroup: args.subgroup.clone(),

@@ -94,7 +94,10 @@ impl Sandbox {
         self.ok(&args)
     }
 
-    /// Every file below the repositories and the cache with its bytes.
+    /// Every file below the repositories and the cache with its bytes, lock
+    /// files aside: the core leaves empty lock files in the cache (as the
+    /// reference's filelock does), even in a new folder for a model that is
+    /// not found; folders count only by the files in them.
     pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         let mut files = BTreeMap::new();
         for root in [self.path("host"), self.cache()] {
@@ -110,8 +113,10 @@ fn walk(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
     };
     for entry in entries {
         let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "lock") {
+            continue;
+        }
         if path.is_dir() {
-            files.insert(path.clone(), Vec::new());
             walk(&path, files);
         } else {
             files.insert(path.clone(), std::fs::read(&path).unwrap());
