@@ -1,6 +1,7 @@
 //! Project tasks: `cargo xtask test`, `cargo xtask demo`, `cargo xtask e2e`, `cargo xtask bench`.
 
 mod bench;
+mod demo;
 mod e2e;
 mod harness;
 mod setup;
@@ -22,7 +23,7 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("e2e") => e2e::command(&args[1..]),
         Some("bench") => bench::command(&args[1..]),
-        Some("demo") => demo(),
+        Some("demo") => demo::command(),
         _ => bail!("{USAGE}"),
     }
 }
@@ -38,9 +39,4 @@ fn test(extra: &[String]) -> Result<()> {
     );
     let scenarios = e2e::command(&[]);
     tests.and(scenarios)
-}
-
-/// The README's main job: the example model through publish and load, no server needed.
-fn demo() -> Result<()> {
-    bail!("the demo needs the audmodel CLI, which is not built yet")
 }
