@@ -14,8 +14,12 @@ pub(crate) struct Bars {
 
 impl Bars {
     pub(crate) fn new() -> Self {
+        Self::with_target(ProgressDrawTarget::stderr())
+    }
+
+    fn with_target(target: ProgressDrawTarget) -> Self {
         Self {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            multi: MultiProgress::with_draw_target(target),
             bars: Mutex::new(HashMap::new()),
         }
     }
@@ -71,6 +75,38 @@ impl Progress for Bars {
     }
 
     fn finish(&self, stage: Stage) {
-        self.with_bar(stage, ProgressBar::finish);
+        // Cleared rather than left standing, so the answer on standard
+        // output starts on a line of its own.
+        self.with_bar(stage, ProgressBar::finish_and_clear);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_count_bytes_per_stage_from_many_threads() {
+        let bars = Bars::with_target(ProgressDrawTarget::hidden());
+        bars.start(Stage::Pack, 4000);
+        bars.start(Stage::Upload, 0);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..10 {
+                        bars.advance(Stage::Pack, 100);
+                        bars.advance(Stage::Upload, 1);
+                    }
+                });
+            }
+        });
+        // A stage never started is ignored.
+        bars.advance(Stage::Download, 5);
+        let position =
+            |stage| bars.bars.lock().unwrap_or_else(|e| e.into_inner())[&stage].position();
+        assert_eq!(position(Stage::Pack), 4000);
+        assert_eq!(position(Stage::Upload), 40);
+        bars.finish(Stage::Pack);
+        assert!(bars.bars.lock().unwrap_or_else(|e| e.into_inner())[&Stage::Pack].is_finished());
     }
 }
