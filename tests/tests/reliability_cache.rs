@@ -4,8 +4,7 @@
 //! archives in the repository damaged by hand.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
-use std::ffi::OsString;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::DirEntryExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -47,33 +46,39 @@ fn sid_of(uid: &str) -> &str {
     &uid[..8]
 }
 
-/// What appeared in `{cache}/{sid}` while loaders ran, seen by polling it.
+/// What appeared below `{cache}/{sid}` while loaders ran, seen by polling.
 #[derive(Debug, Default)]
 struct Seen {
-    /// Inodes of the staging folder `{V}~` (both tools unpack there).
-    staging: BTreeSet<u64>,
+    /// Every `weights.bin` by inode, with the first path it was seen at.
+    /// Whatever folders a tool unpacks into (the reference `{V}~`, ours a
+    /// hidden work folder), each unpack writes a new one: one inode, the
+    /// model folder's, means one download and unpack.
+    weights: BTreeMap<u64, PathBuf>,
     /// Inodes of the model folder `{V}`.
     model: BTreeSet<u64>,
-    /// Names of the Rust loader's download folders `.{V}.download-*`.
-    downloads: BTreeSet<OsString>,
+}
+
+/// Collects `weights.bin` files below `dir`, three levels deep.
+fn find_weights(dir: &Path, depth: u32, seen: &mut BTreeMap<u64, PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_name() == "weights.bin" {
+            seen.entry(entry.ino()).or_insert(path);
+        } else if depth > 0 && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            find_weights(&path, depth - 1, seen);
+        }
+    }
 }
 
 /// Polls `{cache}/{sid}` until `stop` is set.
 fn watch(dir: PathBuf, version: String, stop: Arc<AtomicBool>) -> JoinHandle<Seen> {
     std::thread::spawn(move || {
         let mut seen = Seen::default();
-        let staging = format!("{version}~");
-        let download = format!(".{version}.download-");
         while !stop.load(Ordering::Relaxed) {
+            find_weights(&dir, 3, &mut seen.weights);
             for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                let name = entry.file_name();
-                let text = name.to_string_lossy();
-                if text == staging {
-                    seen.staging.insert(entry.ino());
-                } else if text == version {
+                if entry.file_name().to_string_lossy() == version {
                     seen.model.insert(entry.ino());
-                } else if text.starts_with(&download) {
-                    seen.downloads.insert(name.clone());
                 }
             }
             std::thread::sleep(Duration::from_micros(200));
@@ -109,6 +114,8 @@ fn eight_loaders(
     rust_first: bool,
 ) -> (Vec<String>, Seen) {
     let sid_dir = sandbox.cache().join(sid_of(uid));
+    // Earlier rounds' files would confuse the watcher.
+    let _ = std::fs::remove_dir_all(&sid_dir);
     std::fs::create_dir_all(&sid_dir).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = watch(sid_dir, version.to_owned(), stop.clone());
@@ -147,7 +154,8 @@ fn eight_loaders(
         })
         .collect();
     if rust_first {
-        std::thread::sleep(Duration::from_millis(20));
+        // Long enough for a CLI loader to take the lock, not to finish.
+        std::thread::sleep(Duration::from_millis(150));
         std::fs::write(&go, b"").unwrap();
     }
     let mut folders = Vec::new();
@@ -175,39 +183,41 @@ fn eight_rust_and_python_loaders_share_one_download() {
             assert_eq!(Path::new(folder), expected, "{folders:?}");
         }
         same_files(&root, &expected).unwrap();
-        let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&expected).unwrap());
-        // Every download ends in one unpack into `{V}~`, renamed to `{V}`:
-        // one staging folder, the very one that became the model folder,
-        // means one download.
-        assert_eq!(
-            seen.staging.iter().copied().collect::<Vec<_>>(),
-            [ino],
-            "{version} (CLI first: {rust_first}): {seen:?}"
+        let model_ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&expected).unwrap());
+        let weights_ino = std::os::unix::fs::MetadataExt::ino(
+            &std::fs::metadata(expected.join("weights.bin")).unwrap(),
         );
-        assert_eq!(seen.model.iter().copied().collect::<Vec<_>>(), [ino]);
-        assert!(seen.downloads.len() <= 1, "{seen:?}");
+        assert_eq!(
+            seen.weights.keys().copied().collect::<Vec<_>>(),
+            [weights_ino],
+            "{version} (CLI first: {rust_first}): more than one unpack: {seen:?}"
+        );
+        assert_eq!(
+            seen.model.iter().copied().collect::<Vec<_>>(),
+            [model_ino],
+            "{version}: the model folder was replaced: {seen:?}"
+        );
         println!(
-            "{version}: CLI first {rust_first}, downloaded by {}",
-            if seen.downloads.is_empty() {
-                "Python"
-            } else {
-                "the CLI"
-            }
+            "{version}: CLI started first: {rust_first}; unpacked once, at {}",
+            seen.weights[&weights_ino].display()
         );
     }
 }
 
-/// Where a load is killed, on the scale of [`load_progress`]: the download
-/// (`0..W`), then the unpacked weights (`W..2W`), then the model folder.
-const KILL_LOAD_AT: [(&str, u64); 8] = [
-    ("at start", 0),
-    ("downloaded 1/4", WEIGHTS / 4),
-    ("downloaded 3/4", WEIGHTS / 4 * 3),
-    ("downloaded", WEIGHTS),
-    ("unpacked 1/4", WEIGHTS + WEIGHTS / 4),
-    ("unpacked 3/4", WEIGHTS + WEIGHTS / 4 * 3),
-    ("unpacked", 2 * WEIGHTS),
-    ("renamed into place", 2 * WEIGHTS + 1),
+/// Where a load is killed: after this share of the bytes a whole load
+/// writes below `{cache}/{sid}` at its peak (a download, the unpacked files;
+/// measured by a first load), and once the model folder is there. Shares,
+/// not stages, so the test does not depend on how a loader lays out its work.
+const KILL_LOAD_AT: [(&str, u64, u64); 9] = [
+    ("at start", 0, 8),
+    ("1/8 written", 1, 8),
+    ("2/8 written", 2, 8),
+    ("3/8 written", 3, 8),
+    ("4/8 written", 4, 8),
+    ("5/8 written", 5, 8),
+    ("6/8 written", 6, 8),
+    ("7/8 written", 7, 8),
+    ("model folder there", u64::MAX, 1),
 ];
 
 /// Bytes below `dir`, tolerating files that vanish while it looks.
@@ -225,23 +235,39 @@ fn bytes_below(dir: &Path) -> u64 {
         .sum()
 }
 
-/// How far a load got: bytes of the archive being downloaded (any download
-/// folder, the reference's staging folder holds it too), bytes unpacked
-/// into the staging folder, one more once the model folder is there.
-fn load_progress(sid_dir: &Path, version: &str, before: u64) -> u64 {
-    let model = sid_dir.join(version);
-    if model.is_dir() {
-        return 2 * WEIGHTS + 1;
+/// Runs `audmodel load` until `stop(bytes, model)` holds or it ends, where
+/// `bytes` is what it added below `{cache}/{sid}` so far and `model` whether
+/// the model folder is there. Returns whether it ended by itself and the
+/// most bytes seen.
+fn load_until(sandbox: &Sandbox, uid: &str, stop: impl Fn(u64, bool) -> bool) -> (bool, u64) {
+    let sid_dir = sandbox.cache().join(sid_of(uid));
+    let model = sid_dir.join(&uid[9..]);
+    std::fs::create_dir_all(&sid_dir).unwrap();
+    let before = bytes_below(&sid_dir);
+    let mut child = sandbox
+        .cli_command(&["load", uid])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut peak = 0;
+    loop {
+        let there = model.is_dir();
+        let bytes = bytes_below(&sid_dir).saturating_sub(before);
+        peak = peak.max(bytes);
+        if stop(bytes, there) {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "load {uid}: {status}");
+            return (true, peak);
+        }
+        std::thread::sleep(Duration::from_micros(500));
     }
-    let staging = bytes_below(&sid_dir.join(format!("{version}~")));
-    let all = bytes_below(sid_dir).saturating_sub(before);
-    // Downloaded bytes are all new bytes not in the staging folder, until
-    // unpacking starts; then the download is whole.
-    if staging > 0 {
-        WEIGHTS + staging.min(WEIGHTS)
-    } else {
-        all.min(WEIGHTS)
-    }
+    let finished = child.try_wait().unwrap().is_some();
+    let _ = child.kill();
+    child.wait().unwrap();
+    (finished, peak)
 }
 
 #[test]
@@ -251,26 +277,15 @@ fn a_loader_killed_half_way_leaves_nothing_taken_for_a_model() {
     let (root, uid) = publish(&sandbox, "1.0.0", 11);
     let sid_dir = sandbox.cache().join(sid_of(&uid));
     let model = sid_dir.join("1.0.0");
+    let (_, peak) = load_until(&sandbox, &uid, |_, _| false);
+    same_files(&root, &model).unwrap();
+    std::fs::remove_dir_all(&model).unwrap();
     let mut report = Vec::new();
-    for (k, (stage, at)) in KILL_LOAD_AT.iter().enumerate() {
-        std::fs::create_dir_all(&sid_dir).unwrap();
+    for (k, (stage, num, den)) in KILL_LOAD_AT.iter().enumerate() {
         // Leftovers of earlier kills stay: they must not count as a model.
-        let before = bytes_below(&sid_dir);
-        let mut child = sandbox
-            .cli_command(&["load", &uid])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut reached = 0;
-        while reached < *at && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_micros(500));
-            reached = load_progress(&sid_dir, "1.0.0", before);
-        }
-        let finished = child.try_wait().unwrap().is_some();
-        let _ = child.kill();
-        child.wait().unwrap();
-        let context = format!("kill {k} ({stage}, reached {reached})");
+        let at = peak.saturating_mul(*num) / den;
+        let (finished, reached) = load_until(&sandbox, &uid, |bytes, there| there || bytes >= at);
+        let context = format!("kill {k} ({stage}, {reached} of {peak} bytes)");
         let outcome = if model.exists() {
             same_files(&root, &model).unwrap_or_else(|e| panic!("{context}: {e}"));
             if finished {
@@ -295,7 +310,7 @@ fn a_loader_killed_half_way_leaves_nothing_taken_for_a_model() {
         same_files(&root, &model).unwrap_or_else(|e| panic!("{context}, later load: {e}"));
         std::fs::remove_dir_all(&model).unwrap();
     }
-    println!("after each killed load: {report:#?}");
+    println!("a load writes up to {peak} bytes; after each killed load: {report:#?}");
     println!(
         "killed loads left {} bytes in the cache",
         bytes_below(&sid_dir)
@@ -372,27 +387,25 @@ fn damaged_archives_in_a_file_system_repository_are_refused_and_nothing_is_cache
     println!("flipped byte: {message}");
 }
 
-#[test]
-fn an_archive_whose_md5_differs_from_the_stored_checksum_is_refused() {
-    if python::require().is_none() {
-        return;
-    }
+/// Replaces the archive object of `uid` on Garage by `how` of it
+/// (`truncate`: its first half; `retime`: one bit of the first entry's time
+/// changed, a valid zip that unpacks) while keeping the checksum and owner
+/// metadata of the original.
+fn damage_object(sandbox: &Sandbox, uid: &str, how: &str) {
     let garage = garage();
-    let sandbox = Sandbox::s3(garage, "corrupt");
-    let (_, uid) = publish(&sandbox, "1.0.0", 31);
-    let (sid, version) = (sid_of(&uid), "1.0.0");
-    // Replace the object by its first half, keeping the checksum and owner
-    // metadata of the whole one: only the MD5 check can tell.
+    let (sid, version) = (sid_of(uid), &uid[9..]);
     let bucket = sandbox.repository().to_str().unwrap();
     let key = format!("cached/{sid}/{version}/{sid}-{version}.zip");
     sandbox.python_ok(
         "import io, sys, minio\n\
-         endpoint, access, secret, bucket, key = sys.argv[1:6]\n\
+         endpoint, access, secret, bucket, key, how = sys.argv[1:7]\n\
          c = minio.Minio(endpoint, access, secret, secure=False, region='us-east-1')\n\
          meta = c.stat_object(bucket, key).metadata\n\
-         data = c.get_object(bucket, key).read()\n\
-         half = data[:len(data) // 2]\n\
-         c.put_object(bucket, key, io.BytesIO(half), len(half), metadata={\n\
+         data = bytearray(c.get_object(bucket, key).read())\n\
+         assert data[:4] == b'PK\\x03\\x04'\n\
+         if how == 'truncate':\n    data = data[:len(data) // 2]\n\
+         else:\n    data[10] ^= 1\n\
+         c.put_object(bucket, key, io.BytesIO(bytes(data)), len(data), metadata={\n\
              'checksum': meta['x-amz-meta-checksum'], 'owner': meta['x-amz-meta-owner']})\n",
         &[
             &garage.endpoint,
@@ -400,12 +413,28 @@ fn an_archive_whose_md5_differs_from_the_stored_checksum_is_refused() {
             &garage.secret_key,
             bucket,
             &key,
+            how,
         ],
     );
-    let message = assert_refused(&sandbox, &uid, "MD5 mismatch");
+}
+
+#[test]
+fn archives_on_s3_that_differ_from_their_checksum_are_refused() {
+    if python::require().is_none() {
+        return;
+    }
+    let sandbox = Sandbox::s3(garage(), "corrupt");
+    let (_, truncated) = publish(&sandbox, "1.0.0", 31);
+    let (_, retimed) = publish(&sandbox, "2.0.0", 32);
+    damage_object(&sandbox, &truncated, "truncate");
+    damage_object(&sandbox, &retimed, "retime");
+    let message = assert_refused(&sandbox, &truncated, "truncated");
+    println!("truncated: {message}");
+    // Only the MD5 check can catch this one: every entry is intact.
+    let message = assert_refused(&sandbox, &retimed, "MD5 mismatch");
     assert!(
-        message.contains("MD5") || message.contains("checksum"),
-        "the message names the checksum: {message}"
+        message.contains("MD5") && message.contains("checksum"),
+        "the message names the MD5 check: {message}"
     );
     println!("MD5 mismatch: {message}");
 }
