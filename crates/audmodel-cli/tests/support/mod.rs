@@ -48,12 +48,20 @@ impl Sandbox {
 
     /// `audmodel ARGS` in this sandbox (never the real home).
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("audmodel").unwrap();
+        Command::from_std(self.std_cmd(args))
+    }
+
+    /// The same as a `std::process::Command`, for children a test signals.
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("audmodel"));
         cmd.args(args)
             .env("HOME", self.path("home"))
             .env("AUDMODEL_CACHE_ROOT", self.cache())
             .env("USER", "tester")
-            .env("TMPDIR", self.dir.path());
+            .env("TMPDIR", self.dir.path())
+            .env_remove("MINIO_ACCESS_KEY")
+            .env_remove("MINIO_SECRET_KEY")
+            .env_remove("MINIO_CONFIG_FILE");
         cmd
     }
 
