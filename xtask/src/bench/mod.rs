@@ -67,13 +67,15 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
         )?
     };
 
-    let floor = measure_floor(&model, options.runs)?;
     let mut rows = Vec::new();
     for store in [Store::FileSystem, Store::S3(&server)] {
         for compression in [0, 1] {
             let mut publish = Samples::default();
             let mut load = Samples::default();
+            // Beside the runs it bounds, so a busy machine slows both alike.
+            let mut floor = Vec::new();
             for run in 1..=options.runs {
+                floor.push(measure_floor(&model)?);
                 for side in [Side::Python, Side::Rust] {
                     eprintln!(
                         "bench: {} compression {compression} run {run}/{} {}",
@@ -88,6 +90,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
                     load.push(side, l);
                 }
             }
+            let floor = table::median(&mut floor).context("no runs")?;
             for (step, samples) in [(Step::Publish, publish), (Step::Load, load)] {
                 rows.push(Row {
                     store: store.label(),
@@ -161,16 +164,12 @@ fn publish_and_load(
     Ok((publish, load))
 }
 
-/// The time of a plain recursive copy of the model folder: no tool beats it.
-fn measure_floor(model: &Path, runs: usize) -> Result<f64> {
-    let mut seconds = Vec::new();
-    for _ in 0..runs {
-        let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
-        let mut copy = Command::new("cp");
-        copy.arg("-r").arg(model).arg(dir.path().join("copy"));
-        seconds.push(measure(&copy)?.seconds);
-    }
-    table::median(&mut seconds).context("no runs")
+/// Seconds of a plain recursive copy of the model folder: the floor.
+fn measure_floor(model: &Path) -> Result<f64> {
+    let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let mut copy = Command::new("cp");
+    copy.arg("-r").arg(model).arg(dir.path().join("copy"));
+    Ok(measure(&copy)?.seconds)
 }
 
 /// The model folder of `mib` MiB, generated once and kept under the target folder.
