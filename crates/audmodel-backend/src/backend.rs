@@ -42,6 +42,22 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The folder of `dst` must exist.
     fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error>;
 
+    /// [`get_file`](Self::get_file), returning the MD5 hex of the bytes
+    /// written to `dst`, to check a download against
+    /// [`checksum`](Self::checksum). By default `dst` is read again after
+    /// the download; backends that can hash the bytes as they stream in
+    /// (S3) do so.
+    fn get_file_md5(
+        &self,
+        src: &BackendPath,
+        dst: &Path,
+        progress: Progress<'_>,
+    ) -> Result<String, Error> {
+        self.get_file(src, dst, progress)?;
+        crate::md5::md5_file(dst)
+            .map_err(|e| Error::io(e, &dst.display().to_string(), "cannot read"))
+    }
+
     /// Reads a (small) file into memory.
     fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error>;
 

@@ -338,6 +338,16 @@ pub fn large_file(backend: &Arc<dyn Backend>, bytes: usize) {
         std::fs::read(&dst).expect("read") == data,
         "downloaded content differs"
     );
+    // The download's MD5, hashed as it streams in where the store can.
+    let again = tmp.path().join("again");
+    let md5 = backend
+        .get_file_md5(&file, &again, &|_| {})
+        .expect("get large with MD5");
+    assert_eq!(md5, md5_hex(&data));
+    assert!(
+        std::fs::read(&again).expect("read") == data,
+        "downloaded content differs"
+    );
 }
 
 /// `threads` concurrent `put_file_new` of different content to one path:

@@ -19,7 +19,7 @@ use object_store::{
 };
 
 use crate::local::{Place, write_atomic};
-use crate::md5::{CHUNK, hex};
+use crate::md5::{CHUNK, HashingWriter, hex};
 use crate::s3_config::host_settings;
 use crate::{Backend, BackendPath, Error, Progress};
 
@@ -577,6 +577,21 @@ impl Backend for S3 {
         let shown = dst.display().to_string();
         write_atomic(dst, &shown, Place::Overwrite, |file| {
             self.download(src, file, progress)
+        })
+    }
+
+    /// Hashes the parts as they are written (in order), no second pass.
+    fn get_file_md5(
+        &self,
+        src: &BackendPath,
+        dst: &Path,
+        progress: Progress<'_>,
+    ) -> Result<String, Error> {
+        let shown = dst.display().to_string();
+        write_atomic(dst, &shown, Place::Overwrite, |file| {
+            let mut hashing = HashingWriter::new(file);
+            self.download(src, &mut hashing, progress)?;
+            Ok(hashing.finish())
         })
     }
 

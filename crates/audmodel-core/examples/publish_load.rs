@@ -7,7 +7,10 @@
 //! cargo run --release -p audmodel-core --example publish_load -- load WORK_DIR UID
 //! ```
 //!
-//! The repository is `WORK_DIR/host/models`, the cache `WORK_DIR/cache`.
+//! The repository is `WORK_DIR/host/models`, the cache `WORK_DIR/cache`;
+//! with `PUBLISH_LOAD_REPO=BACKEND,HOST,NAME` in the environment it is that
+//! repository instead (say `s3,127.0.0.1:3900,bucket`, keys as for any S3
+//! repository: `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`, `MINIO_CONFIG_FILE`).
 //! The `publish` and `load` forms run one step per process, so that a
 //! harness can measure each step's peak memory on its own; `publish` prints
 //! the UID that `load` takes.
@@ -41,9 +44,19 @@ fn main() {
 }
 
 fn client(work: &Path) -> Audmodel {
-    let host: PathBuf = work.join("host");
-    std::fs::create_dir_all(host.join("models")).unwrap();
-    let repo = Repository::new("models", host.to_str().unwrap(), "file-system");
+    let repo = match std::env::var("PUBLISH_LOAD_REPO") {
+        Ok(spec) => {
+            let [backend, host, name] = spec.splitn(3, ',').collect::<Vec<_>>()[..] else {
+                panic!("PUBLISH_LOAD_REPO is BACKEND,HOST,NAME, not {spec:?}");
+            };
+            Repository::new(name, host, backend)
+        }
+        Err(_) => {
+            let host: PathBuf = work.join("host");
+            std::fs::create_dir_all(host.join("models")).unwrap();
+            Repository::new("models", host.to_str().unwrap(), "file-system")
+        }
+    };
     Audmodel::new(Config::new(work.join("cache"), vec![repo]))
 }
 

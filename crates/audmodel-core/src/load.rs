@@ -1,26 +1,10 @@
 //! Loading a model into the cache (SPEC 5), as the reference's
 //! `get_archive`, with the archive checked before the model becomes visible.
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
-
-use audmodel_backend::{Backend, BackendPath};
 
 use crate::progress::{Stage, run_stage};
 use crate::{Audmodel, Error, lock, paths};
-
-/// How the archive is known to be the repository's, checked after unpacking
-/// and before the model is moved into the cache.
-enum Check {
-    /// A downloaded copy: its MD5 must be the repository's checksum. Both are
-    /// computed on a second thread while the archive is unpacked.
-    Md5,
-    /// The repository's own file, read in place: it must still be the same
-    /// file when unpacking ends (the checksum of a file-system repository is
-    /// this file's MD5, so hashing it would compare it with itself; what can
-    /// go wrong is a writer replacing or rewriting it meanwhile).
-    Unchanged(Identity),
-}
 
 impl Audmodel {
     /// Downloads and unpacks the model into `{cache}/{sid}/{V}` and returns
@@ -30,12 +14,15 @@ impl Audmodel {
     /// `{cache}/{sid}/.{V}.lock`.
     ///
     /// The model appears in the cache whole or not at all: it is unpacked
-    /// into a hidden folder next to it and moved into place only when every
-    /// entry matched its size and CRC and the archive is the repository's
-    /// (a downloaded copy must have the repository's MD5 checksum, computed
-    /// while unpacking; an archive of a file-system repository is read in
-    /// place and must not have changed meanwhile). Otherwise the error is
-    /// [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) and nothing is cached.
+    /// into `{V}~` next to it and renamed into place only when every entry
+    /// matched its size and CRC and the archive is the repository's. A
+    /// downloaded copy must have the repository's MD5 checksum (hashed as it
+    /// streams in where the backend can); an archive that the backend holds
+    /// as a local file (a file-system repository) is unpacked where it lies,
+    /// without a copy, and must still be the same file when unpacking ends
+    /// (its checksum is its own MD5, so hashing it would prove nothing).
+    /// Otherwise the error is [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt)
+    /// and nothing is cached.
     pub fn load(&self, id: &str) -> Result<PathBuf, Error> {
         let model = self.resolve(id)?;
         let root = self.cache_dir(&model.sid).join(&model.version);
@@ -51,8 +38,14 @@ impl Audmodel {
             .map_err(Error::backend(repo))?;
         let backend = &**versioned.backend();
 
+        let corrupt = |why: String| {
+            Error::Corrupt(format!(
+                "archive of model '{}' in repository '{repo}' {why}; nothing was cached",
+                model.uid()
+            ))
+        };
         let mut download = None;
-        let (zip, check) = match backend.local_file(&stored) {
+        let (zip, read_in_place) = match backend.local_file(&stored) {
             Some(local) => {
                 let identity = Identity::of(&local)?;
                 // Nothing to transfer, but progress consumers (the CLI's
@@ -60,7 +53,7 @@ impl Audmodel {
                 run_stage(&*self.progress, Stage::Download, identity.len, |progress| {
                     progress(identity.len);
                 });
-                (local, Check::Unchanged(identity))
+                (local, Some(identity))
             }
             None => {
                 let sid_dir = self.cache_dir(&model.sid);
@@ -70,11 +63,17 @@ impl Audmodel {
                     .map_err(Error::io(&sid_dir))?;
                 let zip = download.insert(dir).path().join("model.zip");
                 let total = backend.size(&stored).map_err(Error::backend(repo))?;
-                run_stage(&*self.progress, Stage::Download, total, |progress| {
-                    backend.get_file(&stored, &zip, progress)
+                let actual = run_stage(&*self.progress, Stage::Download, total, |progress| {
+                    backend.get_file_md5(&stored, &zip, progress)
                 })
                 .map_err(Error::backend(repo))?;
-                (zip, Check::Md5)
+                let expected = backend.checksum(&stored).map_err(Error::backend(repo))?;
+                if actual != expected {
+                    return Err(corrupt(format!(
+                        "has MD5 {actual}, but the repository's checksum is {expected}"
+                    )));
+                }
+                (zip, None)
             }
         };
 
@@ -83,65 +82,17 @@ impl Audmodel {
         if root.is_dir() {
             std::fs::remove_dir(&root).map_err(Error::io(&root))?;
         }
-        let corrupt = |why: String| {
-            Error::Corrupt(format!(
-                "archive of model '{}' in repository '{repo}' {why}; nothing was cached",
-                model.uid()
-            ))
-        };
-        std::thread::scope(|scope| {
-            let md5 = Cell::new(
-                matches!(check, Check::Md5)
-                    .then(|| scope.spawn(|| md5_pair(backend, &stored, &zip, repo))),
-            );
-            let verdict = || -> Result<(), Error> {
-                match &check {
-                    Check::Unchanged(before) if Identity::of(&zip)? != *before => {
-                        Err(corrupt("changed while it was read".to_owned()))
-                    }
-                    Check::Unchanged(_) => Ok(()),
-                    Check::Md5 => match md5.take().map(|md5| md5.join()) {
-                        None => Ok(()),
-                        Some(Err(_)) => Err(corrupt("could not be hashed".to_owned())),
-                        Some(Ok(pair)) => {
-                            let (expected, actual) = pair?;
-                            if actual == expected {
-                                Ok(())
-                            } else {
-                                Err(corrupt(format!(
-                                    "has MD5 {actual}, but the repository's checksum is {expected}"
-                                )))
-                            }
-                        }
-                    },
-                }
-            };
-            let unpacked = run_stage(&*self.progress, Stage::Unpack, 0, |progress| {
-                audmodel_archive::unpack_checked(&zip, &root, progress, verdict)
-            });
-            match unpacked {
-                Ok(_) => Ok(root.clone()),
-                // An archive that is not the repository's explains whatever
-                // damage unpacking found in it.
-                Err(err) => match verdict() {
-                    Err(mismatch @ Error::Corrupt(_)) => Err(mismatch),
-                    _ => Err(err),
-                },
+        let unchanged = || match &read_in_place {
+            Some(before) if Identity::of(&zip)? != *before => {
+                Err(corrupt("changed while it was read".to_owned()))
             }
-        })
+            _ => Ok(()),
+        };
+        run_stage(&*self.progress, Stage::Unpack, 0, |progress| {
+            audmodel_archive::unpack_checked(&zip, &root, progress, unchanged)
+        })?;
+        Ok(root)
     }
-}
-
-/// The repository's checksum of `stored` and the MD5 of its copy `zip`.
-fn md5_pair(
-    backend: &dyn Backend,
-    stored: &BackendPath,
-    zip: &Path,
-    repo: &str,
-) -> Result<(String, String), Error> {
-    let expected = backend.checksum(stored).map_err(Error::backend(repo))?;
-    let actual = audmodel_archive::md5_file(zip).map_err(Error::io(zip))?;
-    Ok((expected, actual))
 }
 
 /// What tells one version of a file from another without reading it: a
