@@ -28,16 +28,27 @@ a legacy UID, or an alias. --json may stand anywhere on the line.";
 #[command(name = "audmodel", version, after_help = EXIT_STATUSES, max_term_width = 100)]
 pub(crate) struct Cli {
     /// Print every answer as JSON.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub(crate) json: bool,
     /// No progress bars or notes on standard error (errors are still printed).
-    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with = "verbose"
+    )]
     pub(crate) quiet: bool,
     /// Notes on standard error: the configuration in use and where it came from.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = "Global options")]
     pub(crate) verbose: bool,
     /// Seconds to wait for a lock of the cache before giving up (default 4 h).
-    #[arg(long, global = true, value_name = "SECONDS")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "SECONDS"
+    )]
     pub(crate) lock_timeout: Option<u64>,
     /// What to do.
     #[command(subcommand)]

@@ -12,6 +12,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // A bug should still read as one error line, without a backtrace hint.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error, please report it: {info}");
+    }));
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(status) => ExitCode::from(status),
