@@ -21,6 +21,22 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Readers see either the old or the new content, never a part.
     fn put_file(&self, src: &Path, dst: &BackendPath, progress: Progress<'_>) -> Result<(), Error>;
 
+    /// [`put_file`](Self::put_file) of a file whose MD5 hex the caller knows
+    /// already (say, hashed while it was written): stores that need the
+    /// checksum before the upload starts (an S3 multipart upload) then skip
+    /// their own pass over the file. `md5` must be right: it may become the
+    /// stored checksum.
+    fn put_file_md5(
+        &self,
+        src: &Path,
+        md5: &str,
+        dst: &BackendPath,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        let _ = md5;
+        self.put_file(src, dst, progress)
+    }
+
     /// Uploads `src` to `dst` only when `dst` does not exist yet, else
     /// [`Error::AlreadyExists`]. How atomic this is depends on the store: see
     /// each backend's documentation.

@@ -338,6 +338,13 @@ pub fn large_file(backend: &Arc<dyn Backend>, bytes: usize) {
         std::fs::read(&dst).expect("read") == data,
         "downloaded content differs"
     );
+    // An upload with its MD5 known stores the same file and checksum.
+    let known = path(&fresh(), "known.zip");
+    backend
+        .put_file_md5(&src, &md5_hex(&data), &known, &|_| {})
+        .expect("put large with MD5");
+    assert_eq!(backend.checksum(&known).expect("checksum"), md5_hex(&data));
+    assert_eq!(backend.size(&known).expect("size"), bytes as u64);
     // The download's MD5, hashed as it streams in where the store can.
     let again = tmp.path().join("again");
     let md5 = backend

@@ -405,10 +405,12 @@ impl S3 {
 
     /// Uploads a local file: one PUT when it fits one part, else a parallel
     /// multipart upload (the checksum then needs a first pass over the file,
-    /// because S3 takes metadata when the upload starts).
+    /// because S3 takes metadata when the upload starts, unless the caller
+    /// knows it: `md5`).
     fn upload(
         &self,
         src: &Path,
+        md5: Option<&str>,
         dst: &BackendPath,
         mode: PutMode,
         progress: Progress<'_>,
@@ -421,7 +423,7 @@ impl S3 {
         if size <= self.part_size as u64 {
             let mut data = Vec::with_capacity(size as usize);
             file.read_to_end(&mut data).map_err(local_err)?;
-            let checksum = hex(&Md5::digest(&data));
+            let checksum = md5.map_or_else(|| hex(&Md5::digest(&data)), str::to_owned);
             let options = PutOptions {
                 mode,
                 attributes: attributes(&checksum),
@@ -436,9 +438,15 @@ impl S3 {
             progress(size);
             return Ok(());
         }
-        let checksum = crate::md5::copy_hashing(&mut file, &mut std::io::sink(), &|_| {})
-            .map_err(local_err)?;
-        file.rewind().map_err(local_err)?;
+        let checksum = match md5 {
+            Some(md5) => md5.to_owned(),
+            None => {
+                let checksum = crate::md5::copy_hashing(&mut file, &mut std::io::sink(), &|_| {})
+                    .map_err(local_err)?;
+                file.rewind().map_err(local_err)?;
+                checksum
+            }
+        };
         let options = PutMultipartOptions {
             attributes: attributes(&checksum),
             ..PutMultipartOptions::default()
@@ -536,10 +544,20 @@ impl S3 {
 
 impl Backend for S3 {
     fn put_file(&self, src: &Path, dst: &BackendPath, progress: Progress<'_>) -> Result<(), Error> {
-        self.upload(src, dst, PutMode::Overwrite, progress)
+        self.upload(src, None, dst, PutMode::Overwrite, progress)
     }
 
     /// See the type's documentation on create-only writes.
+    fn put_file_md5(
+        &self,
+        src: &Path,
+        md5: &str,
+        dst: &BackendPath,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        self.upload(src, Some(md5), dst, PutMode::Overwrite, progress)
+    }
+
     fn put_file_new(
         &self,
         src: &Path,
@@ -556,7 +574,7 @@ impl Backend for S3 {
                 path: dst.as_str().to_owned(),
             });
         }
-        self.upload(src, dst, PutMode::Create, progress)
+        self.upload(src, None, dst, PutMode::Create, progress)
     }
 
     fn put_bytes(&self, data: &[u8], dst: &BackendPath) -> Result<(), Error> {
@@ -570,7 +588,7 @@ impl Backend for S3 {
             .map_err(|e| Error::io(e, "temporary file", "cannot create"))?;
         std::io::copy(src, spool.as_file_mut())
             .map_err(|e| Error::io(e, dst.as_str(), "cannot read the data for"))?;
-        self.upload(spool.path(), dst, PutMode::Overwrite, &|_| {})
+        self.upload(spool.path(), None, dst, PutMode::Overwrite, &|_| {})
     }
 
     fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error> {

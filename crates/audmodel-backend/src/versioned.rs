@@ -94,6 +94,20 @@ impl Versioned {
             .put_file(src, &Self::path(logical, version)?, progress)
     }
 
+    /// [`put_file`](Self::put_file) of a file whose MD5 hex is known: see
+    /// [`Backend::put_file_md5`].
+    pub fn put_file_md5(
+        &self,
+        src: &Path,
+        md5: &str,
+        logical: &BackendPath,
+        version: &str,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        self.backend
+            .put_file_md5(src, md5, &Self::path(logical, version)?, progress)
+    }
+
     /// Uploads a local file as `logical` at `version` unless it exists:
     /// see [`Backend::put_file_new`].
     pub fn put_file_new(

@@ -209,7 +209,7 @@ impl Audmodel {
             ..Default::default()
         };
         let total = audmodel_archive::pack_size(root)?;
-        run_stage(&*self.progress, Stage::Pack, total, |progress| {
+        let packed = run_stage(&*self.progress, Stage::Pack, total, |progress| {
             audmodel_archive::pack(root, &zip, &pack_options, progress)
         })?;
         if interrupt.raised() {
@@ -238,6 +238,7 @@ impl Audmodel {
             &model,
             &archive,
             &zip,
+            &packed.md5,
             &meta,
             options.alias.as_deref(),
             &header_file,
@@ -261,6 +262,7 @@ impl Audmodel {
         model: &Model,
         archive: &BackendPath,
         zip: &Path,
+        md5: &str,
         meta: &Value,
         alias: Option<&str>,
         header_file: &Path,
@@ -283,7 +285,8 @@ impl Audmodel {
         let size = std::fs::metadata(zip).map_err(Error::io(zip))?.len();
         put.files.push((archive.clone(), version.to_owned()));
         run_stage(&*self.progress, Stage::Upload, size, |progress| {
-            versioned.put_file(zip, archive, version, progress)
+            // Packing hashed the archive: no store needs to read it twice.
+            versioned.put_file_md5(zip, md5, archive, version, progress)
         })
         .map_err(backend_err.clone())?;
         check()?;
