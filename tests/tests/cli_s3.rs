@@ -156,3 +156,36 @@ fn bad_inputs_on_a_bucket_leave_it_unchanged() {
     assert_eq!(listing(), before);
     assert_eq!(json_of(&s, &["versions", "d0656de9"]), json!(["1.0.0"]));
 }
+
+/// `audmodel ls` over 300 tiny models on a bucket; prints the time (a
+/// measurement for the report, not a timed assertion). Run with
+/// `cargo test -p audmodel-tests --test cli_s3 -- --ignored --nocapture`.
+#[test]
+#[ignore = "publishes 300 models, about a minute"]
+fn ls_of_300_models_on_a_bucket() {
+    let s = Sandbox::s3(garage(), "cli-ls");
+    let root = model(&s);
+    for i in 0..300 {
+        let params = format!("{{i: {i}}}");
+        s.cli_ok(&[
+            "publish",
+            &root,
+            "--name",
+            "tiny",
+            "--params",
+            &params,
+            "--version",
+            "1.0.0",
+        ]);
+    }
+    for run in 0..3 {
+        let start = std::time::Instant::now();
+        let listed = json_of(&s, &["ls"]);
+        println!(
+            "ls of {} models, run {run}: {:?}",
+            listed.as_array().unwrap().len(),
+            start.elapsed()
+        );
+        assert_eq!(listed.as_array().unwrap().len(), 300);
+    }
+}
