@@ -344,3 +344,32 @@ fn help_has_an_example_per_command_and_completions_work() {
         );
     }
 }
+
+#[test]
+fn json_keeps_the_parameters_order_so_legacy_uids_round_trip() {
+    let s = Sandbox::new();
+    let params = "{z: 1, a: [x, y], m: 0.5}";
+    let uid = s.publish("1.0.0", params, &[]);
+    let text = s.ok(&["parameters", &uid, "--json"]);
+    let keys: Vec<usize> = ["\"z\"", "\"a\"", "\"m\""]
+        .iter()
+        .map(|k| text.find(k).unwrap())
+        .collect();
+    assert!(keys.is_sorted(), "{text}");
+    let legacy = |params: &str| {
+        s.ok(&[
+            "uid",
+            "--name",
+            "torch",
+            "--subgroup",
+            "audmodel.dummy.cnn",
+            "--params",
+            params,
+            "--version",
+            "1.0.0",
+            "--legacy",
+        ])
+    };
+    assert_eq!(legacy(&text), legacy(params));
+    assert_ne!(legacy("{a: [x, y], m: 0.5, z: 1}"), legacy(params));
+}
