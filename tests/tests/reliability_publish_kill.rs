@@ -148,6 +148,9 @@ fn sigkill_at_any_moment_of_a_publish_leaves_the_model_absent_or_whole() {
     let first = sandbox.cli_ok(&publish_args(a_str, "0.0.1"));
     let publish_time = start.elapsed();
     let sid = first.trim_end_matches("-0.0.1").to_owned();
+    // Archives depend on content only: every publish of `a` stores these bytes.
+    let whole_archive = std::fs::read(Watch::new(&sandbox, &sid, "0.0.1").archive).unwrap();
+    let whole_meta = std::fs::read(Watch::new(&sandbox, &sid, "0.0.1").meta).unwrap();
 
     let mut report = Vec::new();
     let mut repo_leftovers = 0;
@@ -184,6 +187,16 @@ fn sigkill_at_any_moment_of_a_publish_leaves_the_model_absent_or_whole() {
             watch.header.exists(),
             "{context}: registered means the header is there"
         );
+        // Whatever a killed publisher left under its final name is whole.
+        for (file, whole) in [(&watch.archive, &whole_archive), (&watch.meta, &whole_meta)] {
+            if file.exists() {
+                assert!(
+                    std::fs::read(file).unwrap() == *whole,
+                    "{context}: '{}' is not whole",
+                    file.display()
+                );
+            }
+        }
         let expected = if exists {
             &a
         } else {
