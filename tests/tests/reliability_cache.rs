@@ -308,6 +308,11 @@ fn a_loader_killed_half_way_leaves_nothing_taken_for_a_model() {
         };
         assert_eq!(Path::new(&folder), model, "{context}");
         same_files(&root, &model).unwrap_or_else(|e| panic!("{context}, later load: {e}"));
+        assert_eq!(
+            model_leftovers(&sandbox, &uid),
+            ["1.0.0"],
+            "{context}: the later load kept what the killed one left"
+        );
         std::fs::remove_dir_all(&model).unwrap();
     }
     println!("a load writes up to {peak} bytes; after each killed load: {report:#?}");
