@@ -240,12 +240,32 @@ fn bytes_below(dir: &Path) -> u64 {
 /// the model folder is there. Returns whether it ended by itself and the
 /// most bytes seen.
 fn load_until(sandbox: &Sandbox, uid: &str, stop: impl Fn(u64, bool) -> bool) -> (bool, u64) {
+    run_load_until(sandbox, sandbox.cli_command(&["load", uid]), uid, stop)
+}
+
+/// [`load_until`] with the reference's `load`.
+fn python_load_until(
+    sandbox: &Sandbox,
+    uid: &str,
+    stop: impl Fn(u64, bool) -> bool,
+) -> (bool, u64) {
+    let command = sandbox
+        .python_command("import sys, audmodel; audmodel.load(sys.argv[1])", &[uid])
+        .unwrap();
+    run_load_until(sandbox, command, uid, stop)
+}
+
+fn run_load_until(
+    sandbox: &Sandbox,
+    mut command: std::process::Command,
+    uid: &str,
+    stop: impl Fn(u64, bool) -> bool,
+) -> (bool, u64) {
     let sid_dir = sandbox.cache().join(sid_of(uid));
     let model = sid_dir.join(&uid[9..]);
     std::fs::create_dir_all(&sid_dir).unwrap();
     let before = bytes_below(&sid_dir);
-    let mut child = sandbox
-        .cli_command(&["load", uid])
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -328,6 +348,46 @@ fn a_loader_killed_half_way_leaves_nothing_taken_for_a_model() {
         cut >= KILL_LOAD_AT.len() / 2,
         "most kills should hit a load in flight: {report:#?}"
     );
+}
+
+/// The reference's loader unpacks into `{V}~` too and may be killed half
+/// way as well (with its archive and part of the files there): the CLI's
+/// next load must not take that for a model nor trip over it.
+#[test]
+fn a_python_loader_killed_half_way_does_not_trouble_the_cli() {
+    if python::require().is_none() {
+        return;
+    }
+    let sandbox = Sandbox::file_system();
+    let (root, uid) = publish(&sandbox, "1.0.0", 12);
+    let model = sandbox.cache().join(sid_of(&uid)).join("1.0.0");
+    let (_, peak) = python_load_until(&sandbox, &uid, |_, _| false);
+    same_files(&root, &model).unwrap();
+    std::fs::remove_dir_all(&model).unwrap();
+    let mut report = Vec::new();
+    for k in 0..6 {
+        let at = peak * k / 6;
+        let (finished, reached) =
+            python_load_until(&sandbox, &uid, |bytes, there| there || bytes >= at);
+        let context = format!("Python killed at {reached} of {peak} bytes");
+        report.push(if !model.exists() {
+            "no model folder"
+        } else if finished {
+            "finished"
+        } else {
+            "whole"
+        });
+        assert_eq!(
+            sandbox.cli_ok(&["load", &uid]),
+            model.display().to_string(),
+            "{context}"
+        );
+        same_files(&root, &model).unwrap_or_else(|e| panic!("{context}: {e}"));
+        assert_eq!(model_leftovers(&sandbox, &uid), ["1.0.0"], "{context}");
+        std::fs::remove_dir_all(&model).unwrap();
+    }
+    println!("after each killed Python load: {report:?}");
+    assert!(report.contains(&"no model folder"), "{report:?}");
 }
 
 /// The entries of `{cache}/{sid}` other than lock files and the header copy:
