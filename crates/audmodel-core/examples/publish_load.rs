@@ -13,13 +13,15 @@
 //! repository: `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`, `MINIO_CONFIG_FILE`).
 //! The `publish` and `load` forms run one step per process, so that a
 //! harness can measure each step's peak memory on its own; `publish` prints
-//! the UID that `load` takes.
+//! the UID that `load` takes. `PUBLISH_LOAD_STAGES=1` prints the times of
+//! the stages (pack, upload, download, unpack) too.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
-use audmodel_core::{Audmodel, Config, Mapping, PublishOptions, Repository};
+use audmodel_core::{Audmodel, Config, Mapping, Progress, PublishOptions, Repository, Stage};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,7 +59,28 @@ fn client(work: &Path) -> Audmodel {
             Repository::new("models", host.to_str().unwrap(), "file-system")
         }
     };
-    Audmodel::new(Config::new(work.join("cache"), vec![repo]))
+    let client = Audmodel::new(Config::new(work.join("cache"), vec![repo]));
+    if std::env::var_os("PUBLISH_LOAD_STAGES").is_some() {
+        client.with_progress(Arc::new(StageTimes(Instant::now())))
+    } else {
+        client
+    }
+}
+
+/// With `PUBLISH_LOAD_STAGES` set, prints when each stage starts and ends
+/// (seconds since the client was made) to standard error.
+struct StageTimes(Instant);
+
+impl Progress for StageTimes {
+    fn start(&self, stage: Stage, total_bytes: u64) {
+        let at = self.0.elapsed().as_secs_f64();
+        eprintln!("{at:7.3} s start {stage:?} ({total_bytes} bytes)");
+    }
+    fn advance(&self, _: Stage, _: u64) {}
+    fn finish(&self, stage: Stage) {
+        let at = self.0.elapsed().as_secs_f64();
+        eprintln!("{at:7.3} s end   {stage:?}");
+    }
 }
 
 fn publish(client: &Audmodel, model: &Path) -> String {
