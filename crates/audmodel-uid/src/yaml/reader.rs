@@ -9,6 +9,12 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 const STANDARD_PREFIX: &str = "tag:yaml.org,2002:";
 
+/// How many values aliases may copy into one document. PyYAML shares an
+/// aliased object; here every alias is a copy, so a few hundred bytes of
+/// nested aliases ("billion laughs") would otherwise expand to billions of
+/// values and exhaust memory.
+const ALIAS_EXPANSION_LIMIT: usize = 1_000_000;
+
 /// Reads one YAML document as PyYAML's `yaml.load(text, yaml.Loader)` does
 /// (YAML 1.1 types, anchors resolved, the last of duplicate keys wins).
 /// An empty document is [`Value::Null`].
@@ -156,10 +162,27 @@ impl OpenMap {
     }
 }
 
+/// The number of values in `value`, itself included.
+fn count_values(value: &Value) -> usize {
+    match value {
+        Value::List(items) => 1 + items.iter().map(count_values).sum::<usize>(),
+        Value::Map(map) => {
+            1 + map
+                .iter()
+                .map(|(k, v)| count_values(k) + count_values(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
 #[derive(Default)]
 struct Builder {
     stack: Vec<Open>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values with their number of values (what an alias copies).
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Values copied by aliases so far.
+    expanded: usize,
     documents: Vec<Value>,
     second_document: Option<Marker>,
     error: Option<Error>,
@@ -224,7 +247,8 @@ impl Builder {
     /// Places a finished value into its parent (or as the document).
     fn add(&mut self, value: Value, anchor: usize, mark: Marker) -> Result<(), Error> {
         if anchor > 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors
+                .insert(anchor, (value.clone(), count_values(&value)));
         }
         match self.stack.last_mut() {
             None => {
@@ -275,11 +299,21 @@ impl Builder {
                 self.add(value, anchor, mark)
             }
             Event::Alias(id) => {
-                let value = self
+                let (value, count) = self
                     .anchors
                     .get(&id)
-                    .cloned()
                     .ok_or_else(|| unsupported("*", mark, "found undefined alias"))?;
+                self.expanded = self.expanded.saturating_add(*count);
+                if self.expanded > ALIAS_EXPANSION_LIMIT {
+                    return Err(Error::Yaml {
+                        line: mark.line(),
+                        column: mark.col() + 1,
+                        message: format!(
+                            "aliases expand to more than {ALIAS_EXPANSION_LIMIT} values"
+                        ),
+                    });
+                }
+                let value = value.clone();
                 self.add(value, 0, mark)
             }
             Event::SequenceStart(anchor, tag) => {
