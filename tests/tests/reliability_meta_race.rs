@@ -11,7 +11,6 @@ use audmodel_tests::sandbox::{Sandbox, describe};
 const WRITERS: usize = 8;
 
 #[test]
-#[ignore = "update_meta reads, merges and writes the metadata without a repository lock: concurrent merges lose keys (audmodel-core meta.rs)"]
 fn concurrent_metadata_merges_keep_every_key() {
     let sandbox = Sandbox::file_system();
     let root = sandbox.path().join("model");

@@ -51,6 +51,14 @@ impl Audmodel {
             )));
         };
         let model = self.resolve(id)?;
+        let (index, versioned) = self.locate(&model)?;
+        let repo = &self.repos.repository(index).name;
+        let meta_path = paths::meta(&model.sid)?;
+        // Writers of one model's metadata take turns (on stores with locks),
+        // so concurrent merges each see the other's keys.
+        let _turn = versioned
+            .lock(&meta_path, &model.version)
+            .map_err(Error::backend(repo))?;
         let current = self.meta_of(&model)?;
         let new = if replace {
             meta.clone()
@@ -63,12 +71,11 @@ impl Audmodel {
             Value::Map(merged)
         };
         let text = audmodel_uid::yaml::to_string(&new);
-        let (index, versioned) = self.locate(&model)?;
         let local = self.cache_file(&model, "meta.yaml");
         let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
         versioned
-            .put_bytes(text.as_bytes(), &paths::meta(&model.sid)?, &model.version)
-            .map_err(Error::backend(&self.repos.repository(index).name))?;
+            .put_bytes(text.as_bytes(), &meta_path, &model.version)
+            .map_err(Error::backend(repo))?;
         // The reference writes a broken cache copy here and relies on the
         // checksum check to replace it; the real content is written instead.
         write_whole(&local, text.as_bytes())?;
