@@ -236,7 +236,6 @@ fn sigkill_during_an_s3_load_leaves_no_model_folder_or_a_whole_one() {
 }
 
 #[test]
-#[ignore = "load never removes the download folders of killed loaders: each keeps up to a whole archive in the cache for good (audmodel-core load.rs)"]
 fn a_load_removes_what_a_killed_load_left() {
     let sandbox = Sandbox::s3(garage(), "kill-leftovers");
     let root = sandbox.path().join("a");

@@ -57,8 +57,10 @@ impl Audmodel {
             }
             None => {
                 let sid_dir = self.cache_dir(&model.sid);
+                let prefix = format!(".{}.download-", model.version);
+                remove_stale_downloads(&sid_dir, &prefix)?;
                 let dir = tempfile::Builder::new()
-                    .prefix(&format!(".{}.download-", model.version))
+                    .prefix(&prefix)
                     .tempdir_in(&sid_dir)
                     .map_err(Error::io(&sid_dir))?;
                 let zip = download.insert(dir).path().join("model.zip");
@@ -119,6 +121,21 @@ impl Identity {
             },
         })
     }
+}
+
+/// Removes the download folders of loads of this version that were killed:
+/// the caller holds the version's lock, so no live load owns them.
+fn remove_stale_downloads(sid_dir: &Path, prefix: &str) -> Result<(), Error> {
+    let Ok(entries) = std::fs::read_dir(sid_dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            let path = entry.path();
+            std::fs::remove_dir_all(&path).map_err(Error::io(&path))?;
+        }
+    }
+    Ok(())
 }
 
 /// The reference treats an existing but empty folder as not loaded.
