@@ -100,8 +100,10 @@ fn published_files_are_laid_out_as_the_reference() {
     assert_eq!(
         files,
         [
+            // Publishers of one model, or of one alias, take turns under
+            // these locks; listings skip them.
+            "_alias/cnn/1.0.0/.cnn-1.0.0.alias.yaml.lock",
             "_alias/cnn/1.0.0/cnn-1.0.0.alias.yaml",
-            // Publishers of one model take turns under this lock; listings skip it.
             "_uid/d4e9c65b/1.0.0/.d4e9c65b-1.0.0.header.yaml.lock",
             "_uid/d4e9c65b/1.0.0/d4e9c65b-1.0.0.header.yaml",
             "_uid/d4e9c65b/1.0.0/d4e9c65b-1.0.0.meta.yaml",

@@ -72,10 +72,10 @@ fn signals_during_publish_remove_what_was_put() {
             .publish(&root, "torch", &params(), "1.0.0", &opts)
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Interrupted, "{at:?}: {err}");
-        // Only the publishers' lock file may stay: it holds no model data.
+        // Only the publishers' lock files may stay: they hold no model data.
         let left: Vec<String> = files(&host)
             .into_iter()
-            .filter(|f| !f.ends_with(".header.yaml.lock"))
+            .filter(|f| !f.ends_with(".yaml.lock"))
             .collect();
         assert!(left.is_empty(), "{at:?}: {left:?}");
         assert!(!client.exists("d4e9c65b-1.0.0").unwrap());

@@ -212,7 +212,6 @@ fn garage_racers_are_detected_after_the_fact() {
 /// and no other model may list it (else `aliases` and `alias resolve`
 /// contradict each other for good).
 #[test]
-#[ignore = "publish checks the alias outside any lock: every racer succeeds, the alias points to one model and all of them list it (audmodel-core publish.rs)"]
 fn file_system_racers_for_one_alias_leave_it_consistent() {
     let sandbox = Sandbox::file_system();
     let roots = racer_folders(&sandbox);

@@ -133,6 +133,10 @@ impl Audmodel {
         let (index, versioned) = self.locate(&model)?;
         // Caches the header, as the reference does.
         self.header_of(&model)?;
+        // Movers of one alias, and publishers asking for it, take turns.
+        let _turn = versioned
+            .lock(&paths::alias(alias)?, paths::ALIAS_VERSION)
+            .map_err(Error::backend(&self.repos.repository(index).name))?;
 
         match self.find_alias(alias) {
             Ok((_, old_uid)) => {

@@ -154,17 +154,7 @@ impl Audmodel {
             return Err(Error::ModelExists { uid });
         }
         if let Some(alias) = &options.alias {
-            // An alias file of a model that was never registered (its
-            // publish was killed) may be taken over.
-            if let Some(other) = self.find_alias_uid(alias)?
-                && other != uid
-                && self.exists(&other)?
-            {
-                return Err(Error::AliasTaken {
-                    alias: alias.clone(),
-                    uid: other,
-                });
-            }
+            self.check_alias_free(alias, &uid)?;
         }
         let header = Header {
             author: options.author.clone().unwrap_or_else(user_name),
@@ -226,6 +216,18 @@ impl Audmodel {
         if self.exists(&uid)? {
             return Err(Error::ModelExists { uid });
         }
+        // Publishers asking for one alias take turns too (header lock first,
+        // then alias lock, never the other way round).
+        let _alias_turn = match &options.alias {
+            Some(alias) => {
+                let turn = versioned
+                    .lock(&paths::alias(alias)?, paths::ALIAS_VERSION)
+                    .map_err(Error::backend(&repo.name))?;
+                self.check_alias_free(alias, &uid)?;
+                Some(turn)
+            }
+            None => None,
+        };
 
         let mut put = Put {
             versioned: &versioned,
@@ -352,6 +354,19 @@ impl Audmodel {
             return Err(raced());
         }
         Ok(())
+    }
+
+    /// Refuses an alias that points to another published model. An alias
+    /// file of a model that was never registered (its publish was killed)
+    /// may be taken over.
+    fn check_alias_free(&self, alias: &str, uid: &str) -> Result<(), Error> {
+        match self.find_alias_uid(alias)? {
+            Some(other) if other != uid && self.exists(&other)? => Err(Error::AliasTaken {
+                alias: alias.to_owned(),
+                uid: other,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The UID an alias points to, `None` when there is no such alias.
