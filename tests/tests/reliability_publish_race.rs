@@ -207,10 +207,10 @@ fn garage_racers_are_detected_after_the_fact() {
     }
 }
 
-/// Publishers of different models that all ask for one alias at once: the
-/// alias must end up consistent, naming one model whose aliases list it,
-/// and no other model may list it (else `aliases` and `alias resolve`
-/// contradict each other for good).
+/// Publishers of different models that all ask for one alias at once: one
+/// gets it, the others are told it is taken, and the alias ends up
+/// consistent, naming the one model whose aliases list it (else `aliases`
+/// and `alias resolve` contradict each other for good).
 #[test]
 fn file_system_racers_for_one_alias_leave_it_consistent() {
     let sandbox = Sandbox::file_system();
@@ -243,11 +243,20 @@ fn file_system_racers_for_one_alias_leave_it_consistent() {
         .map(|c| c.wait_with_output().unwrap())
         .collect();
     let won = winners(&outputs);
-    assert!(
-        !won.is_empty(),
+    assert_eq!(
+        won.len(),
+        1,
         "{:#?}",
         outputs.iter().map(describe).collect::<Vec<_>>()
     );
+    for (i, out) in outputs.iter().enumerate().filter(|(i, _)| *i != won[0]) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("alias 'shared' already points to"),
+            "publisher {i} failed for another reason: {}",
+            describe(out)
+        );
+    }
     let target = sandbox.cli_ok(&["alias", "resolve", "shared"]);
     let mut listing = Vec::new();
     for &i in &won {

@@ -5,9 +5,9 @@
 //! run: packing, hashing, upload, download and unpacking all move it. After each killed
 //! publish the model is absent for both tools (and a republish succeeds at
 //! once) or whole; after each killed load there is no model folder or a
-//! whole one, and a later load is whole (and should remove what the killed
-//! one left in the cache). What the kills leave behind on the server is
-//! printed (see `docs/guarantees.md`).
+//! whole one, and a later load is whole and removes what the killed one
+//! left in the cache. What the kills leave behind on the server is printed
+//! (see `docs/guarantees.md`).
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
@@ -221,6 +221,11 @@ fn sigkill_during_an_s3_load_leaves_no_model_folder_or_a_whole_one() {
             folder.display().to_string()
         );
         same_files(&root, &folder).unwrap_or_else(|e| panic!("{context}, later load: {e}"));
+        assert_eq!(
+            leftovers(&sid_dir, "1.0.0"),
+            Vec::<String>::new(),
+            "{context}: the later load kept what the killed one left"
+        );
         std::fs::remove_dir_all(&folder).unwrap();
     }
     let left = bytes_below(&sid_dir);
