@@ -15,11 +15,16 @@
 //! writes none), and, by default, files that deflate barely shrinks stored.
 
 mod chunk;
+mod directory;
+mod entry_data;
 mod entry_name;
 mod error;
+mod local_header;
 mod md5;
 mod pack;
+mod staging;
 mod unpack;
+mod unpack_stream;
 mod walk;
 mod zip_format;
 
@@ -27,10 +32,12 @@ mod zip_format;
 #[path = "../tests/support/mod.rs"]
 mod test_support;
 
+pub use directory::{Directory, read_directory};
 pub use error::Error;
 pub use md5::{md5_file, md5_reader};
 pub use pack::{PackOptions, Packed, pack, pack_size};
 pub use unpack::{Unpacked, unpack, unpack_checked};
+pub use unpack_stream::unpack_stream;
 
 /// A progress callback: called with the number of bytes just processed
 /// (increments, not totals), possibly from several threads.

@@ -4,15 +4,15 @@
 //! staging folder that is renamed into place only when all entries were
 //! written and verified (size and CRC), so a reader never sees half a model.
 
-use crate::entry_name;
+use crate::directory::{Directory, FileEntry};
+use crate::entry_data::{inflate, verify};
+use crate::local_header;
+use crate::staging::Staging;
 use crate::{Error, Progress};
-use flate2::read::DeflateDecoder;
 use rayon::prelude::*;
-use std::collections::BTreeSet;
-use std::fs::{self, File};
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
-use zip::CompressionMethod;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
 
 /// What `unpack` wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,21 +22,6 @@ pub struct Unpacked {
     /// Bytes written.
     pub bytes: u64,
 }
-
-/// A file entry, checked and located.
-struct Planned {
-    name: String,
-    path: PathBuf,
-    data_start: u64,
-    compressed: u64,
-    size: u64,
-    crc: u32,
-    deflated: bool,
-}
-
-const S_IFMT: u32 = 0o170_000;
-const S_IFREG: u32 = 0o100_000;
-const S_IFDIR: u32 = 0o040_000;
 
 /// Unpacks `archive` into the folder `target`, which must not exist yet.
 ///
@@ -86,177 +71,44 @@ pub fn unpack_checked<E: From<Error>>(
     progress: Progress<'_>,
     check: impl FnOnce() -> Result<(), E>,
 ) -> Result<Unpacked, E> {
-    let (file, staging) = open_staged(archive, target)?;
-    let result = plan(file, &staging).and_then(|(folders, files)| {
-        fs::create_dir_all(&staging).map_err(Error::io(&staging))?;
-        write_all(archive, &folders, &files, progress)
-    });
-    let unpacked = match result.map_err(E::from).and_then(|u| check().map(|()| u)) {
-        Ok(unpacked) => unpacked,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
-    if let Err(e) = fs::rename(&staging, target) {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(Error::io(target)(e).into());
-    }
-    Ok(unpacked)
+    let staging = Staging::free(target)?;
+    let file = open(archive)?;
+    let written = (|| {
+        let len = file.metadata().map_err(Error::io(archive))?.len();
+        let directory = Directory::of(&file, len)?;
+        staging.create(&directory)?;
+        write_all(archive, &directory, &staging, progress)
+    })();
+    staging.commit(written, check)
 }
 
-/// Opens the archive and frees the staging folder's name; returns both.
-fn open_staged(archive: &Path, target: &Path) -> Result<(File, PathBuf), Error> {
-    if fs::symlink_metadata(target).is_ok() {
-        return Err(Error::AlreadyExists {
-            path: target.to_path_buf(),
-        });
-    }
-    let file = match File::open(archive) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(Error::NotFound {
-                path: archive.to_path_buf(),
-            });
-        }
-        Err(e) => return Err(Error::io(archive)(e)),
-    };
-    let mut staging = target.as_os_str().to_owned();
-    staging.push("~");
-    let staging = PathBuf::from(staging);
-    remove_staging(&staging)?;
-    Ok((file, staging))
-}
-
-fn remove_staging(staging: &Path) -> Result<(), Error> {
-    match fs::symlink_metadata(staging) {
-        Err(_) => Ok(()),
-        Ok(meta) if meta.is_dir() => fs::remove_dir_all(staging).map_err(Error::io(staging)),
-        Ok(_) => fs::remove_file(staging).map_err(Error::io(staging)),
-    }
-}
-
-fn zip_error(e: zip::result::ZipError) -> Error {
-    Error::Corrupt {
-        entry: None,
-        reason: e.to_string(),
-    }
-}
-
-/// Checks every entry; returns the folders to create and the files to write.
-fn plan(file: File, staging: &Path) -> Result<(BTreeSet<PathBuf>, Vec<Planned>), Error> {
-    let mut zip = zip::ZipArchive::new(file).map_err(zip_error)?;
-    if zip.has_duplicate_names() {
-        let start = zip.central_directory_start();
-        let name = first_duplicate(zip.into_inner(), start);
-        return Err(Error::Corrupt {
-            entry: name,
-            reason: "duplicate entry name".into(),
-        });
-    }
-    let mut folders = BTreeSet::new();
-    let mut files = Vec::with_capacity(zip.len());
-    for index in 0..zip.len() {
-        let entry = zip.by_index_raw(index).map_err(zip_error)?;
-        let name = match entry.name() {
-            Ok(name) => name.into_owned(),
-            Err(_) => {
-                let raw = String::from_utf8_lossy(entry.name_raw()).into_owned();
-                return Err(Error::unsafe_entry(&raw, "name is not valid text"));
-            }
-        };
-        let parts = entry_name::components(&name)?;
-        let path = parts.iter().fold(staging.to_path_buf(), |p, c| p.join(c));
-        if entry.encrypted() {
-            return Err(Error::unsafe_entry(&name, "encrypted"));
-        }
-        let kind = entry.unix_mode().map(|mode| mode & S_IFMT).unwrap_or(0);
-        if entry.is_symlink() || (kind != 0 && kind != S_IFREG && kind != S_IFDIR) {
-            return Err(Error::unsafe_entry(
-                &name,
-                format!("not a regular file or folder (mode {kind:o})"),
-            ));
-        }
-        if entry.is_dir() || kind == S_IFDIR {
-            if entry.size() != 0 {
-                return Err(Error::corrupt(&name, "folder with data"));
-            }
-            folders.insert(path);
-            continue;
-        }
-        let deflated = match entry.compression() {
-            CompressionMethod::Stored => false,
-            CompressionMethod::Deflated => true,
-            other => {
-                return Err(Error::unsafe_entry(
-                    &name,
-                    format!("unsupported compression method {other}"),
-                ));
-            }
-        };
-        if !deflated && entry.compressed_size() != entry.size() {
-            return Err(Error::corrupt(&name, "stored entry with differing sizes"));
-        }
-        let Some(data_start) = entry.data_start() else {
-            return Err(Error::corrupt(&name, "no local header"));
-        };
-        if let Some(parent) = path.parent() {
-            folders.insert(parent.to_path_buf());
-        }
-        files.push(Planned {
-            data_start,
-            compressed: entry.compressed_size(),
-            size: entry.size(),
-            crc: entry.crc32(),
-            deflated,
-            name,
-            path,
-        });
-    }
-    Ok((folders, files))
-}
-
-/// The first name the central directory at `start` repeats: the zip crate
-/// keeps one entry per name, so the duplicate is found in the raw records.
-fn first_duplicate(file: File, start: u64) -> Option<String> {
-    let mut reader = io::BufReader::new(file);
-    reader.seek(SeekFrom::Start(start)).ok()?;
-    let mut seen = std::collections::HashSet::new();
-    let mut fixed = [0u8; 46];
-    loop {
-        reader.read_exact(&mut fixed).ok()?;
-        if fixed[..4] != [0x50, 0x4b, 0x01, 0x02] {
-            return None;
-        }
-        let field = |at: usize| usize::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
-        let mut name = vec![0u8; field(28)];
-        reader.read_exact(&mut name).ok()?;
-        let skip = field(30) + field(32);
-        reader.seek_relative(i64::try_from(skip).ok()?).ok()?;
-        if !seen.insert(name.clone()) {
-            return Some(String::from_utf8_lossy(&name).into_owned());
-        }
-    }
+fn open(archive: &Path) -> Result<File, Error> {
+    File::open(archive).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => Error::NotFound {
+            path: archive.to_path_buf(),
+        },
+        _ => Error::io(archive)(e),
+    })
 }
 
 fn write_all(
     archive: &Path,
-    folders: &BTreeSet<PathBuf>,
-    files: &[Planned],
+    directory: &Directory,
+    staging: &Staging,
     progress: Progress<'_>,
 ) -> Result<Unpacked, Error> {
-    for folder in folders {
-        fs::create_dir_all(folder).map_err(Error::io(folder))?;
-    }
     // Largest first, so one big weight file does not start last and run alone.
-    let mut order: Vec<&Planned> = files.iter().collect();
-    order.sort_by_key(|p| std::cmp::Reverse(p.size));
+    let mut order: Vec<&FileEntry> = directory.files.iter().collect();
+    order.sort_by_key(|entry| std::cmp::Reverse(entry.size));
     order
         .par_iter()
+        // An open file per thread: stored entries are copied through its
+        // cursor (see `copy_stored`), which threads must not share (a
+        // duplicated handle would share it too).
         .map_init(
             || File::open(archive),
-            |source, planned| match source {
-                Ok(source) => write_one(source, planned, progress),
+            |handle, entry| match handle {
+                Ok(handle) => write_one(handle, archive, entry, staging, progress),
                 Err(e) => Err(Error::Io {
                     path: archive.to_path_buf(),
                     source: io::Error::new(e.kind(), e.to_string()),
@@ -275,78 +127,43 @@ fn write_all(
 }
 
 /// Writes one entry and verifies its size and CRC.
-fn write_one(source: &File, planned: &Planned, progress: Progress<'_>) -> Result<Unpacked, Error> {
-    let name = planned.name.as_str();
-    let mut out = File::create_new(&planned.path).map_err(Error::io(&planned.path))?;
-    let (written, crc) = if planned.deflated {
-        inflate(source, planned, &mut out, progress)?
-    } else {
-        copy_stored(source, planned, &mut out, progress)?
-    };
-    if written != planned.size {
-        return Err(Error::corrupt(
-            name,
-            format!("{written} bytes of data, {} declared", planned.size),
-        ));
-    }
-    if crc != planned.crc {
-        return Err(Error::corrupt(name, "CRC-32 does not match the data"));
-    }
-    Ok(Unpacked {
-        files: 1,
-        bytes: written,
-    })
-}
-
-fn entry_reader<'a>(
-    source: &'a File,
-    planned: &Planned,
-    from: u64,
-    len: u64,
-) -> PositionalReader<'a> {
-    let pos = planned.data_start.saturating_add(from);
-    PositionalReader {
-        file: source,
-        pos,
-        end: pos.saturating_add(len),
-    }
-}
-
-/// Decompresses an entry; returns the bytes written and their CRC.
-fn inflate(
+fn write_one(
     source: &File,
-    planned: &Planned,
-    out: &mut File,
+    archive: &Path,
+    entry: &FileEntry,
+    staging: &Staging,
     progress: Progress<'_>,
-) -> Result<(u64, u32), Error> {
-    let name = planned.name.as_str();
-    let mut decoder = DeflateDecoder::new(entry_reader(source, planned, 0, planned.compressed));
-    let mut crc = crc32fast::Hasher::new();
-    let mut written = 0u64;
-    let mut buf = vec![0u8; 1 << 18];
-    loop {
-        let n = match decoder.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::corrupt(name, format!("bad data: {e}"))),
-        };
-        written += n as u64;
-        // Checked as it goes: a lying size must not fill the disk.
-        if written > planned.size {
-            return Err(Error::corrupt(name, "more data than the declared size"));
-        }
-        crc.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(Error::io(&planned.path))?;
-        progress(n as u64);
-    }
-    if decoder.total_in() != planned.compressed {
-        return Err(Error::corrupt(
-            name,
-            "compressed data does not match the declared compressed size",
-        ));
-    }
-    Ok((written, crc.finalize()))
+) -> Result<Unpacked, Error> {
+    let data_start = data_start(source, archive, entry)?;
+    let path = staging.join(&entry.path);
+    let mut out = File::create_new(&path).map_err(Error::io(&path))?;
+    let data = PositionalReader {
+        file: source,
+        pos: data_start,
+        end: data_start.saturating_add(entry.compressed),
+    };
+    let written = if entry.deflated {
+        inflate(data, entry, &mut out, &path, progress)?
+    } else {
+        copy_stored(source, data_start, entry, &mut out, &path, progress)?
+    };
+    verify(entry, written)
+}
+
+/// Where the entry's data starts: after its local header.
+fn data_start(source: &File, archive: &Path, entry: &FileEntry) -> Result<u64, Error> {
+    let mut fixed = [0u8; local_header::FIXED_LEN as usize];
+    let mut header = PositionalReader {
+        file: source,
+        pos: entry.header_start,
+        end: entry.header_start.saturating_add(local_header::FIXED_LEN),
+    };
+    header.read_exact(&mut fixed).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => Error::corrupt(&entry.name, "archive ends in a header"),
+        _ => Error::io(archive)(e),
+    })?;
+    let variable = local_header::variable_len(&fixed, &entry.name)?;
+    Ok(entry.header_start + local_header::FIXED_LEN + variable)
 }
 
 /// Copies a stored entry in the kernel (`copy_file_range` where the
@@ -355,26 +172,32 @@ fn inflate(
 /// this process. Pieces keep progress reports flowing for large files.
 fn copy_stored(
     source: &File,
-    planned: &Planned,
+    data_start: u64,
+    entry: &FileEntry,
     out: &mut File,
+    out_path: &Path,
     progress: Progress<'_>,
 ) -> Result<(u64, u32), Error> {
     const PIECE: u64 = 8 << 20;
-    let name = planned.name.as_str();
+    let name = entry.name.as_str();
     let mut crc = crc32fast::Hasher::new();
     let mut buf = vec![0u8; 1 << 18];
     let mut src = source;
     let mut done = 0u64;
-    while done < planned.size {
-        let piece = (planned.size - done).min(PIECE);
+    while done < entry.size {
+        let piece = (entry.size - done).min(PIECE);
         // Positional reads move the cursor on some platforms: seek every piece.
-        src.seek(SeekFrom::Start(planned.data_start + done))
+        src.seek(SeekFrom::Start(data_start + done))
             .map_err(|e| Error::corrupt(name, format!("cannot read data: {e}")))?;
-        let copied = io::copy(&mut src.take(piece), out).map_err(Error::io(&planned.path))?;
+        let copied = io::copy(&mut src.take(piece), out).map_err(Error::io(out_path))?;
         if copied != piece {
             return Err(Error::corrupt(name, "archive ends inside the entry"));
         }
-        let mut reader = entry_reader(source, planned, done, piece);
+        let mut reader = PositionalReader {
+            file: source,
+            pos: data_start + done,
+            end: data_start + done + piece,
+        };
         loop {
             match reader.read(&mut buf) {
                 Ok(0) => break,

@@ -3,6 +3,7 @@
 //! and nothing is left behind.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod streamed;
 mod support;
 
 use audmodel_archive::{Error, PackOptions, no_progress, pack, unpack};
@@ -114,6 +115,15 @@ fn refused(bytes: &[u8]) -> Error {
     let err = unpack(&archive, &target, no_progress()).unwrap_err();
     assert_only(dir.path(), &["cache", "hostile.zip"]);
     assert_only(&dir.path().join("cache"), &[]);
+    // The stream path refuses it alike, for the same entry.
+    let streamed = streamed::unpack_streamed(&archive, &target).unwrap_err();
+    assert_only(dir.path(), &["cache", "hostile.zip"]);
+    assert_only(&dir.path().join("cache"), &[]);
+    match (&err, &streamed) {
+        (Error::Unsafe { entry: a, .. }, Error::Unsafe { entry: b, .. }) => assert_eq!(a, b),
+        (Error::Corrupt { entry: a, .. }, Error::Corrupt { entry: b, .. }) => assert_eq!(a, b),
+        _ => panic!("file: {err}, stream: {streamed}"),
+    }
     err
 }
 

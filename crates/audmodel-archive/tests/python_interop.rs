@@ -2,6 +2,7 @@
 //! (`audeer.create_archive` / `audeer.extract_archive`) reads and writes with.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod streamed;
 mod support;
 
 use audmodel_archive::{PackOptions, no_progress, pack, unpack};
@@ -105,6 +106,13 @@ fn we_unpack_what_python_writes() {
             read_tree(&target),
             read_tree(&root),
             "level {level} {extra}"
+        );
+        let streamed = dir.path().join(format!("streamed-{level}-{extra}"));
+        streamed::unpack_streamed(&archive, &streamed).unwrap();
+        assert_eq!(
+            read_tree(&streamed),
+            read_tree(&root),
+            "streamed {level} {extra}"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Packing real folders and unpacking them again.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod streamed;
 mod support;
 
 use audmodel_archive::{Error, PackOptions, no_progress, pack, pack_size, unpack, unpack_checked};
@@ -49,6 +50,12 @@ fn round_trip_keeps_every_file_at_levels_0_1_9() {
         assert_eq!(unpacked.bytes, pack_size(&root).unwrap());
         assert_eq!(read_tree(&target), read_tree(&root));
         assert!(!dir.path().join(format!("out{level}~")).exists());
+        let streamed = dir.path().join(format!("streamed{level}"));
+        assert_eq!(
+            streamed::unpack_streamed(&archive, &streamed).unwrap(),
+            unpacked
+        );
+        assert_eq!(read_tree(&streamed), read_tree(&root));
         python_reads_like_folder(&archive, &root);
     }
 }
@@ -303,4 +310,69 @@ fn special_files_in_the_folder_are_refused_before_writing() {
         "{err}"
     );
     assert!(!archive.exists());
+}
+
+#[test]
+fn a_central_directory_larger_than_the_first_tail_is_fetched_in_a_second_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    // 3000 entries of ~110 bytes in the central directory: beyond 256 KiB.
+    let files: Vec<(String, Vec<u8>)> = (0..3000)
+        .map(|i| {
+            (
+                format!("{}/{i:05}.json", "long-folder-name".repeat(4)),
+                vec![b'x'; 90],
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+    write_tree(&root, &refs);
+    let archive = dir.path().join("many.zip");
+    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    let bytes = std::fs::read(&archive).unwrap();
+    let mut fetched = Vec::new();
+    let directory = audmodel_archive::read_directory(bytes.len() as u64, |range| {
+        fetched.push(range.clone());
+        Ok::<_, Error>(bytes[range.start as usize..range.end as usize].to_vec())
+    })
+    .unwrap();
+    assert_eq!(directory.files(), 3000);
+    assert_eq!(fetched.len(), 2, "{fetched:?}");
+    assert!(fetched[1].start < fetched[0].start);
+    let target = dir.path().join("out");
+    streamed::unpack_streamed(&archive, &target).unwrap();
+    assert_eq!(read_tree(&target), read_tree(&root));
+}
+
+#[test]
+fn a_stream_shorter_or_longer_than_the_archive_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    model(&root);
+    let archive = dir.path().join("m.zip");
+    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    let bytes = std::fs::read(&archive).unwrap();
+    let directory = audmodel_archive::read_directory(bytes.len() as u64, |range| {
+        Ok::<_, Error>(bytes[range.start as usize..range.end as usize].to_vec())
+    })
+    .unwrap();
+    let mut longer = bytes.clone();
+    longer.extend_from_slice(b"junk");
+    for (stream, why) in [
+        (&bytes[..bytes.len() - 10], "expected"),
+        (&bytes[..bytes.len() / 2], "ends inside"),
+        (&longer[..], "expected"),
+    ] {
+        let target = dir.path().join("out");
+        let err = audmodel_archive::unpack_stream(
+            &directory,
+            &mut &stream[..],
+            &target,
+            no_progress(),
+            || Ok::<(), Error>(()),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains(why), "{err}");
+        assert!(!target.exists() && !dir.path().join("out~").exists());
+    }
 }

@@ -1,0 +1,84 @@
+//! Writing one entry's data and checking it against the central directory:
+//! a lying size must not fill the disk, a wrong CRC must not pass.
+
+use crate::directory::FileEntry;
+use crate::{Error, Progress, Unpacked};
+use flate2::read::DeflateDecoder;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+const BUFFER: usize = 1 << 18;
+
+/// Decompresses an entry from `compressed` (exactly its compressed bytes)
+/// into `out`; returns the bytes written and their CRC.
+pub(crate) fn inflate(
+    compressed: impl Read,
+    entry: &FileEntry,
+    out: &mut File,
+    out_path: &Path,
+    progress: Progress<'_>,
+) -> Result<(u64, u32), Error> {
+    let mut decoder = DeflateDecoder::new(compressed);
+    let (written, crc) = copy_counted(&mut decoder, entry, out, out_path, progress)?;
+    if decoder.total_in() != entry.compressed {
+        return Err(Error::corrupt(
+            &entry.name,
+            "compressed data does not match the declared compressed size",
+        ));
+    }
+    Ok((written, crc))
+}
+
+/// Copies everything `data` yields into `out`, failing as soon as it is
+/// more than the entry's size; returns the bytes written and their CRC.
+pub(crate) fn copy_counted(
+    data: &mut impl Read,
+    entry: &FileEntry,
+    out: &mut File,
+    out_path: &Path,
+    progress: Progress<'_>,
+) -> Result<(u64, u32), Error> {
+    let mut crc = crc32fast::Hasher::new();
+    let mut written = 0u64;
+    let mut buf = vec![0u8; BUFFER];
+    loop {
+        let n = match data.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::corrupt(&entry.name, format!("bad data: {e}"))),
+        };
+        written += n as u64;
+        if written > entry.size {
+            return Err(Error::corrupt(
+                &entry.name,
+                "more data than the declared size",
+            ));
+        }
+        crc.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(Error::io(out_path))?;
+        progress(n as u64);
+    }
+    Ok((written, crc.finalize()))
+}
+
+/// Checks what was written against the directory's size and CRC.
+pub(crate) fn verify(entry: &FileEntry, (written, crc): (u64, u32)) -> Result<Unpacked, Error> {
+    if written != entry.size {
+        return Err(Error::corrupt(
+            &entry.name,
+            format!("{written} bytes of data, {} declared", entry.size),
+        ));
+    }
+    if crc != entry.crc {
+        return Err(Error::corrupt(
+            &entry.name,
+            "CRC-32 does not match the data",
+        ));
+    }
+    Ok(Unpacked {
+        files: 1,
+        bytes: written,
+    })
+}

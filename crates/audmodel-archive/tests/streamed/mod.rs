@@ -1,0 +1,41 @@
+//! The stream path of unpacking, driven like a download: the central
+//! directory from the archive's end first, then every byte front to back.
+//! Tests run it beside `unpack` on the same archives.
+
+use audmodel_archive::{Error, Unpacked, no_progress, read_directory, unpack_stream};
+use std::path::Path;
+
+/// Unpacks the archive file `archive` into `target` through the stream
+/// path, fed in small pieces so entries straddle reads.
+pub(crate) fn unpack_streamed(archive: &Path, target: &Path) -> Result<Unpacked, Error> {
+    let bytes = std::fs::read(archive).map_err(|source| Error::Io {
+        path: archive.to_path_buf(),
+        source,
+    })?;
+    let len = bytes.len() as u64;
+    let directory = read_directory(len, |range| {
+        let (start, end) = (range.start as usize, range.end as usize);
+        Ok::<_, Error>(bytes[start..end].to_vec())
+    })?;
+    let mut stream = Pieces {
+        bytes: &bytes,
+        piece: 4093,
+    };
+    unpack_stream(&directory, &mut stream, target, no_progress(), || {
+        Ok::<(), Error>(())
+    })
+}
+
+struct Pieces<'a> {
+    bytes: &'a [u8],
+    piece: usize,
+}
+
+impl std::io::Read for Pieces<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.piece).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
