@@ -563,13 +563,20 @@ impl Backend for WrongChecksum {
     ) -> Result<(), audmodel::backend::Error> {
         self.0.put_reader(src, dst)
     }
-    fn get_file(
+    fn read_to(
         &self,
         src: &BackendPath,
-        dst: &Path,
+        out: &mut dyn std::io::Write,
         p: BytesProgress<'_>,
     ) -> Result<(), audmodel::backend::Error> {
-        self.0.get_file(src, dst, p)
+        self.0.read_to(src, out, p)
+    }
+    fn read_range(
+        &self,
+        src: &BackendPath,
+        range: std::ops::Range<u64>,
+    ) -> Result<Vec<u8>, audmodel::backend::Error> {
+        self.0.read_range(src, range)
     }
     fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, audmodel::backend::Error> {
         self.0.get_bytes(src)

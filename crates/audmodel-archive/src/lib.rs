@@ -34,7 +34,7 @@ mod test_support;
 
 pub use directory::{Directory, read_directory};
 pub use error::Error;
-pub use md5::{md5_file, md5_reader};
+pub use md5::{HashingWriter, md5_file, md5_reader};
 pub use pack::{PackOptions, Packed, pack, pack_size};
 pub use unpack::{Unpacked, unpack, unpack_checked};
 pub use unpack_stream::unpack_stream;

@@ -36,16 +36,27 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A writer that hashes and counts what passes through, so the archive's
-/// checksum needs no second read.
-pub(crate) struct HashingWriter<W> {
+/// A writer that hashes and counts what passes through, so an archive's
+/// checksum needs no second read, whether it is being packed or downloaded.
+///
+/// ```
+/// use std::io::Write;
+/// let mut writer = audmodel_archive::HashingWriter::new(Vec::new());
+/// writer.write_all(b"abc")?;
+/// let (inner, len, md5) = writer.finish();
+/// assert_eq!((inner.len(), len), (3, 3));
+/// assert_eq!(md5, "900150983cd24fb0d6963f7d28e17f72");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct HashingWriter<W> {
     inner: W,
     hasher: Md5,
     written: u64,
 }
 
 impl<W: Write> HashingWriter<W> {
-    pub(crate) fn new(inner: W) -> Self {
+    /// Passes everything on to `inner`.
+    pub fn new(inner: W) -> Self {
         Self {
             inner,
             hasher: Md5::new(),
@@ -59,7 +70,7 @@ impl<W: Write> HashingWriter<W> {
     }
 
     /// The inner writer, the byte count and the MD5 hex of everything written.
-    pub(crate) fn finish(self) -> (W, u64, String) {
+    pub fn finish(self) -> (W, u64, String) {
         (self.inner, self.written, hex(&self.hasher.finalize()))
     }
 }

@@ -56,23 +56,25 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Downloads `src` to the local file `dst`, through a temporary file in
     /// the folder of `dst` renamed into place, so `dst` is never half written.
     /// The folder of `dst` must exist.
-    fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error>;
+    fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error> {
+        let shown = dst.display().to_string();
+        crate::local::write_atomic(dst, &shown, crate::local::Place::Overwrite, |file| {
+            self.read_to(src, file, progress)
+        })
+    }
 
-    /// [`get_file`](Self::get_file), returning the MD5 hex of the bytes
-    /// written to `dst`, to check a download against
-    /// [`checksum`](Self::checksum). By default `dst` is read again after
-    /// the download; backends that can hash the bytes as they stream in
-    /// (S3) do so.
-    fn get_file_md5(
+    /// Writes the whole file `src` into `out`, front to back, so a caller can
+    /// hash or unpack it as it arrives instead of storing it first.
+    fn read_to(
         &self,
         src: &BackendPath,
-        dst: &Path,
+        out: &mut dyn std::io::Write,
         progress: Progress<'_>,
-    ) -> Result<String, Error> {
-        self.get_file(src, dst, progress)?;
-        crate::md5::md5_file(dst)
-            .map_err(|e| Error::io(e, &dst.display().to_string(), "cannot read"))
-    }
+    ) -> Result<(), Error>;
+
+    /// The bytes `range` of the file `src` (say, the end of an archive, where
+    /// its table of contents is); an error when the file is shorter.
+    fn read_range(&self, src: &BackendPath, range: std::ops::Range<u64>) -> Result<Vec<u8>, Error>;
 
     /// Reads a (small) file into memory.
     fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error>;

@@ -130,12 +130,24 @@ impl Backend for FileSystem {
         })
     }
 
-    fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error> {
+    fn read_to(
+        &self,
+        src: &BackendPath,
+        out: &mut dyn Write,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
         let file = self.open(src)?;
-        let shown = dst.display().to_string();
-        write_atomic(dst, &shown, Place::Overwrite, |out| {
-            copy_file(&file, out, progress).map_err(|e| Error::io(e, src.as_str(), "cannot read"))
-        })
+        copy_file(&file, out, progress).map_err(|e| Error::io(e, src.as_str(), "cannot read"))
+    }
+
+    fn read_range(&self, src: &BackendPath, range: std::ops::Range<u64>) -> Result<Vec<u8>, Error> {
+        let file = self.open(src)?;
+        let len = usize::try_from(range.end.saturating_sub(range.start))
+            .map_err(|e| Error::io(std::io::Error::other(e), src.as_str(), "cannot read"))?;
+        let mut data = vec![0u8; len];
+        std::os::unix::fs::FileExt::read_exact_at(&file, &mut data, range.start)
+            .map_err(|e| Error::io(e, src.as_str(), "cannot read"))?;
+        Ok(data)
     }
 
     fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error> {

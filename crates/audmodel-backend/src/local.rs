@@ -66,7 +66,7 @@ const COPY_CHUNK: u64 = 8 << 20;
 /// the file system has them) instead of passing the bytes through user space.
 pub(crate) fn copy_file(
     src: &File,
-    mut dst: &File,
+    mut dst: impl Write,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> std::io::Result<()> {
     loop {

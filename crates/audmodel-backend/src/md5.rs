@@ -35,39 +35,6 @@ pub(crate) fn copy_hashing(
     Ok(hex(&hasher.finalize()))
 }
 
-/// A writer that hashes what passes through it, so a download is checked
-/// without reading it a second time.
-pub(crate) struct HashingWriter<'a> {
-    inner: &'a mut dyn Write,
-    hasher: Md5,
-}
-
-impl<'a> HashingWriter<'a> {
-    pub(crate) fn new(inner: &'a mut dyn Write) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Md5::new(),
-        }
-    }
-
-    /// The MD5 hex of everything written.
-    pub(crate) fn finish(self) -> String {
-        hex(&self.hasher.finalize())
-    }
-}
-
-impl Write for HashingWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// The MD5 hex of a local file.
 pub(crate) fn md5_file(path: &std::path::Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
@@ -78,16 +45,6 @@ pub(crate) fn md5_file(path: &std::path::Path) -> std::io::Result<String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn hashing_writer_passes_and_hashes_every_byte() {
-        let mut out = Vec::new();
-        let mut writer = HashingWriter::new(&mut out);
-        writer.write_all(b"a").unwrap();
-        writer.write_all(b"bc").unwrap();
-        assert_eq!(writer.finish(), "900150983cd24fb0d6963f7d28e17f72");
-        assert_eq!(out, b"abc");
-    }
 
     #[test]
     fn md5_of_known_text() {

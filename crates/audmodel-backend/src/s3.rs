@@ -18,8 +18,7 @@ use object_store::{
     WriteMultipart,
 };
 
-use crate::local::{Place, write_atomic};
-use crate::md5::{CHUNK, HashingWriter, hex};
+use crate::md5::{CHUNK, hex};
 use crate::s3_config::host_settings;
 use crate::{Backend, BackendPath, Error, Progress};
 
@@ -504,12 +503,19 @@ impl S3 {
                 .map(|(start, end)| {
                     let location = location.clone();
                     let store = Arc::clone(&self.store);
-                    async move {
+                    // Spawned, so the transfers go on on the runtime's
+                    // workers while this thread hashes and writes.
+                    let fetch = tokio::spawn(async move {
                         let options = GetOptions {
                             range: Some(GetRange::Bounded(start..end)),
                             ..GetOptions::default()
                         };
                         store.get_opts(&location, options).await?.bytes().await
+                    });
+                    async move {
+                        fetch
+                            .await
+                            .unwrap_or_else(|e| Err(object_store::Error::JoinError { source: e }))
                     }
                 })
                 .buffered(self.parallel);
@@ -591,26 +597,35 @@ impl Backend for S3 {
         self.upload(spool.path(), None, dst, PutMode::Overwrite, &|_| {})
     }
 
-    fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error> {
-        let shown = dst.display().to_string();
-        write_atomic(dst, &shown, Place::Overwrite, |file| {
-            self.download(src, file, progress)
-        })
-    }
-
-    /// Hashes the parts as they are written (in order), no second pass.
-    fn get_file_md5(
+    fn read_to(
         &self,
         src: &BackendPath,
-        dst: &Path,
+        out: &mut dyn Write,
         progress: Progress<'_>,
-    ) -> Result<String, Error> {
-        let shown = dst.display().to_string();
-        write_atomic(dst, &shown, Place::Overwrite, |file| {
-            let mut hashing = HashingWriter::new(file);
-            self.download(src, &mut hashing, progress)?;
-            Ok(hashing.finish())
-        })
+    ) -> Result<(), Error> {
+        self.download(src, out, progress)
+    }
+
+    fn read_range(&self, src: &BackendPath, range: std::ops::Range<u64>) -> Result<Vec<u8>, Error> {
+        let location = key(src)?;
+        let wanted = range.end.saturating_sub(range.start);
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(range)),
+            ..GetOptions::default()
+        };
+        let bytes = self
+            .runtime
+            .block_on(async { self.store.get_opts(&location, options).await?.bytes().await })
+            .map_err(|e| self.error(e, src.as_str(), "read"))?;
+        // A server answers a range beyond the end with what it has.
+        if bytes.len() as u64 != wanted {
+            return Err(Error::io(
+                std::io::ErrorKind::UnexpectedEof.into(),
+                src.as_str(),
+                "cannot read the asked range of",
+            ));
+        }
+        Ok(bytes.to_vec())
     }
 
     fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error> {

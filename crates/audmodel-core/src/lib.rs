@@ -20,6 +20,7 @@ mod lock;
 mod lookup;
 mod meta;
 mod paths;
+mod pipe;
 mod progress;
 mod publish;
 mod repos;

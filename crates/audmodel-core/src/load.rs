@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use audmodel_backend::{Backend, BackendPath};
+
+use crate::pipe::pipe;
 use crate::progress::{Stage, run_stage};
 use crate::{Audmodel, Error, lock, paths};
 
@@ -15,14 +18,16 @@ impl Audmodel {
     ///
     /// The model appears in the cache whole or not at all: it is unpacked
     /// into `{V}~` next to it and renamed into place only when every entry
-    /// matched its size and CRC and the archive is the repository's. A
-    /// downloaded copy must have the repository's MD5 checksum (hashed as it
-    /// streams in where the backend can); an archive that the backend holds
-    /// as a local file (a file-system repository) is unpacked where it lies,
-    /// without a copy, and must still be the same file when unpacking ends
-    /// (its checksum is its own MD5, so hashing it would prove nothing).
-    /// Otherwise the error is [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt)
-    /// and nothing is cached.
+    /// matched its size and CRC and the archive is the repository's. From a
+    /// remote store the archive is unpacked as it downloads, never stored
+    /// whole: its table of contents is read from its end and checked first,
+    /// and the MD5 of the stream must be the repository's checksum. An
+    /// archive that the backend holds as a local file (a file-system
+    /// repository) is unpacked where it lies, without a copy, and must
+    /// still be the same file when unpacking ends (its checksum is its own
+    /// MD5, so hashing it would prove nothing). Otherwise the error is
+    /// [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) and nothing is
+    /// cached.
     pub fn load(&self, id: &str) -> Result<PathBuf, Error> {
         let model = self.resolve(id)?;
         let root = self.cache_dir(&model.sid).join(&model.version);
@@ -37,46 +42,11 @@ impl Audmodel {
         let stored = audmodel_backend::Versioned::path(&archive, &model.version)
             .map_err(Error::backend(repo))?;
         let backend = &**versioned.backend();
-
         let corrupt = |why: String| {
             Error::Corrupt(format!(
                 "archive of model '{}' in repository '{repo}' {why}; nothing was cached",
                 model.uid()
             ))
-        };
-        let mut download = None;
-        let (zip, read_in_place) = match backend.local_file(&stored) {
-            Some(local) => {
-                let identity = Identity::of(&local)?;
-                // Nothing to transfer, but progress consumers (the CLI's
-                // bars, tests) see the same stages for every repository.
-                run_stage(&*self.progress, Stage::Download, identity.len, |progress| {
-                    progress(identity.len);
-                });
-                (local, Some(identity))
-            }
-            None => {
-                let sid_dir = self.cache_dir(&model.sid);
-                let prefix = format!(".{}.download-", model.version);
-                remove_stale_downloads(&sid_dir, &prefix)?;
-                let dir = tempfile::Builder::new()
-                    .prefix(&prefix)
-                    .tempdir_in(&sid_dir)
-                    .map_err(Error::io(&sid_dir))?;
-                let zip = download.insert(dir).path().join("model.zip");
-                let total = backend.size(&stored).map_err(Error::backend(repo))?;
-                let actual = run_stage(&*self.progress, Stage::Download, total, |progress| {
-                    backend.get_file_md5(&stored, &zip, progress)
-                })
-                .map_err(Error::backend(repo))?;
-                let expected = backend.checksum(&stored).map_err(Error::backend(repo))?;
-                if actual != expected {
-                    return Err(corrupt(format!(
-                        "has MD5 {actual}, but the repository's checksum is {expected}"
-                    )));
-                }
-                (zip, None)
-            }
         };
 
         // The reference leaves an empty folder when an archive is empty or a
@@ -84,16 +54,105 @@ impl Audmodel {
         if root.is_dir() {
             std::fs::remove_dir(&root).map_err(Error::io(&root))?;
         }
-        let unchanged = || match &read_in_place {
-            Some(before) if Identity::of(&zip)? != *before => {
-                Err(corrupt("changed while it was read".to_owned()))
-            }
-            _ => Ok(()),
+        match backend.local_file(&stored) {
+            Some(local) => self.unpack_in_place(&local, &root, &corrupt),
+            None => self.unpack_download(backend, &stored, repo, &root, &corrupt),
+        }?;
+        Ok(root)
+    }
+
+    /// Unpacks an archive that lies on this machine where it lies.
+    fn unpack_in_place(
+        &self,
+        zip: &Path,
+        root: &Path,
+        corrupt: &dyn Fn(String) -> Error,
+    ) -> Result<(), Error> {
+        let before = Identity::of(zip)?;
+        // Nothing to transfer, but progress consumers (the CLI's bars,
+        // tests) see the same stages for every repository.
+        run_stage(&*self.progress, Stage::Download, before.len, |progress| {
+            progress(before.len);
+        });
+        let unchanged = || match Identity::of(zip)? == before {
+            true => Ok(()),
+            false => Err(corrupt("changed while it was read".to_owned())),
         };
         run_stage(&*self.progress, Stage::Unpack, 0, |progress| {
-            audmodel_archive::unpack_checked(&zip, &root, progress, unchanged)
+            audmodel_archive::unpack_checked(zip, root, progress, unchanged)
         })?;
-        Ok(root)
+        Ok(())
+    }
+
+    /// Unpacks an archive as it downloads: one thread fetches and hashes,
+    /// this one writes the files.
+    fn unpack_download(
+        &self,
+        backend: &dyn Backend,
+        stored: &BackendPath,
+        repo: &str,
+        root: &Path,
+        corrupt: &dyn Fn(String) -> Error,
+    ) -> Result<(), Error> {
+        let size = backend.size(stored).map_err(Error::backend(repo))?;
+        let expected = backend.checksum(stored).map_err(Error::backend(repo))?;
+        // Checked before any data is fetched: a hostile archive costs a
+        // small read at its end.
+        let directory = audmodel_archive::read_directory(size, |range| {
+            backend
+                .read_range(stored, range)
+                .map_err(Error::backend(repo))
+        })?;
+        let (writer, mut reader) = pipe();
+        let (outcome, downloaded) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut hashing = audmodel_archive::HashingWriter::new(writer);
+                let sent = run_stage(&*self.progress, Stage::Download, size, |progress| {
+                    backend.read_to(stored, &mut hashing, progress)
+                });
+                let (writer, _, md5) = hashing.finish();
+                // The outcome before the end of the stream: the reader that
+                // sees the end finds it waiting.
+                let _ = outcome.send(sent.map(|()| md5));
+                drop(writer);
+            });
+            let matches_checksum = || match downloaded.recv() {
+                Ok(Ok(md5)) if md5 == expected => Ok(()),
+                Ok(Ok(md5)) => Err(corrupt(format!(
+                    "has MD5 {md5}, but the repository's checksum is {expected}"
+                ))),
+                Ok(Err(e)) => Err(Error::backend(repo)(e)),
+                Err(_) => Err(corrupt("was not downloaded to its end".to_owned())),
+            };
+            let unpacked = run_stage(
+                &*self.progress,
+                Stage::Unpack,
+                directory.unpacked_size(),
+                |progress| {
+                    audmodel_archive::unpack_stream(
+                        &directory,
+                        &mut reader,
+                        root,
+                        progress,
+                        matches_checksum,
+                    )
+                },
+            );
+            // A failed download ends the stream early: its error says why,
+            // not the unpacking's. Asked before hanging up, which fails the
+            // download too.
+            let failed_download = match downloaded.try_recv() {
+                Ok(Err(e)) => Some(Error::backend(repo)(e)),
+                _ => None,
+            };
+            drop(reader);
+            match (unpacked, failed_download) {
+                (Ok(_), _) => Ok(()),
+                (Err(_), Some(download)) => Err(download),
+                (Err(e), None) => Err(e),
+            }
+        })
     }
 }
 
@@ -121,21 +180,6 @@ impl Identity {
             },
         })
     }
-}
-
-/// Removes the download folders of loads of this version that were killed:
-/// the caller holds the version's lock, so no live load owns them.
-fn remove_stale_downloads(sid_dir: &Path, prefix: &str) -> Result<(), Error> {
-    let Ok(entries) = std::fs::read_dir(sid_dir) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(prefix) {
-            let path = entry.path();
-            std::fs::remove_dir_all(&path).map_err(Error::io(&path))?;
-        }
-    }
-    Ok(())
 }
 
 /// The reference treats an existing but empty folder as not loaded.
