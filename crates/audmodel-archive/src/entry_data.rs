@@ -5,7 +5,7 @@ use crate::directory::FileEntry;
 use crate::{Error, Progress, Unpacked};
 use flate2::read::DeflateDecoder;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 const BUFFER: usize = 1 << 18;
@@ -19,9 +19,9 @@ pub(crate) fn inflate(
     out_path: &Path,
     progress: Progress<'_>,
 ) -> Result<(u64, u32), Error> {
-    let mut decoder = DeflateDecoder::new(compressed);
-    let (written, crc) = copy_counted(&mut decoder, entry, out, out_path, progress)?;
-    if decoder.total_in() != entry.compressed {
+    let mut decoded = BufReader::with_capacity(BUFFER, DeflateDecoder::new(compressed));
+    let (written, crc) = copy_counted(&mut decoded, entry, out, out_path, progress)?;
+    if decoded.get_ref().total_in() != entry.compressed {
         return Err(Error::corrupt(
             &entry.name,
             "compressed data does not match the declared compressed size",
@@ -30,10 +30,11 @@ pub(crate) fn inflate(
     Ok((written, crc))
 }
 
-/// Copies everything `data` yields into `out`, failing as soon as it is
-/// more than the entry's size; returns the bytes written and their CRC.
+/// Copies everything `data` yields into `out`, straight from its buffer,
+/// failing as soon as it is more than the entry's size; returns the bytes
+/// written and their CRC.
 pub(crate) fn copy_counted(
-    data: &mut impl Read,
+    data: &mut impl BufRead,
     entry: &FileEntry,
     out: &mut File,
     out_path: &Path,
@@ -41,14 +42,14 @@ pub(crate) fn copy_counted(
 ) -> Result<(u64, u32), Error> {
     let mut crc = crc32fast::Hasher::new();
     let mut written = 0u64;
-    let mut buf = vec![0u8; BUFFER];
     loop {
-        let n = match data.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
+        let buf = match data.fill_buf() {
+            Ok([]) => break,
+            Ok(buf) => buf,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(Error::corrupt(&entry.name, format!("bad data: {e}"))),
         };
+        let n = buf.len();
         written += n as u64;
         if written > entry.size {
             return Err(Error::corrupt(
@@ -56,8 +57,9 @@ pub(crate) fn copy_counted(
                 "more data than the declared size",
             ));
         }
-        crc.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(Error::io(out_path))?;
+        crc.update(buf);
+        out.write_all(buf).map_err(Error::io(out_path))?;
+        data.consume(n);
         progress(n as u64);
     }
     Ok((written, crc.finalize()))

@@ -9,7 +9,7 @@ use crate::local_header;
 use crate::staging::Staging;
 use crate::{Error, Progress, Unpacked};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::Path;
 
 /// Unpacks the archive that `stream` yields from its first byte to its
@@ -42,7 +42,7 @@ use std::path::Path;
 /// ```
 pub fn unpack_stream<E: From<Error>>(
     directory: &Directory,
-    stream: &mut dyn Read,
+    stream: &mut dyn BufRead,
     target: &Path,
     progress: Progress<'_>,
     check: impl FnOnce() -> Result<(), E>,
@@ -56,7 +56,7 @@ pub fn unpack_stream<E: From<Error>>(
 
 fn write_stream(
     directory: &Directory,
-    stream: &mut dyn Read,
+    stream: &mut dyn BufRead,
     staging: &Staging,
     progress: Progress<'_>,
 ) -> Result<Unpacked, Error> {
@@ -122,7 +122,7 @@ fn skip(stream: &mut Counted<'_>, bytes: u64) -> io::Result<()> {
 
 /// A reader that knows how far into the archive it is.
 struct Counted<'a> {
-    inner: &'a mut dyn Read,
+    inner: &'a mut dyn BufRead,
     pos: u64,
 }
 
@@ -131,5 +131,16 @@ impl Read for Counted<'_> {
         let n = self.inner.read(buf)?;
         self.pos += n as u64;
         Ok(n)
+    }
+}
+
+impl BufRead for Counted<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.inner.consume(amount);
+        self.pos += amount as u64;
     }
 }

@@ -510,7 +510,10 @@ impl S3 {
                             range: Some(GetRange::Bounded(start..end)),
                             ..GetOptions::default()
                         };
-                        store.get_opts(&location, options).await?.bytes().await
+                        // The body's own pieces, not one buffer: joining
+                        // them would copy every byte once more.
+                        let body = store.get_opts(&location, options).await?;
+                        body.into_stream().try_collect::<Vec<Bytes>>().await
                     });
                     async move {
                         fetch
@@ -519,14 +522,16 @@ impl S3 {
                     }
                 })
                 .buffered(self.parallel);
-            while let Some(bytes) = parts
+            while let Some(pieces) = parts
                 .try_next()
                 .await
                 .map_err(|e| self.error(e, src.as_str(), "read"))?
             {
-                out.write_all(&bytes)
-                    .map_err(|e| Error::io(e, src.as_str(), "cannot write the download of"))?;
-                progress(bytes.len() as u64);
+                for bytes in pieces {
+                    out.write_all(&bytes)
+                        .map_err(|e| Error::io(e, src.as_str(), "cannot write the download of"))?;
+                    progress(bytes.len() as u64);
+                }
             }
             Ok(())
         })

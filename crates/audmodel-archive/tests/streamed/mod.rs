@@ -39,3 +39,13 @@ impl std::io::Read for Pieces<'_> {
         Ok(n)
     }
 }
+
+impl std::io::BufRead for Pieces<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        Ok(&self.bytes[..self.piece.min(self.bytes.len())])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.bytes = &self.bytes[amount..];
+    }
+}
