@@ -443,6 +443,19 @@ fn cached_model_is_returned_without_the_repository() {
 }
 
 #[test]
+fn loading_an_unknown_model_leaves_nothing_in_the_cache() {
+    let s = Setup::new();
+    s.publish("1.0.0", options()).unwrap();
+    for id in ["d4e9c65b-2.0.0", "00000000-1.0.0"] {
+        let err = s.client.load(id).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+        assert!(err.to_string().contains(id), "{err}");
+    }
+    assert!(!s.dir.path().join("cache/00000000").exists());
+    assert!(!s.dir.path().join("cache/d4e9c65b").exists());
+}
+
+#[test]
 fn concurrent_loads_unpack_once() {
     let s = Setup::new();
     let uid = s.publish("1.0.0", options()).unwrap();

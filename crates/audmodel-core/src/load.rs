@@ -31,12 +31,19 @@ impl Audmodel {
     pub fn load(&self, id: &str) -> Result<PathBuf, Error> {
         let model = self.resolve(id)?;
         let root = self.cache_dir(&model.sid).join(&model.version);
+        // A model folder only ever appears by a rename, whole: no lock needed
+        // to see it.
+        if is_filled(&root) {
+            return Ok(root);
+        }
+        // An unknown model is refused before anything (a lock file) is
+        // created in the cache.
+        let (index, versioned) = self.locate(&model)?;
         let _lock = lock::lock(&root, self.lock_timeout)?;
         if is_filled(&root) {
             return Ok(root);
         }
         let header = self.header_of(&model)?;
-        let (index, versioned) = self.locate(&model)?;
         let repo = &self.repos.repository(index).name;
         let archive = paths::archive(header.subgroup.as_deref(), &header.name, &model.sid)?;
         let stored = audmodel_backend::Versioned::path(&archive, &model.version)
