@@ -1,7 +1,9 @@
 //! `cargo xtask bench`: publish and load of a large model folder by the Python
 //! reference and by the `audmodel` binary (release build) in the same run, on
 //! a file-system repository and on Garage, at compression 0 and 1, with a
-//! plain `cp -r` as the floor. Prints a Markdown table of medians.
+//! floor of what the store itself needs for the same bytes (`cp -r` on a file
+//! system; one curl upload and download on Garage). Prints a Markdown table of
+//! medians.
 
 mod table;
 
@@ -56,6 +58,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     let tools = harness::tools(true)?;
     let model = model_folder(options.mib)?;
     let server = S3Server::start().context("cannot start Garage")?;
+    server.create_bucket(FLOOR_BUCKET)?;
     let uid = {
         let sandbox = Sandbox::new(Store::FileSystem, 1)?;
         let args = publish_args(&model, "unused", 0);
@@ -73,9 +76,11 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
             let mut publish = Samples::default();
             let mut load = Samples::default();
             // Beside the runs it bounds, so a busy machine slows both alike.
-            let mut floor = Vec::new();
+            let (mut publish_floor, mut load_floor) = (Vec::new(), Vec::new());
             for run in 1..=options.runs {
-                floor.push(measure_floor(&model)?);
+                let floor = measure_floor(store, &model)?;
+                publish_floor.push(floor.publish);
+                load_floor.push(floor.load);
                 for side in [Side::Python, Side::Rust] {
                     eprintln!(
                         "bench: {} compression {compression} run {run}/{} {}",
@@ -90,8 +95,11 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
                     load.push(side, l);
                 }
             }
-            let floor = table::median(&mut floor).context("no runs")?;
-            for (step, samples) in [(Step::Publish, publish), (Step::Load, load)] {
+            for (step, samples, floor) in [
+                (Step::Publish, publish, table::median(&mut publish_floor)),
+                (Step::Load, load, table::median(&mut load_floor)),
+            ] {
+                let floor = floor.context("no runs")?;
                 rows.push(Row {
                     store: store.label(),
                     compression,
@@ -164,13 +172,57 @@ fn publish_and_load(
     Ok((publish, load))
 }
 
-/// Seconds of a plain recursive copy of the model folder: the floor.
-fn measure_floor(model: &Path) -> Result<f64> {
-    let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
-    let mut copy = Command::new("cp");
-    copy.arg("-r").arg(model).arg(dir.path().join("copy"));
-    Ok(measure(&copy)?.seconds)
+/// Seconds the store itself needs to take in and give back the model's
+/// bytes, without either program: the floor of publish and load.
+struct Floor {
+    publish: f64,
+    load: f64,
 }
+
+/// On a file system a plain `cp -r` of the folder (both steps); on S3 one
+/// upload and one download of the same bytes as a single object by curl.
+fn measure_floor(store: Store<'_>, model: &Path) -> Result<Floor> {
+    let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
+    match store {
+        Store::FileSystem => {
+            let mut copy = Command::new("cp");
+            copy.arg("-r").arg(model).arg(dir.path().join("copy"));
+            let seconds = measure(&copy)?.seconds;
+            Ok(Floor {
+                publish: seconds,
+                load: seconds,
+            })
+        }
+        Store::S3(server) => {
+            let blob = dir.path().join("model.bin");
+            let mut joined = std::fs::File::create(&blob).context("cannot create the blob")?;
+            for file in crate::harness::data::files_below(model)? {
+                let mut src = std::fs::File::open(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                std::io::copy(&mut src, &mut joined).context("cannot write the blob")?;
+            }
+            let url = format!("http://{}/{FLOOR_BUCKET}/model.bin", server.host());
+            let curl = |args: &[&std::ffi::OsStr]| {
+                let mut curl = Command::new("curl");
+                curl.args(["-sSf", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user"])
+                    .arg(format!("{}:{}", server.access_key(), server.secret_key()))
+                    .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"])
+                    .args(args)
+                    .arg(&url);
+                measure(&curl)
+                    .map(|m| m.seconds)
+                    .context("the Garage floor needs curl 7.75 or newer")
+            };
+            let publish = curl(&["-T".as_ref(), blob.as_os_str()])?;
+            let load = curl(&["-o".as_ref(), dir.path().join("back.bin").as_os_str()])?;
+            Ok(Floor { publish, load })
+        }
+    }
+}
+
+/// A bucket beside the benchmark's repositories for the floor's object,
+/// made once per run.
+const FLOOR_BUCKET: &str = "bench-floor";
 
 /// The model folder of `mib` MiB, generated once and kept under the target folder.
 fn model_folder(mib: u64) -> Result<PathBuf> {

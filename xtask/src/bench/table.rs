@@ -32,7 +32,7 @@ pub(super) struct Row {
     pub(super) store: &'static str,
     pub(super) compression: u8,
     pub(super) step: Step,
-    /// Median seconds of `cp -r`.
+    /// Median seconds the store needs for the same bytes (see `Floor`).
     pub(super) floor: f64,
     pub(super) samples: Samples,
 }
@@ -67,7 +67,7 @@ fn seconds(value: Option<f64>) -> String {
 /// The table, ready to paste into the README.
 pub(super) fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| repository | compression | step | `cp -r` (s) | Python (s) | Rust (s) | Python / Rust | Rust peak RSS (MiB) | Python peak RSS (MiB) |\n\
+        "| repository | compression | step | floor (s) | Python (s) | Rust (s) | Python / Rust | Rust peak RSS (MiB) | Python peak RSS (MiB) |\n\
          | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for row in rows {

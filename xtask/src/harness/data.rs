@@ -134,6 +134,11 @@ pub(crate) fn same_files(expected: &Path, actual: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Every file under `root`, in the order of their relative paths.
+pub(crate) fn files_below(root: &Path) -> Result<Vec<PathBuf>> {
+    Ok(files(root)?.into_values().collect())
+}
+
 /// Every file under `root`, by its path relative to it with `/`.
 fn files(root: &Path) -> Result<BTreeMap<String, PathBuf>> {
     let mut found = BTreeMap::new();
