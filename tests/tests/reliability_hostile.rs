@@ -1,7 +1,7 @@
-//! Hostile archives planted by hand in a file-system repository (whose
-//! checksum is the planted file's own MD5, so only the content check can
-//! catch them) are refused by `audmodel load`: nothing is written outside
-//! the cache, and no model folder appears in it.
+//! Hostile archives planted by hand in a file-system repository and in a
+//! Garage bucket (with the planted bytes' own MD5 as their checksum, so only
+//! the content check can catch them) are refused by `audmodel load`:
+//! nothing is written outside the cache, and no model folder appears in it.
 //!
 //! The zip bytes are written here field by field, so every entry can carry
 //! what a well-behaved zip library would refuse to write: `..` parts,
@@ -10,6 +10,8 @@
 
 use std::path::Path;
 
+use audmodel::backend::Backend;
+use audmodel_tests::garage::garage;
 use audmodel_tests::model_files::tree;
 use audmodel_tests::sandbox::{Sandbox, describe};
 
@@ -101,7 +103,8 @@ fn zip(entries: &[Entry<'_>]) -> Vec<u8> {
 }
 
 /// Publishes a harmless model as `version`, then replaces its archive in
-/// the repository by `bytes`; returns the UID.
+/// the repository by `bytes` (on S3 with their true MD5 as the checksum, so
+/// only the content check can stop them); returns the UID.
 fn plant(sandbox: &Sandbox, version: &str, bytes: &[u8]) -> String {
     let root = sandbox.path().join("harmless");
     std::fs::create_dir_all(&root).unwrap();
@@ -115,11 +118,23 @@ fn plant(sandbox: &Sandbox, version: &str, bytes: &[u8]) -> String {
         version,
     ]);
     let sid = &uid[..8];
-    let archive = sandbox
-        .repository()
-        .join(format!("hostile/{sid}/{version}/{sid}-{version}.zip"));
-    assert!(archive.is_file(), "{}", archive.display());
-    std::fs::write(&archive, bytes).unwrap();
+    let key = format!("hostile/{sid}/{version}/{sid}-{version}.zip");
+    if sandbox.repository().is_dir() {
+        let archive = sandbox.repository().join(key);
+        assert!(archive.is_file(), "{}", archive.display());
+        std::fs::write(&archive, bytes).unwrap();
+    } else {
+        let garage = garage();
+        let bucket = sandbox.repository().to_str().unwrap();
+        let s3 = audmodel::backend::S3::builder(&garage.endpoint, bucket)
+            .credentials(&garage.access_key, &garage.secret_key)
+            .secure(false)
+            .build()
+            .unwrap();
+        let path = audmodel::backend::BackendPath::new(&format!("/{key}")).unwrap();
+        assert!(s3.exists(&path).unwrap(), "{key}");
+        s3.put_bytes(bytes, &path).unwrap();
+    }
     uid
 }
 
@@ -136,7 +151,17 @@ fn outside_files(sandbox: &Sandbox) -> Vec<String> {
 
 #[test]
 fn hostile_archives_are_refused_and_nothing_is_written_anywhere() {
-    let sandbox = Sandbox::file_system();
+    refuses_hostile_archives(&Sandbox::file_system());
+}
+
+/// From S3 the archive is unpacked as it streams in: the same refusals,
+/// before any data is fetched.
+#[test]
+fn hostile_archives_on_s3_are_refused_and_nothing_is_written_anywhere() {
+    refuses_hostile_archives(&Sandbox::s3(garage(), "hostile"));
+}
+
+fn refuses_hostile_archives(sandbox: &Sandbox) {
     let top = sandbox.path().display().to_string();
     let absolute = format!("{top}/escaped-absolute.txt");
     let through_link = format!("{top}/escaped-through-link.txt");
@@ -189,10 +214,10 @@ fn hostile_archives_are_refused_and_nothing_is_written_anywhere() {
             vec![("ok.txt", REGULAR, b"ok\n"), ("disk", BLOCK_DEVICE, b"")],
         ),
     ];
-    let before = outside_files(&sandbox);
+    let before = outside_files(sandbox);
     for (k, (what, entries)) in cases.iter().enumerate() {
         let version = format!("1.0.{k}");
-        let uid = plant(&sandbox, &version, &zip(entries));
+        let uid = plant(sandbox, &version, &zip(entries));
         let out = sandbox.cli(&["load", &uid]);
         assert!(!out.status.success(), "{what}: loaded: {}", describe(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -210,7 +235,7 @@ fn hostile_archives_are_refused_and_nothing_is_written_anywhere() {
             );
         }
         assert_eq!(
-            outside_files(&sandbox),
+            outside_files(sandbox),
             before,
             "{what}: files appeared or vanished"
         );
