@@ -64,7 +64,15 @@ impl Audmodel {
         match backend.local_file(&stored) {
             Some(local) => self.unpack_in_place(&local, &root, &corrupt),
             None => self.unpack_download(backend, &stored, repo, &root, &corrupt),
-        }?;
+        }
+        .map_err(|e| match e {
+            // Which model's archive was refused, not only which entry.
+            Error::Archive(
+                refused @ (audmodel_archive::Error::Unsafe { .. }
+                | audmodel_archive::Error::Corrupt { .. }),
+            ) => corrupt(format!("is refused: {refused}")),
+            other => other,
+        })?;
         Ok(root)
     }
 
