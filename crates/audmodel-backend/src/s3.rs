@@ -485,7 +485,9 @@ impl S3 {
     }
 
     /// Downloads an object into `out`: ranges of `part_size`, `parallel` in
-    /// flight, written in order (memory bounded by their product).
+    /// flight, written in order (memory bounded by their product). Each
+    /// range streams into its own queue as its bytes arrive, so the front
+    /// one is written while the later ones fill.
     fn download(
         &self,
         src: &BackendPath,
@@ -498,40 +500,42 @@ impl S3 {
         let ranges: Vec<(u64, u64)> = (0..size.div_ceil(part))
             .map(|i| (i * part, ((i + 1) * part).min(size)))
             .collect();
+        let failed = |e| self.error(e, src.as_str(), "read");
         self.runtime.block_on(async {
             let mut parts = futures::stream::iter(ranges)
                 .map(|(start, end)| {
+                    let (pieces, queue) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
                     let location = location.clone();
                     let store = Arc::clone(&self.store);
-                    // Spawned, so the transfers go on on the runtime's
-                    // workers while this thread hashes and writes.
+                    // On the runtime's workers, while this thread writes.
                     let fetch = tokio::spawn(async move {
                         let options = GetOptions {
                             range: Some(GetRange::Bounded(start..end)),
                             ..GetOptions::default()
                         };
-                        // The body's own pieces, not one buffer: joining
-                        // them would copy every byte once more.
-                        let body = store.get_opts(&location, options).await?;
-                        body.into_stream().try_collect::<Vec<Bytes>>().await
+                        let mut body = store.get_opts(&location, options).await?.into_stream();
+                        while let Some(piece) = body.try_next().await? {
+                            if pieces.send(piece).is_err() {
+                                break; // the download was given up
+                            }
+                        }
+                        Ok::<(), object_store::Error>(())
                     });
-                    async move {
-                        fetch
-                            .await
-                            .unwrap_or_else(|e| Err(object_store::Error::JoinError { source: e }))
-                    }
+                    futures::future::ready((queue, fetch))
                 })
+                // Pulls (and so starts) a range only while fewer than
+                // `parallel` wait to be written.
                 .buffered(self.parallel);
-            while let Some(pieces) = parts
-                .try_next()
-                .await
-                .map_err(|e| self.error(e, src.as_str(), "read"))?
-            {
-                for bytes in pieces {
-                    out.write_all(&bytes)
+            while let Some((mut queue, fetch)) = parts.next().await {
+                while let Some(piece) = queue.recv().await {
+                    out.write_all(&piece)
                         .map_err(|e| Error::io(e, src.as_str(), "cannot write the download of"))?;
-                    progress(bytes.len() as u64);
+                    progress(piece.len() as u64);
                 }
+                fetch
+                    .await
+                    .unwrap_or_else(|e| Err(object_store::Error::JoinError { source: e }))
+                    .map_err(failed)?;
             }
             Ok(())
         })
