@@ -20,7 +20,6 @@ mod entry_data;
 mod entry_name;
 mod error;
 mod local_header;
-mod md5;
 mod pack;
 mod staging;
 mod unpack;
@@ -34,7 +33,6 @@ mod test_support;
 
 pub use directory::{Directory, read_directory};
 pub use error::Error;
-pub use md5::{HashingWriter, md5_file, md5_reader};
 pub use pack::{PackOptions, Packed, pack, pack_size};
 pub use unpack::{Unpacked, unpack, unpack_checked};
 pub use unpack_stream::unpack_stream;

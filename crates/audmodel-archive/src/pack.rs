@@ -5,10 +5,10 @@
 //! bounded by the window of chunks in flight whatever the model size.
 
 use crate::chunk::{self, Chunk};
-use crate::md5::HashingWriter;
 use crate::walk::{self, SourceFile};
 use crate::zip_format::{self, Entry, Method};
 use crate::{Error, Progress};
+use audmodel_uid::HashingWriter;
 use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -100,7 +100,7 @@ pub struct Packed {
 ///
 /// let packed = pack(&model, &archive, &PackOptions::default(), no_progress())?;
 /// assert_eq!(packed.files, 1);
-/// assert_eq!(packed.md5, audmodel_archive::md5_file(&archive)?);
+/// assert_eq!(packed.md5, audmodel_uid::md5_file(&archive)?);
 ///
 /// let copy = dir.path().join("copy");
 /// unpack(&archive, &copy, no_progress())?;
@@ -359,7 +359,7 @@ mod tests {
                 .unwrap();
                 assert_eq!(packed.files, 5);
                 assert_eq!(packed.size, fs::metadata(&archive).unwrap().len());
-                assert_eq!(packed.md5, crate::md5_file(&archive).unwrap());
+                assert_eq!(packed.md5, audmodel_uid::md5_file(&archive).unwrap());
                 let target = dir.path().join(format!("out-{level}-{min_saving_percent}"));
                 unpack(&archive, &target, no_progress()).unwrap();
                 assert_eq!(read_tree(&target), read_tree(&root));

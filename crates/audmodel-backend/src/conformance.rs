@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use md5::{Digest, Md5};
+use audmodel_uid::md5_hex;
 
 use crate::{Backend, BackendPath, ErrorKind, Versioned, no_progress};
 
@@ -51,10 +51,6 @@ fn fresh() -> BackendPath {
 
 fn path(folder: &BackendPath, name: &str) -> BackendPath {
     folder.join(name).expect("valid path")
-}
-
-fn md5_hex(data: &[u8]) -> String {
-    crate::md5::hex(&Md5::digest(data))
 }
 
 fn local_file(dir: &Path, name: &str, data: &[u8]) -> std::path::PathBuf {

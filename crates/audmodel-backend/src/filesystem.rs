@@ -6,8 +6,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::local::{Place, TEMP_PREFIX, copy_file, write_atomic};
-use crate::md5::md5_file;
 use crate::{Backend, BackendPath, Error, Progress, WriteLock};
+use audmodel_uid::md5_file;
 
 /// A repository in a local (or mounted) folder, `{host}/{name}`.
 ///

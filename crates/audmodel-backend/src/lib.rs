@@ -22,7 +22,6 @@ mod backend;
 mod error;
 mod filesystem;
 mod local;
-mod md5;
 mod path;
 mod registry;
 mod s3;

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use md5::{Digest, Md5};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as Key;
 use object_store::{
@@ -18,9 +17,9 @@ use object_store::{
     WriteMultipart,
 };
 
-use crate::md5::{CHUNK, hex};
 use crate::s3_config::host_settings;
 use crate::{Backend, BackendPath, Error, Progress};
+use audmodel_uid::{md5_hex, md5_reader};
 
 const DEFAULT_PART_SIZE: usize = 16 << 20;
 const DEFAULT_PARALLEL: usize = 4;
@@ -422,7 +421,7 @@ impl S3 {
         if size <= self.part_size as u64 {
             let mut data = Vec::with_capacity(size as usize);
             file.read_to_end(&mut data).map_err(local_err)?;
-            let checksum = md5.map_or_else(|| hex(&Md5::digest(&data)), str::to_owned);
+            let checksum = md5.map_or_else(|| md5_hex(&data), str::to_owned);
             let options = PutOptions {
                 mode,
                 attributes: attributes(&checksum),
@@ -440,8 +439,7 @@ impl S3 {
         let checksum = match md5 {
             Some(md5) => md5.to_owned(),
             None => {
-                let checksum = crate::md5::copy_hashing(&mut file, &mut std::io::sink(), &|_| {})
-                    .map_err(local_err)?;
+                let checksum = md5_reader(&mut file).map_err(local_err)?;
                 file.rewind().map_err(local_err)?;
                 checksum
             }
@@ -457,7 +455,7 @@ impl S3 {
                 .await
                 .map_err(|e| self.error(e, dst.as_str(), "write"))?;
             let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
-            let mut buf = vec![0u8; CHUNK.min(self.part_size)];
+            let mut buf = vec![0u8; (1 << 20).min(self.part_size)];
             loop {
                 let n = match file.read(&mut buf) {
                     Ok(0) => break,
@@ -542,7 +540,7 @@ impl S3 {
     }
 
     fn put_data(&self, data: Bytes, dst: &BackendPath) -> Result<(), Error> {
-        let checksum = hex(&Md5::digest(&data));
+        let checksum = md5_hex(&data);
         let options = PutOptions {
             attributes: attributes(&checksum),
             ..PutOptions::default()

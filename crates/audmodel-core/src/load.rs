@@ -122,7 +122,7 @@ impl Audmodel {
         let (outcome, downloaded) = std::sync::mpsc::channel();
         std::thread::scope(|scope| {
             scope.spawn(move || {
-                let mut hashing = audmodel_archive::HashingWriter::new(writer);
+                let mut hashing = audmodel_uid::HashingWriter::new(writer);
                 let sent = run_stage(&*self.progress, Stage::Download, size, |progress| {
                     backend.read_to(stored, &mut hashing, progress)
                 });

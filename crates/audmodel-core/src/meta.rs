@@ -22,7 +22,7 @@ impl Audmodel {
                 let checksum = versioned
                     .checksum(&remote, &model.version)
                     .map_err(Error::backend(repo))?;
-                (audmodel_archive::md5_reader(&bytes[..]).map_err(Error::io(&local))? == checksum)
+                (audmodel_uid::md5_reader(&bytes[..]).map_err(Error::io(&local))? == checksum)
                     .then_some(bytes)
             }
             Err(_) => None,

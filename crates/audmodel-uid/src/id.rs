@@ -1,9 +1,9 @@
 //! Short IDs, UIDs and legacy UIDs computed from name, parameters and version.
 
 use crate::error::Error;
+use crate::md5_hex;
 use crate::repr::{dict_repr, py_repr};
 use crate::value::{Mapping, Value};
-use md5::{Digest, Md5};
 use std::cmp::Ordering;
 
 const LEGACY_REPOSITORY_PUBLIC: &str = "models-public-local";
@@ -52,7 +52,7 @@ pub fn unique_string(
 /// # Errors
 /// As [`unique_string`].
 pub fn short_id(name: &str, params: &Mapping, subgroup: Option<&str>) -> Result<String, Error> {
-    let hex = md5_hex(&unique_string(name, params, subgroup)?);
+    let hex = md5_hex(unique_string(name, params, subgroup)?.as_bytes());
     Ok(hex[hex.len() - 8..].to_owned())
 }
 
@@ -120,7 +120,7 @@ pub fn legacy_uid(
         "{}{group_id}lookup{version}{repository}",
         dict_repr(params.iter())
     );
-    let hex = md5_hex(&text);
+    let hex = md5_hex(text.as_bytes());
     Ok(format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
@@ -129,11 +129,6 @@ pub fn legacy_uid(
         &hex[16..20],
         &hex[20..]
     ))
-}
-
-fn md5_hex(text: &str) -> String {
-    let digest = Md5::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Which values Python can order with `<` among each other.

@@ -13,6 +13,7 @@
 mod alias;
 mod error;
 mod id;
+mod md5;
 mod model_id;
 mod printable;
 mod repr;
@@ -25,6 +26,7 @@ pub use alias::validate_alias;
 pub use chrono::NaiveDate;
 pub use error::Error;
 pub use id::{legacy_uid, params_from_value, short_id, uid, unique_string};
+pub use md5::{HashingWriter, md5_file, md5_hex, md5_reader};
 pub use model_id::ModelId;
 pub use repr::py_repr;
 pub use value::{Mapping, Value};

@@ -1,26 +1,24 @@
-//! MD5 checksums of files and streams, as stored in repositories.
+//! MD5 as lower-case hex, as the reference computes it for IDs (`hashlib`)
+//! and for the checksums of repository files (`audeer.md5`): of bytes, of
+//! streams, of files, and of whatever passes through a writer.
 
 use md5::{Digest, Md5};
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-/// MD5 hex digest of the file at `path`.
+/// MD5 hex digest of `data`.
 ///
 /// ```
-/// let dir = tempfile::tempdir()?;
-/// let file = dir.path().join("a.txt");
-/// std::fs::write(&file, "abc")?;
-/// assert_eq!(audmodel_archive::md5_file(&file)?, "900150983cd24fb0d6963f7d28e17f72");
-/// # Ok::<(), std::io::Error>(())
+/// assert_eq!(audmodel_uid::md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
 /// ```
-pub fn md5_file(path: &Path) -> io::Result<String> {
-    md5_reader(std::fs::File::open(path)?)
+pub fn md5_hex(data: &[u8]) -> String {
+    hex(&Md5::digest(data))
 }
 
 /// MD5 hex digest of everything `reader` yields.
 pub fn md5_reader(mut reader: impl Read) -> io::Result<String> {
     let mut hasher = Md5::new();
-    let mut buf = vec![0u8; 1 << 16];
+    let mut buf = vec![0u8; 1 << 20];
     loop {
         match reader.read(&mut buf) {
             Ok(0) => break,
@@ -32,7 +30,20 @@ pub fn md5_reader(mut reader: impl Read) -> io::Result<String> {
     Ok(hex(&hasher.finalize()))
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// MD5 hex digest of the file at `path`.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let file = dir.path().join("a.txt");
+/// std::fs::write(&file, "abc")?;
+/// assert_eq!(audmodel_uid::md5_file(&file)?, "900150983cd24fb0d6963f7d28e17f72");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn md5_file(path: &Path) -> io::Result<String> {
+    md5_reader(std::fs::File::open(path)?)
+}
+
+fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -41,7 +52,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 ///
 /// ```
 /// use std::io::Write;
-/// let mut writer = audmodel_archive::HashingWriter::new(Vec::new());
+/// let mut writer = audmodel_uid::HashingWriter::new(Vec::new());
 /// writer.write_all(b"abc")?;
 /// let (inner, len, md5) = writer.finish();
 /// assert_eq!((inner.len(), len), (3, 3));
@@ -64,8 +75,8 @@ impl<W: Write> HashingWriter<W> {
         }
     }
 
-    /// Bytes written so far: the offset of the next byte in the archive.
-    pub(crate) fn position(&self) -> u64 {
+    /// Bytes written so far.
+    pub fn position(&self) -> u64 {
         self.written
     }
 
@@ -85,5 +96,25 @@ impl<W: Write> Write for HashingWriter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn every_way_gives_the_same_digest() {
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+        let whole = md5_hex(&data);
+        assert_eq!(md5_reader(&data[..]).unwrap(), whole);
+        let mut writer = HashingWriter::new(Vec::new());
+        for piece in data.chunks(7919) {
+            writer.write_all(piece).unwrap();
+        }
+        let (copy, len, md5) = writer.finish();
+        assert_eq!((md5, len), (whole, data.len() as u64));
+        assert!(copy == data);
     }
 }
