@@ -154,6 +154,7 @@ fn sigkill_at_any_moment_of_a_publish_leaves_the_model_absent_or_whole() {
 
     let mut report = Vec::new();
     let mut repo_leftovers = 0;
+    let mut scratch_removed = 0;
     for (k, (stage, at)) in KILL_AT.iter().enumerate() {
         let version = format!("1.0.{k}");
         let uid = format!("{sid}-{version}");
@@ -201,6 +202,7 @@ fn sigkill_at_any_moment_of_a_publish_leaves_the_model_absent_or_whole() {
             &a
         } else {
             repo_leftovers += bytes_below(&watch.archive_dir, true);
+            let killed_scratch = scratch_folders(&sandbox.tmp());
             // Leftovers of the killed publish are in the way of nothing.
             let out = sandbox.cli(&publish_args(b_str, &version));
             assert!(
@@ -208,6 +210,13 @@ fn sigkill_at_any_moment_of_a_publish_leaves_the_model_absent_or_whole() {
                 "{context}: republish failed: {}",
                 describe(&out)
             );
+            // ... and the republish removed the killed one's archive folder.
+            assert_eq!(
+                scratch_folders(&sandbox.tmp()),
+                Vec::<String>::new(),
+                "{context}: left in the temporary folder"
+            );
+            scratch_removed += killed_scratch.len();
             assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), uid);
             &b
         };
@@ -235,11 +244,27 @@ fn sigkill_at_any_moment_of_a_publish_leaves_the_model_absent_or_whole() {
     println!(
         "killed publishes left {repo_leftovers} bytes of hidden temporary files in the repository"
     );
+    assert!(
+        scratch_removed > 0,
+        "no kill left a temporary archive for a republish to remove"
+    );
     let absent = report.iter().filter(|r| r.ends_with("absent")).count();
     assert!(
         absent >= KILL_AT.len() / 2,
         "most kills should hit a publish in flight: {report:#?}"
     );
+}
+
+/// The publish folders (`audmodel-*`) in the temporary folder `tmp`.
+fn scratch_folders(tmp: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("audmodel-"))
+        .collect();
+    names.sort();
+    names
 }
 
 /// Bytes in the files below `dir` (only hidden files when `hidden`: the

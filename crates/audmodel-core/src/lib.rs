@@ -24,6 +24,7 @@ mod pipe;
 mod progress;
 mod publish;
 mod repos;
+mod scratch;
 
 pub use client::{Audmodel, DEFAULT_LOCK_TIMEOUT, UrlKind};
 pub use config::{

@@ -12,6 +12,7 @@ use crate::alias::{alias_yaml, aliases_yaml};
 use crate::interrupt::Interrupt;
 use crate::lookup::Model;
 use crate::progress::{Stage, run_stage};
+use crate::scratch::Scratch;
 use crate::{Audmodel, Error, Header, paths};
 
 /// Options of [`Audmodel::publish`], all those of the reference.
@@ -31,8 +32,9 @@ pub struct PublishOptions {
     pub repository: Option<String>,
     /// Deflate level 0 (stored) to 9; default 1.
     pub compression: u32,
-    /// Folder for the temporary archive (created when missing, kept);
-    /// the system's temporary folder when `None`.
+    /// Folder for the temporary archive (created when missing, kept; the
+    /// archive's own folder in it is removed, and so are those of killed
+    /// publishes); the system's temporary folder when `None`.
     pub tmp_root: Option<PathBuf>,
 }
 
@@ -174,21 +176,8 @@ impl Audmodel {
         }
         let versioned = self.repos.open(index)?;
 
-        let tmp = match &options.tmp_root {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-                tempfile::Builder::new().prefix("audmodel-").tempdir_in(dir)
-            }
-            None => tempfile::Builder::new().prefix("audmodel-").tempdir(),
-        }
-        .map_err(|e| {
-            Error::io(
-                options
-                    .tmp_root
-                    .as_deref()
-                    .unwrap_or(Path::new("temporary folder")),
-            )(e)
-        })?;
+        // Also removes what killed publishers left in the temporary folder.
+        let tmp = Scratch::new(options.tmp_root.as_deref())?;
         let zip = tmp.path().join("model.zip");
         let header_file = tmp.path().join("model.yaml");
         std::fs::write(&header_file, header.to_yaml()).map_err(Error::io(&header_file))?;
