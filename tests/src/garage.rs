@@ -65,6 +65,27 @@ impl Garage {
         name
     }
 
+    /// The S3 backend of this crate's project on `bucket`, for tests that
+    /// look into a bucket or plant objects in it behind the tools' backs.
+    pub fn backend(&self, bucket: &str) -> audmodel_backend::S3 {
+        audmodel_backend::S3::builder(&self.endpoint, bucket)
+            .credentials(&self.access_key, &self.secret_key)
+            .secure(false)
+            .build()
+            .unwrap_or_else(|e| panic!("cannot open bucket '{bucket}': {e}"))
+    }
+
+    /// Every key in `bucket`, sorted.
+    pub fn keys(&self, bucket: &str) -> Vec<String> {
+        use audmodel_backend::{Backend, BackendPath};
+        self.backend(bucket)
+            .list(&BackendPath::root())
+            .unwrap_or_else(|e| panic!("cannot list bucket '{bucket}': {e}"))
+            .into_iter()
+            .map(|path| path.key().to_owned())
+            .collect()
+    }
+
     /// Environment for child processes (the Rust CLI, the Python reference):
     /// `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY` and `MINIO_CONFIG_FILE`.
     pub fn env(&self) -> Vec<(String, String)> {

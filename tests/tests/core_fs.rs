@@ -600,6 +600,9 @@ impl Backend for WrongChecksum {
     fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, audmodel::backend::Error> {
         self.0.list(prefix)
     }
+    fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), audmodel::backend::Error> {
+        self.0.copy(src, dst)
+    }
     fn remove(&self, path: &BackendPath) -> Result<(), audmodel::backend::Error> {
         self.0.remove(path)
     }

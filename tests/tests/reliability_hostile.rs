@@ -124,13 +124,7 @@ fn plant(sandbox: &Sandbox, version: &str, bytes: &[u8]) -> String {
         assert!(archive.is_file(), "{}", archive.display());
         std::fs::write(&archive, bytes).unwrap();
     } else {
-        let garage = garage();
-        let bucket = sandbox.repository().to_str().unwrap();
-        let s3 = audmodel::backend::S3::builder(&garage.endpoint, bucket)
-            .credentials(&garage.access_key, &garage.secret_key)
-            .secure(false)
-            .build()
-            .unwrap();
+        let s3 = garage().backend(sandbox.repository().to_str().unwrap());
         let path = audmodel::backend::BackendPath::new(&format!("/{key}")).unwrap();
         assert!(s3.exists(&path).unwrap(), "{key}");
         s3.put_bytes(bytes, &path).unwrap();

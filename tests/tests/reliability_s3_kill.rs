@@ -137,6 +137,18 @@ fn sigkill_during_an_s3_publish_leaves_the_model_absent_or_whole() {
             &[&uid],
         );
         assert_eq!(py == "True", exists, "{context}: the tools disagree");
+        // Killed before its commit: the archive was only ever uploaded under
+        // a hidden key, so nothing of it lies under a name the tools read.
+        if !exists && !finished {
+            let bucket = sandbox.repository().to_str().unwrap();
+            let visible: Vec<String> = garage()
+                .keys(bucket)
+                .into_iter()
+                .filter(|key| key.contains(&format!("/{version}/")))
+                .filter(|key| !key.rsplit('/').next().unwrap_or_default().starts_with('.'))
+                .collect();
+            assert_eq!(visible, Vec::<String>::new(), "{context}");
+        }
         let expected = if exists {
             &a
         } else {

@@ -86,6 +86,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// the folder does not exist.
     fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, Error>;
 
+    /// Copies the file `src` to `dst` inside the store (on S3 a server-side
+    /// copy, which keeps the `checksum` metadata), replacing what is there;
+    /// readers of `dst` see the old or the new content, never a part.
+    fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), Error>;
+
     /// Removes the file at `path`; [`Error::NotFound`] when there is none.
     fn remove(&self, path: &BackendPath) -> Result<(), Error>;
 

@@ -33,8 +33,35 @@ pub fn run_all(backend: &Arc<dyn Backend>, large_file_bytes: usize) {
     missing_paths(backend);
     checksum_and_size(backend);
     remove(backend);
+    copy(backend);
     versioned_layout(backend);
     large_file(backend, large_file_bytes);
+}
+
+/// A copy inside the store has the source's content and checksum and
+/// replaces what was there; copying a missing file is `NotFound`.
+pub fn copy(backend: &Arc<dyn Backend>) {
+    let dir = fresh();
+    let (src, dst) = (path(&dir, "a/src.zip"), path(&dir, "b/.dst.zip"));
+    backend.put_bytes(b"old", &dst).expect("put old");
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 241) as u8).collect();
+    backend.put_bytes(&data, &src).expect("put source");
+    backend.copy(&src, &dst).expect("copy");
+    assert!(
+        backend.get_bytes(&dst).expect("read copy") == data,
+        "copy differs"
+    );
+    assert_eq!(backend.checksum(&dst).expect("checksum"), md5_hex(&data));
+    assert!(backend.exists(&src).expect("exists"), "the source stays");
+    let missing = path(&dir, "missing.zip");
+    let err = backend
+        .copy(&missing, &dst)
+        .expect_err("copy of a missing file");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert!(
+        backend.get_bytes(&dst).expect("read copy") == data,
+        "a failed copy changed the target"
+    );
 }
 
 /// A fresh folder for one behaviour.

@@ -172,6 +172,13 @@ impl Backend for FileSystem {
         Ok(found)
     }
 
+    fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), Error> {
+        let file = self.open(src)?;
+        self.put(dst, Place::Overwrite, |out| {
+            copy_file(&file, out, &crate::no_progress)
+        })
+    }
+
     fn remove(&self, path: &BackendPath) -> Result<(), Error> {
         let local = self.local(path);
         if local.is_dir() {

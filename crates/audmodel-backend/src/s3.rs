@@ -671,6 +671,13 @@ impl Backend for S3 {
     }
 
     /// Checks that the object exists first: S3 deletes missing keys silently.
+    fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), Error> {
+        let (from, to) = (key(src)?, key(dst)?);
+        self.runtime
+            .block_on(self.store.copy(&from, &to))
+            .map_err(|e| self.error(e, src.as_str(), "copy"))
+    }
+
     fn remove(&self, path: &BackendPath) -> Result<(), Error> {
         self.head(path)?;
         self.runtime

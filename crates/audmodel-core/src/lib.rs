@@ -25,6 +25,7 @@ mod progress;
 mod publish;
 mod repos;
 mod scratch;
+mod staged;
 
 pub use client::{Audmodel, DEFAULT_LOCK_TIMEOUT, UrlKind};
 pub use config::{

@@ -13,6 +13,7 @@ use crate::interrupt::Interrupt;
 use crate::lookup::Model;
 use crate::progress::{Stage, run_stage};
 use crate::scratch::Scratch;
+use crate::staged::{MAX_COPY, StagedArchive};
 use crate::{Audmodel, Error, Header, paths};
 
 /// Options of [`Audmodel::publish`], all those of the reference.
@@ -52,6 +53,12 @@ impl Default for PublishOptions {
         }
     }
 }
+
+/// How often a publisher on a store without locks checks that the model's
+/// files are its own after writing the header, and how long it waits
+/// between checks (times the round).
+const SETTLE_ROUNDS: u32 = 8;
+const SETTLE_PAUSE: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// Files put so far, removed again when the publish fails.
 struct Put<'a> {
@@ -225,6 +232,7 @@ impl Audmodel {
         };
         let outcome = self.put_files(
             &mut put,
+            _turn.is_none(),
             &interrupt,
             &model,
             &archive,
@@ -249,6 +257,7 @@ impl Audmodel {
     fn put_files(
         &self,
         put: &mut Put<'_>,
+        unlocked: bool,
         interrupt: &Interrupt,
         model: &Model,
         archive: &BackendPath,
@@ -271,25 +280,47 @@ impl Audmodel {
             false => Ok(()),
         };
 
+        // Packing hashed the archive: no store needs to read it twice.
+        let size = std::fs::metadata(zip).map_err(Error::io(zip))?.len();
+        let stored_archive =
+            audmodel_backend::Versioned::path(archive, version).map_err(backend_err.clone())?;
+        let staged = match unlocked && size <= MAX_COPY {
+            true => Some(
+                run_stage(&*self.progress, Stage::Upload, size, |progress| {
+                    StagedArchive::upload(
+                        &**versioned.backend(),
+                        zip,
+                        md5,
+                        &stored_archive,
+                        progress,
+                    )
+                })
+                .map_err(backend_err.clone())?,
+            ),
+            false => None,
+        };
+        check()?;
+        if staged.is_some() && self.exists(&uid)? {
+            // Found before anything was put under a final key.
+            return Err(Error::ModelExists { uid });
+        }
         // Each file is registered before it is written, so a half-written
         // one is removed too.
-        let size = std::fs::metadata(zip).map_err(Error::io(zip))?.len();
         put.files.push((archive.clone(), version.to_owned()));
-        run_stage(&*self.progress, Stage::Upload, size, |progress| {
-            // Packing hashed the archive: no store needs to read it twice.
-            versioned.put_file_md5(zip, md5, archive, version, progress)
-        })
+        match &staged {
+            Some(staged) => staged.copy_to(&stored_archive),
+            None => run_stage(&*self.progress, Stage::Upload, size, |progress| {
+                versioned.put_file_md5(zip, md5, archive, version, progress)
+            }),
+        }
         .map_err(backend_err.clone())?;
         check()?;
 
         let meta_path = paths::meta(&model.sid)?;
+        let meta_yaml = audmodel_uid::yaml::to_string(meta);
         put.files.push((meta_path.clone(), version.to_owned()));
         versioned
-            .put_bytes(
-                audmodel_uid::yaml::to_string(meta).as_bytes(),
-                &meta_path,
-                version,
-            )
+            .put_bytes(meta_yaml.as_bytes(), &meta_path, version)
             .map_err(backend_err.clone())?;
         check()?;
 
@@ -334,15 +365,64 @@ impl Audmodel {
             Err(e) if e.kind() == audmodel_backend::ErrorKind::AlreadyExists => return Err(raced()),
             Err(e) => return Err(backend_err(e)),
         }
-        // Stores without conditional writes overwrite: read back what is there.
+        // Registered: from here on a failure must not remove the files the
+        // header now points to.
+        put.files.clear();
+        // Stores without conditional writes overwrite: read back what is
+        // there. Without a lock a racer may also have replaced archive or
+        // meta in the moment before the header.
         let ours = std::fs::read(header_file).map_err(Error::io(header_file))?;
         let stored = versioned
             .get_bytes(&header_path, version)
-            .map_err(backend_err)?;
+            .map_err(backend_err.clone())?;
         if stored != ours {
             return Err(raced());
         }
-        Ok(())
+        if !unlocked {
+            return Ok(());
+        }
+        // The header is ours, so this process is the model's publisher. A
+        // racer that checked for the header just before ours appeared may
+        // still put its archive or metadata: put ours back until both read
+        // back as ours twice in a row (racers write each file once).
+        let mut settled = 0;
+        for round in 1..=SETTLE_ROUNDS {
+            let archive_ours = versioned
+                .backend()
+                .checksum(&stored_archive)
+                .map_err(backend_err.clone())?
+                == md5;
+            let meta_ours = versioned
+                .get_bytes(&meta_path, version)
+                .map_err(backend_err.clone())?
+                == meta_yaml.as_bytes();
+            let header_ours = versioned
+                .get_bytes(&header_path, version)
+                .map_err(backend_err.clone())?
+                == ours;
+            match (header_ours, archive_ours && meta_ours, &staged) {
+                (false, _, _) | (true, false, None) => return Err(raced()),
+                (true, true, _) => settled += 1,
+                (true, false, Some(staged)) => {
+                    settled = 0;
+                    if !archive_ours {
+                        staged
+                            .copy_to(&stored_archive)
+                            .map_err(backend_err.clone())?;
+                    }
+                    if !meta_ours {
+                        versioned
+                            .put_bytes(meta_yaml.as_bytes(), &meta_path, version)
+                            .map_err(backend_err.clone())?;
+                    }
+                }
+            }
+            if settled == 2 {
+                return Ok(());
+            }
+            std::thread::sleep(SETTLE_PAUSE * round);
+        }
+        Err(raced())
     }
 
     /// Refuses an alias that points to another published model. An alias
