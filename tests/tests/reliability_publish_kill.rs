@@ -210,7 +210,13 @@ fn sigkill_at_any_moment_of_a_publish_leaves_the_model_absent_or_whole() {
                 "{context}: republish failed: {}",
                 describe(&out)
             );
-            // ... and the republish removed the killed one's archive folder.
+            // ... and the republish removed the killed one's half copy and
+            // archive folder.
+            assert_eq!(
+                bytes_below(&watch.archive_dir, true),
+                0,
+                "{context}: hidden files left beside the archive"
+            );
             assert_eq!(
                 scratch_folders(&sandbox.tmp()),
                 Vec::<String>::new(),

@@ -114,6 +114,16 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// Removes what writes to `folder` that a killed process cut short left
+    /// behind (on a file system the hidden temporary files of copies), and
+    /// returns their number. Only for a caller holding the lock that every
+    /// writer of `folder` takes: a live writer's file would go too. Stores
+    /// whose writes leave nothing (S3) do nothing.
+    fn remove_cut_writes(&self, folder: &BackendPath) -> Result<usize, Error> {
+        let _ = folder;
+        Ok(0)
+    }
+
     /// Waits for an exclusive lock on `path` among writers of this store and
     /// holds it until the returned guard is dropped, so writers of one model
     /// take turns: the second finds what the first committed before writing

@@ -179,6 +179,24 @@ impl Backend for FileSystem {
         })
     }
 
+    fn remove_cut_writes(&self, folder: &BackendPath) -> Result<usize, Error> {
+        let local = self.local(folder);
+        let entries = match std::fs::read_dir(&local) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Error::io(e, folder.as_str(), "cannot list")),
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                std::fs::remove_file(entry.path())
+                    .map_err(|e| Error::io(e, folder.as_str(), "cannot remove a leftover in"))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     fn remove(&self, path: &BackendPath) -> Result<(), Error> {
         let local = self.local(path);
         if local.is_dir() {

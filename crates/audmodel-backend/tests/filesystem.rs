@@ -159,3 +159,25 @@ fn local_file_is_the_stored_file_and_only_for_files() {
     assert_eq!(fs.local_file(&BackendPath::new("/a/c.txt").unwrap()), None);
     assert_eq!(fs.local_file(&BackendPath::new("/a").unwrap()), None);
 }
+
+#[test]
+fn cut_writes_are_removed_and_nothing_else() {
+    let (host, fs) = repo();
+    let folder = BackendPath::new("/m/abc/1.0.0").unwrap();
+    fs.put_bytes(b"zip", &folder.join("abc-1.0.0.zip").unwrap())
+        .unwrap();
+    let local = host.path().join("repo/m/abc/1.0.0");
+    // What a copy killed half way leaves, and a lock file.
+    std::fs::write(local.join(".audmodel-tmp-Xy12ab"), b"half").unwrap();
+    std::fs::write(local.join(".abc-1.0.0.zip.lock"), b"").unwrap();
+    assert_eq!(fs.remove_cut_writes(&folder).unwrap(), 1);
+    let mut left: Vec<String> = std::fs::read_dir(&local)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, [".abc-1.0.0.zip.lock", "abc-1.0.0.zip"]);
+    // A folder that does not exist has nothing to remove.
+    let missing = BackendPath::new("/nothing/here").unwrap();
+    assert_eq!(fs.remove_cut_writes(&missing).unwrap(), 0);
+}

@@ -212,6 +212,16 @@ impl Audmodel {
         if self.exists(&uid)? {
             return Err(Error::ModelExists { uid });
         }
+        if _turn.is_some() {
+            // Only publishers of this model write its archive, and they take
+            // turns: what lies half-copied there is a killed one's.
+            let stored = audmodel_backend::Versioned::path(&archive, version)
+                .map_err(Error::backend(&repo.name))?;
+            versioned
+                .backend()
+                .remove_cut_writes(&stored.split().0)
+                .map_err(Error::backend(&repo.name))?;
+        }
         // Publishers asking for one alias take turns too (header lock first,
         // then alias lock, never the other way round).
         let _alias_turn = match &options.alias {
