@@ -352,10 +352,7 @@ fn a_stream_shorter_or_longer_than_the_archive_is_refused() {
     let archive = dir.path().join("m.zip");
     pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
     let bytes = std::fs::read(&archive).unwrap();
-    let directory = audmodel_archive::read_directory(bytes.len() as u64, |range| {
-        Ok::<_, Error>(bytes[range.start as usize..range.end as usize].to_vec())
-    })
-    .unwrap();
+    let directory = streamed::directory_of(&bytes).unwrap();
     let mut longer = bytes.clone();
     longer.extend_from_slice(b"junk");
     for (stream, why) in [

@@ -2,7 +2,7 @@
 //! directory from the archive's end first, then every byte front to back.
 //! Tests run it beside `unpack` on the same archives.
 
-use audmodel_archive::{Error, Unpacked, no_progress, read_directory, unpack_stream};
+use audmodel_archive::{Directory, Error, Unpacked, no_progress, read_directory, unpack_stream};
 use std::path::Path;
 
 /// Unpacks the archive file `archive` into `target` through the stream
@@ -12,17 +12,21 @@ pub(crate) fn unpack_streamed(archive: &Path, target: &Path) -> Result<Unpacked,
         path: archive.to_path_buf(),
         source,
     })?;
-    let len = bytes.len() as u64;
-    let directory = read_directory(len, |range| {
-        let (start, end) = (range.start as usize, range.end as usize);
-        Ok::<_, Error>(bytes[start..end].to_vec())
-    })?;
+    let directory = directory_of(&bytes)?;
     let mut stream = Pieces {
         bytes: &bytes,
         piece: 4093,
     };
     unpack_stream(&directory, &mut stream, target, no_progress(), || {
         Ok::<(), Error>(())
+    })
+}
+
+/// The checked directory of the archive `bytes`, read from its end as a
+/// download would.
+pub(crate) fn directory_of(bytes: &[u8]) -> Result<Directory, Error> {
+    read_directory(bytes.len() as u64, |range| {
+        Ok::<_, Error>(bytes[range.start as usize..range.end as usize].to_vec())
     })
 }
 
