@@ -267,3 +267,76 @@ fn a_load_removes_what_a_killed_load_left() {
     sandbox.cli_ok(&["load", &uid]);
     assert_eq!(leftovers(&sid_dir, "1.0.0"), Vec::<String>::new());
 }
+
+/// A hidden upload that a killed publisher left, beside a published version
+/// and in the folder of a version never registered, changes nothing either
+/// tool shows (`versions`, `ls`, `exists`, `header`, `url`, `load`), and a
+/// young one is kept by the next publish of that version (its owner may be
+/// alive).
+#[test]
+fn a_hidden_upload_left_behind_is_invisible_to_both_tools() {
+    let Some(_) = python::require() else { return };
+    let sandbox = Sandbox::s3(garage(), "kill-staged");
+    let (a, b) = (sandbox.path().join("a"), sandbox.path().join("b"));
+    for (root, seed) in [(&a, 5), (&b, 6)] {
+        write_random(&root.join("weights.bin"), 1 << 20, seed);
+    }
+    let uid = sandbox.cli_ok(&publish_args(a.to_str().unwrap(), "1.0.0"));
+    let sid = &uid[..8];
+    let bucket = sandbox.repository().to_str().unwrap().to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let planted: Vec<String> = ["1.0.0", "2.0.0"]
+        .iter()
+        .map(|v| format!("remote/{sid}/{v}/.{sid}-{v}.zip.upload-{now}-0123456789abcdef"))
+        .collect();
+    let s3 = garage().backend(&bucket);
+    for key in &planted {
+        let path = audmodel::backend::BackendPath::new(&format!("/{key}")).unwrap();
+        audmodel::backend::Backend::put_bytes(&s3, b"not a zip", &path).unwrap();
+    }
+
+    assert_eq!(sandbox.cli_ok(&["versions", sid]), "1.0.0");
+    assert!(!cli_exists(&sandbox, &format!("{sid}-2.0.0")));
+    let listed = sandbox.cli_ok(&["ls", "--json"]);
+    assert!(
+        listed.contains(&uid) && !listed.contains("2.0.0"),
+        "{listed}"
+    );
+    let folder = sandbox.cli_ok(&["load", &uid]);
+    same_files(&a, Path::new(&folder)).unwrap();
+    std::fs::remove_dir_all(&folder).unwrap();
+
+    let py = sandbox.python_ok(
+        "import sys, audmodel\n\
+         sid = sys.argv[1]\n\
+         uid = sid + '-1.0.0'\n\
+         print(audmodel.versions(sid), audmodel.exists(sid + '-2.0.0'), \
+               audmodel.header(uid)['version'], audmodel.url(uid))\n\
+         print(audmodel.load(uid))",
+        &[sid],
+    );
+    let mut lines = py.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!("['1.0.0'] False 1.0.0 /remote/{sid}/1.0.0/{sid}-1.0.0.zip")
+    );
+    same_files(&a, Path::new(lines.next().unwrap())).unwrap();
+
+    let uid2 = sandbox.cli_ok(&publish_args(b.to_str().unwrap(), "2.0.0"));
+    let folder = sandbox.cli_ok(&["load", &uid2]);
+    same_files(&b, Path::new(&folder)).unwrap();
+    let hidden: Vec<String> = garage()
+        .keys(&bucket)
+        .into_iter()
+        .filter(|key| key.contains(".upload-"))
+        .collect();
+    let mut expected = planted.clone();
+    expected.sort();
+    assert_eq!(
+        hidden, expected,
+        "young hidden uploads are kept, ours removed"
+    );
+}
