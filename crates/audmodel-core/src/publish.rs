@@ -206,13 +206,13 @@ impl Audmodel {
         // turn lasts until a failed publish has removed its files: the next
         // one finds the header of the winner before writing anything.
         let header_path = paths::header(&sid)?;
-        let _turn = versioned
+        let turn = versioned
             .lock(&header_path, version)
             .map_err(Error::backend(&repo.name))?;
         if self.exists(&uid)? {
             return Err(Error::ModelExists { uid });
         }
-        if _turn.is_some() {
+        if turn.is_some() {
             // Only publishers of this model write its archive, and they take
             // turns: what lies half-copied there is a killed one's.
             let stored = audmodel_backend::Versioned::path(&archive, version)
@@ -242,7 +242,7 @@ impl Audmodel {
         };
         let outcome = self.put_files(
             &mut put,
-            _turn.is_none(),
+            turn.is_none(),
             &interrupt,
             &model,
             &archive,
