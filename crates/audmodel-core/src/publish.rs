@@ -57,8 +57,8 @@ impl Default for PublishOptions {
 /// How often a publisher on a store without locks checks that the model's
 /// files are its own after writing the header, and how long it waits
 /// between checks (times the round).
-const SETTLE_ROUNDS: u32 = 8;
-const SETTLE_PAUSE: std::time::Duration = std::time::Duration::from_millis(25);
+const SETTLE_ROUNDS: u32 = 6;
+const SETTLE_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Files put so far, removed again when the publish fails.
 struct Put<'a> {
