@@ -1,6 +1,6 @@
 //! Model folders for tests: files of pseudo-random bytes (incompressible,
-//! so archive sizes and timings are those of real weights) and an exact
-//! comparison of two folders.
+//! so archive sizes and timings are those of real weights), an exact
+//! comparison of two folders, and how much a folder holds.
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Read, Write};
@@ -129,4 +129,21 @@ pub fn same_files(expected: &Path, actual: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Bytes in the files below `dir` whose names `counted` accepts, tolerating
+/// files and folders that vanish while it looks (a process being watched
+/// may remove them meanwhile); 0 when `dir` does not exist.
+pub fn bytes_below(dir: &Path, counted: &dyn Fn(&str) -> bool) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => bytes_below(&entry.path(), counted),
+            Ok(meta) if counted(&entry.file_name().to_string_lossy()) => meta.len(),
+            _ => 0,
+        })
+        .sum()
 }

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use audmodel_tests::garage::garage;
-use audmodel_tests::model_files::{same_files, write_random};
+use audmodel_tests::model_files::{bytes_below, same_files, write_random};
 use audmodel_tests::python;
 use audmodel_tests::sandbox::{Sandbox, describe};
 
@@ -220,21 +220,6 @@ const KILL_LOAD_AT: [(&str, u64, u64); 9] = [
     ("model folder there", u64::MAX, 1),
 ];
 
-/// Bytes below `dir`, tolerating files that vanish while it looks.
-fn bytes_below(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => bytes_below(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
 /// Runs `audmodel load` until `stop(bytes, model)` holds or it ends, where
 /// `bytes` is what it added below `{cache}/{sid}` so far and `model` whether
 /// the model folder is there. Returns whether it ended by itself and the
@@ -264,7 +249,7 @@ fn run_load_until(
     let sid_dir = sandbox.cache().join(sid_of(uid));
     let model = sid_dir.join(&uid[9..]);
     std::fs::create_dir_all(&sid_dir).unwrap();
-    let before = bytes_below(&sid_dir);
+    let before = bytes_below(&sid_dir, &|_| true);
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -273,7 +258,7 @@ fn run_load_until(
     let mut peak = 0;
     loop {
         let there = model.is_dir();
-        let bytes = bytes_below(&sid_dir).saturating_sub(before);
+        let bytes = bytes_below(&sid_dir, &|_| true).saturating_sub(before);
         peak = peak.max(bytes);
         if stop(bytes, there) {
             break;
@@ -338,7 +323,7 @@ fn a_loader_killed_half_way_leaves_nothing_taken_for_a_model() {
     println!("a load writes up to {peak} bytes; after each killed load: {report:#?}");
     println!(
         "killed loads left {} bytes in the cache",
-        bytes_below(&sid_dir)
+        bytes_below(&sid_dir, &|_| true)
     );
     let cut = report
         .iter()

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use audmodel_tests::model_files::{same_files, write_random};
+use audmodel_tests::model_files::{bytes_below, same_files, write_random};
 use audmodel_tests::python;
 use audmodel_tests::sandbox::{Sandbox, describe};
 
@@ -87,7 +87,7 @@ impl Watch {
     /// weights' size), plus bytes of the repository copy, plus one for the
     /// meta file and one for the header. Never decreases while it runs.
     fn progress(&self) -> u64 {
-        let sum = |dir: &Path| bytes_below(dir, false);
+        let sum = |dir: &Path| bytes_below(dir, &|_| true);
         let packed = if self.archive.exists() {
             WEIGHTS
         } else {
@@ -201,7 +201,7 @@ fn sigkill_at_any_moment_of_a_publish_leaves_the_model_absent_or_whole() {
         let expected = if exists {
             &a
         } else {
-            repo_leftovers += bytes_below(&watch.archive_dir, true);
+            repo_leftovers += bytes_below(&watch.archive_dir, &hidden);
             let killed_scratch = scratch_folders(&sandbox.tmp());
             // Leftovers of the killed publish are in the way of nothing.
             let out = sandbox.cli(&publish_args(b_str, &version));
@@ -213,7 +213,7 @@ fn sigkill_at_any_moment_of_a_publish_leaves_the_model_absent_or_whole() {
             // ... and the republish removed the killed one's half copy and
             // archive folder.
             assert_eq!(
-                bytes_below(&watch.archive_dir, true),
+                bytes_below(&watch.archive_dir, &hidden),
                 0,
                 "{context}: hidden files left beside the archive"
             );
@@ -261,6 +261,11 @@ fn sigkill_at_any_moment_of_a_publish_leaves_the_model_absent_or_whole() {
     );
 }
 
+/// Hidden files: the temporary file of a copy that was killed, beside lock files.
+fn hidden(name: &str) -> bool {
+    name.starts_with('.')
+}
+
 /// The publish folders (`audmodel-*`) in the temporary folder `tmp`.
 fn scratch_folders(tmp: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(tmp)
@@ -271,23 +276,4 @@ fn scratch_folders(tmp: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// Bytes in the files below `dir` (only hidden files when `hidden`: the
-/// temporary file of a copy that was killed). Files and folders may vanish
-/// while it looks: the publisher removes its temporary folder when done.
-fn bytes_below(dir: &Path, hidden: bool) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    let mut sum = 0;
-    for entry in entries.flatten() {
-        let Ok(meta) = entry.metadata() else { continue };
-        if meta.is_dir() {
-            sum += bytes_below(&entry.path(), hidden);
-        } else if !hidden || entry.file_name().to_string_lossy().starts_with('.') {
-            sum += meta.len();
-        }
-    }
-    sum
 }

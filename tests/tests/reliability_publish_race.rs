@@ -42,27 +42,44 @@ fn racer_folders(sandbox: &Sandbox) -> Vec<PathBuf> {
 
 /// Starts every racer before waiting for any; returns their outputs in order.
 fn race(sandbox: &Sandbox, roots: &[PathBuf], version: &str) -> Vec<Output> {
-    let children: Vec<_> = roots
+    let commands: Vec<Vec<String>> = roots
         .iter()
         .enumerate()
         .map(|(i, root)| {
+            let root = root.to_str().unwrap();
+            let (author, meta) = (format!("racer{i}"), format!("racer: {i}"));
+            [
+                "publish",
+                root,
+                "--name",
+                "racer",
+                "--version",
+                version,
+                "--author",
+                &author,
+                "--date",
+                "2026-01-02",
+                "--meta",
+                &meta,
+                "--compression",
+                "0",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        })
+        .collect();
+    run_together(sandbox, &commands)
+}
+
+/// Starts every CLI command before waiting for any; returns their outputs
+/// in order.
+fn run_together(sandbox: &Sandbox, commands: &[Vec<String>]) -> Vec<Output> {
+    let children: Vec<_> = commands
+        .iter()
+        .map(|args| {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
             sandbox
-                .cli_command(&[
-                    "publish",
-                    root.to_str().unwrap(),
-                    "--name",
-                    "racer",
-                    "--version",
-                    version,
-                    "--author",
-                    &format!("racer{i}"),
-                    "--date",
-                    "2026-01-02",
-                    "--meta",
-                    &format!("racer: {i}"),
-                    "--compression",
-                    "0",
-                ])
+                .cli_command(&args)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -237,33 +254,28 @@ fn hidden_uploads(sandbox: &Sandbox) -> Vec<String> {
 fn file_system_racers_for_one_alias_leave_it_consistent() {
     let sandbox = Sandbox::file_system();
     let roots = racer_folders(&sandbox);
-    let children: Vec<_> = roots
+    let commands: Vec<Vec<String>> = roots
         .iter()
         .enumerate()
         .map(|(i, root)| {
-            sandbox
-                .cli_command(&[
-                    "publish",
-                    root.to_str().unwrap(),
-                    "--name",
-                    &format!("model{i}"),
-                    "--version",
-                    "1.0.0",
-                    "--alias",
-                    "shared",
-                    "--compression",
-                    "0",
-                ])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
+            let (root, name) = (root.to_str().unwrap(), format!("model{i}"));
+            [
+                "publish",
+                root,
+                "--name",
+                &name,
+                "--version",
+                "1.0.0",
+                "--alias",
+                "shared",
+                "--compression",
+                "0",
+            ]
+            .map(str::to_owned)
+            .to_vec()
         })
         .collect();
-    let outputs: Vec<Output> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
+    let outputs = run_together(&sandbox, &commands);
     let won = winners(&outputs);
     assert_eq!(
         won.len(),

@@ -15,7 +15,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use audmodel_tests::garage::garage;
-use audmodel_tests::model_files::{same_files, write_random};
+use audmodel_tests::model_files::{bytes_below, same_files, write_random};
 use audmodel_tests::python;
 use audmodel_tests::sandbox::{Sandbox, describe};
 
@@ -180,21 +180,6 @@ fn sigkill_during_an_s3_publish_leaves_the_model_absent_or_whole() {
     );
 }
 
-/// Bytes below `dir`, tolerating files that vanish while it looks.
-fn bytes_below(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => bytes_below(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
 /// Entries of `{cache}/{sid}` other than the model folder `version`, its
 /// header copy and lock files: what a load killed half way left.
 fn leftovers(sid_dir: &Path, version: &str) -> Vec<String> {
@@ -240,7 +225,7 @@ fn sigkill_during_an_s3_load_leaves_no_model_folder_or_a_whole_one() {
         );
         std::fs::remove_dir_all(&folder).unwrap();
     }
-    let left = bytes_below(&sid_dir);
+    let left = bytes_below(&sid_dir, &|_| true);
     println!(
         "an S3 load of {} MiB reads and writes {total} bytes; after each kill: {report:?}; \
          {left} bytes left in the cache besides the model",
