@@ -545,11 +545,22 @@ fn a_held_lock_times_out() {
     assert!(client.load(&uid).unwrap().join("weights.bin").is_file());
 }
 
-/// A backend that reports a wrong checksum for archives.
-#[derive(Debug)]
-struct WrongChecksum(Arc<dyn Backend>);
+/// What a [`Faulty`] backend gets wrong about archives.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// Reports a checksum that no archive has.
+    WrongChecksum,
+    /// Sends the first half of an archive, then fails as a lost
+    /// connection does.
+    DownloadBreaksHalfWay,
+}
 
-impl Backend for WrongChecksum {
+/// A file-system backend that gets one thing wrong about archives and, as
+/// a remote store, holds no file on this machine (so loads download).
+#[derive(Debug)]
+struct Faulty(Arc<dyn Backend>, Fault);
+
+impl Backend for Faulty {
     fn put_file(
         &self,
         src: &Path,
@@ -582,7 +593,17 @@ impl Backend for WrongChecksum {
         out: &mut dyn std::io::Write,
         p: BytesProgress<'_>,
     ) -> Result<(), audmodel::backend::Error> {
-        self.0.read_to(src, out, p)
+        match self.1 {
+            Fault::DownloadBreaksHalfWay if src.as_str().ends_with(".zip") => {
+                let bytes = self.0.get_bytes(src)?;
+                let _ = out.write_all(&bytes[..bytes.len() / 2]);
+                Err(audmodel::backend::Error::Unreachable {
+                    host: "faulty".to_owned(),
+                    source: "connection reset half way".into(),
+                })
+            }
+            _ => self.0.read_to(src, out, p),
+        }
     }
     fn read_range(
         &self,
@@ -607,7 +628,7 @@ impl Backend for WrongChecksum {
         self.0.remove(path)
     }
     fn checksum(&self, path: &BackendPath) -> Result<String, audmodel::backend::Error> {
-        if path.as_str().ends_with(".zip") {
+        if matches!(self.1, Fault::WrongChecksum) && path.as_str().ends_with(".zip") {
             Ok("00000000000000000000000000000000".to_owned())
         } else {
             self.0.checksum(path)
@@ -621,30 +642,52 @@ impl Backend for WrongChecksum {
     }
 }
 
+/// Loads `uid` through a [`Faulty`] backend; returns the error and checks
+/// that nothing but lock files and the header copy is left in the cache,
+/// and that the honest repository then loads the model.
+fn load_through(s: &Setup, uid: &str, fault: Fault) -> audmodel::Error {
+    let mut registry = Registry::default();
+    registry.register("file-system", move |repo| {
+        let fs = audmodel::backend::FileSystem::new(&repo.host, &repo.name)?;
+        Ok(Arc::new(Faulty(Arc::new(fs), fault)) as Arc<dyn Backend>)
+    });
+    let client = Audmodel::with_registry(s.client.config().clone(), registry);
+    let err = client.load(uid).unwrap_err();
+    let sid_dir = s.dir.path().join("cache/d4e9c65b");
+    let left: Vec<String> = std::fs::read_dir(&sid_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".lock") && !n.ends_with(".header.yaml"))
+        .collect();
+    assert!(left.is_empty(), "{fault:?}: {left:?}");
+    assert!(s.client.load(uid).unwrap().join("weights.bin").is_file());
+    err
+}
+
 #[test]
 fn an_archive_whose_md5_differs_is_not_cached() {
     let s = Setup::new();
     let uid = s.publish("1.0.0", options()).unwrap();
-    let mut registry = Registry::default();
-    registry.register("file-system", |repo| {
-        let fs = audmodel::backend::FileSystem::new(&repo.host, &repo.name)?;
-        Ok(Arc::new(WrongChecksum(Arc::new(fs))) as Arc<dyn Backend>)
-    });
-    let client = Audmodel::with_registry(s.client.config().clone(), registry);
-    let err = client.load(&uid).unwrap_err();
+    let err = load_through(&s, &uid, Fault::WrongChecksum);
     assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
-    assert!(err.to_string().contains(&uid), "{err}");
-    let sid_dir = s.dir.path().join("cache/d4e9c65b");
-    assert!(!sid_dir.join("1.0.0").exists());
-    assert!(!sid_dir.join("1.0.0~").exists());
-    let leftovers: Vec<String> = std::fs::read_dir(&sid_dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("download"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
-    // The honest repository loads it.
-    assert!(s.client.load(&uid).unwrap().join("weights.bin").is_file());
+    assert!(
+        err.to_string().contains(&uid) && err.to_string().contains("MD5"),
+        "{err}"
+    );
+}
+
+/// The stream ends early because the download failed: the error is the
+/// download's, not a truncated archive's, and nothing is cached.
+#[test]
+fn a_download_that_breaks_half_way_is_reported_as_such_and_not_cached() {
+    let s = Setup::new();
+    let uid = s.publish("1.0.0", options()).unwrap();
+    let err = load_through(&s, &uid, Fault::DownloadBreaksHalfWay);
+    assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
+    assert!(
+        err.to_string().contains("connection reset half way"),
+        "{err}"
+    );
 }
 
 #[test]
