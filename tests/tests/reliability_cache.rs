@@ -174,10 +174,23 @@ fn eight_rust_and_python_loaders_share_one_download() {
     if python::require().is_none() {
         return;
     }
-    let sandbox = Sandbox::file_system();
+    loaders_share_one_download(&Sandbox::file_system());
+}
+
+/// From S3 the CLI unpacks while it downloads; the reference downloads,
+/// then unpacks. They still take turns on the one lock.
+#[test]
+fn eight_rust_and_python_loaders_share_one_download_from_s3() {
+    if python::require().is_none() {
+        return;
+    }
+    loaders_share_one_download(&Sandbox::s3(garage(), "eight"));
+}
+
+fn loaders_share_one_download(sandbox: &Sandbox) {
     for (version, rust_first) in [("1.0.0", true), ("2.0.0", false)] {
-        let (root, uid) = publish(&sandbox, version, 7);
-        let (folders, seen) = eight_loaders(&sandbox, &uid, version, rust_first);
+        let (root, uid) = publish(sandbox, version, 7);
+        let (folders, seen) = eight_loaders(sandbox, &uid, version, rust_first);
         let expected = sandbox.cache().join(sid_of(&uid)).join(version);
         for folder in &folders {
             assert_eq!(Path::new(folder), expected, "{folders:?}");
