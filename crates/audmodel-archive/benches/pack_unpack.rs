@@ -52,7 +52,7 @@ fn bench(c: &mut Criterion) {
         ),
     ] {
         group.bench_function(name, |b| {
-            b.iter(|| pack(&root, &archive, &options, no_progress()).unwrap())
+            b.iter(|| pack(&root, &archive, &options, &no_progress).unwrap())
         });
     }
 
@@ -67,11 +67,11 @@ fn bench(c: &mut Criterion) {
             },
         ),
     ] {
-        pack(&root, &archive, &options, no_progress()).unwrap();
+        pack(&root, &archive, &options, &no_progress).unwrap();
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 timed(iters, &target, |t| {
-                    unpack(&archive, t, no_progress()).unwrap();
+                    unpack(&archive, t, &no_progress).unwrap();
                 })
             })
         });

@@ -37,13 +37,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Path::new(arg(1)?),
                 Path::new(arg(2)?),
                 &options,
-                no_progress(),
+                &no_progress,
             )?;
             println!("{packed:?}");
         }
         "unpack" => println!(
             "{:?}",
-            unpack(Path::new(arg(1)?), Path::new(arg(2)?), no_progress())?
+            unpack(Path::new(arg(1)?), Path::new(arg(2)?), &no_progress)?
         ),
         other => return Err(format!("unknown command {other}").into()),
     }

@@ -160,7 +160,7 @@ impl Directory {
 /// std::fs::create_dir(&model).unwrap();
 /// std::fs::write(model.join("weights.bin"), [1u8; 1000]).unwrap();
 /// let archive = dir.path().join("model.zip");
-/// pack(&model, &archive, &PackOptions::default(), no_progress())?;
+/// pack(&model, &archive, &PackOptions::default(), &no_progress)?;
 /// let bytes = std::fs::read(&archive).unwrap();
 /// let directory = read_directory(bytes.len() as u64, |range| {
 ///     Ok::<_, audmodel_archive::Error>(bytes[range.start as usize..range.end as usize].to_vec())

@@ -60,7 +60,7 @@ pub(crate) fn copy_counted(
         crc.update(buf);
         out.write_all(buf).map_err(Error::io(out_path))?;
         data.consume(n);
-        progress(n as u64);
+        progress(n as u64)?;
     }
     Ok((written, crc.finalize()))
 }

@@ -43,6 +43,9 @@ pub enum Error {
         /// What does not match.
         reason: String,
     },
+    /// The caller's progress callback asked to stop.
+    #[error("cancelled")]
+    Cancelled(#[from] audmodel_uid::Cancelled),
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -37,11 +37,4 @@ pub use pack::{PackOptions, Packed, pack, pack_size};
 pub use unpack::{Unpacked, unpack, unpack_checked};
 pub use unpack_stream::unpack_stream;
 
-/// A progress callback: called with the number of bytes just processed
-/// (increments, not totals), possibly from several threads.
-pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
-
-/// A progress callback that ignores its calls.
-pub fn no_progress() -> Progress<'static> {
-    &|_| {}
-}
+pub use audmodel_uid::{Cancelled, Progress, no_progress};

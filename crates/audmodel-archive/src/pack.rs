@@ -50,8 +50,6 @@ pub struct PackOptions {
     /// Deflate level: 0 stores, 1 (the reference's default) is fastest, 9
     /// smallest; archive sizes match the reference's at the same level.
     pub level: u32,
-    /// Compression threads; 0 uses every core.
-    pub threads: usize,
     /// A file whose first 64 KiB deflate by less than this many percent is
     /// stored instead. Weights of trained models (random-looking floats)
     /// shrink by about 7 % at any level, for most of the packing time, so
@@ -64,7 +62,6 @@ impl Default for PackOptions {
     fn default() -> Self {
         Self {
             level: 1,
-            threads: 0,
             min_saving_percent: 10,
         }
     }
@@ -98,12 +95,12 @@ pub struct Packed {
 /// std::fs::write(model.join("sub/weights.bin"), [0u8; 1000])?;
 /// let archive = dir.path().join("model.zip");
 ///
-/// let packed = pack(&model, &archive, &PackOptions::default(), no_progress())?;
+/// let packed = pack(&model, &archive, &PackOptions::default(), &no_progress)?;
 /// assert_eq!(packed.files, 1);
 /// assert_eq!(packed.md5, audmodel_uid::md5_file(&archive)?);
 ///
 /// let copy = dir.path().join("copy");
-/// unpack(&archive, &copy, no_progress())?;
+/// unpack(&archive, &copy, &no_progress)?;
 /// assert_eq!(std::fs::read(copy.join("sub/weights.bin"))?, [0u8; 1000]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -151,7 +148,8 @@ pub(crate) fn pack_tuned(
         }
     }
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
+        // One compression thread per core.
+        .num_threads(0)
         .thread_name(|i| format!("pack-{i}"))
         .build()
         .map_err(|e| Error::Io {
@@ -275,7 +273,7 @@ impl ArchiveWriter<'_> {
         crc.combine(&chunk.crc);
         entry.compressed += chunk.data.len() as u64;
         entry.uncompressed += chunk.raw_len;
-        (self.progress)(chunk.raw_len);
+        (self.progress)(chunk.raw_len)?;
         if pending.last
             && let Some((mut entry, crc)) = self.current.take()
         {
@@ -346,14 +344,13 @@ mod tests {
                 let archive = dir.path().join(format!("{level}-{min_saving_percent}.zip"));
                 let options = PackOptions {
                     level,
-                    threads: 2,
                     min_saving_percent,
                 };
                 let packed = pack_tuned(
                     &root,
                     &archive,
                     &options,
-                    no_progress(),
+                    &no_progress,
                     tuned(1000, u64::MAX),
                 )
                 .unwrap();
@@ -361,7 +358,7 @@ mod tests {
                 assert_eq!(packed.size, fs::metadata(&archive).unwrap().len());
                 assert_eq!(packed.md5, audmodel_uid::md5_file(&archive).unwrap());
                 let target = dir.path().join(format!("out-{level}-{min_saving_percent}"));
-                unpack(&archive, &target, no_progress()).unwrap();
+                unpack(&archive, &target, &no_progress).unwrap();
                 assert_eq!(read_tree(&target), read_tree(&root));
                 python_reads_like_folder(&archive, &root);
             }
@@ -380,7 +377,7 @@ mod tests {
                 &root,
                 &archive,
                 &options,
-                no_progress(),
+                &no_progress,
                 tuned(chunk, u64::MAX),
             )
             .unwrap();
@@ -408,7 +405,7 @@ mod tests {
             ],
         );
         let archive = dir.path().join("m.zip");
-        pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+        pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap();
         let mut zip = zip::ZipArchive::new(File::open(&archive).unwrap()).unwrap();
         let method =
             |zip: &mut zip::ZipArchive<File>, name| zip.by_name(name).unwrap().compression();
@@ -434,9 +431,9 @@ mod tests {
                 level,
                 ..PackOptions::default()
             };
-            pack_tuned(&root, &archive, &options, no_progress(), tuned(1000, 0)).unwrap();
+            pack_tuned(&root, &archive, &options, &no_progress, tuned(1000, 0)).unwrap();
             let target = dir.path().join(format!("out-{level}"));
-            unpack(&archive, &target, no_progress()).unwrap();
+            unpack(&archive, &target, &no_progress).unwrap();
             assert_eq!(read_tree(&target), read_tree(&root));
             python_reads_like_folder(&archive, &root);
         }

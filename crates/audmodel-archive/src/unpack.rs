@@ -54,13 +54,13 @@ pub fn unpack(archive: &Path, target: &Path, progress: Progress<'_>) -> Result<U
 /// std::fs::create_dir(&model).unwrap();
 /// std::fs::write(model.join("weights.bin"), [1u8; 1000]).unwrap();
 /// let archive = dir.path().join("model.zip");
-/// pack(&model, &archive, &PackOptions::default(), no_progress())?;
+/// pack(&model, &archive, &PackOptions::default(), &no_progress)?;
 /// let target = dir.path().join("cache");
-/// let refused = unpack_checked(&archive, &target, no_progress(), || {
+/// let refused = unpack_checked(&archive, &target, &no_progress, || {
 ///     Err(Error::Corrupt { entry: None, reason: "checksum differs".into() })
 /// });
 /// assert!(refused.is_err() && !target.exists());
-/// unpack_checked(&archive, &target, no_progress(), || Ok::<(), Error>(()))?;
+/// unpack_checked(&archive, &target, &no_progress, || Ok::<(), Error>(()))?;
 /// assert!(target.join("weights.bin").is_file());
 /// # Ok(())
 /// # }
@@ -207,7 +207,7 @@ fn copy_stored(
             }
         }
         done += piece;
-        progress(piece);
+        progress(piece)?;
     }
     Ok((done, crc.finalize()))
 }

@@ -29,13 +29,13 @@ use std::path::Path;
 /// std::fs::create_dir(&model).unwrap();
 /// std::fs::write(model.join("weights.bin"), [1u8; 1000]).unwrap();
 /// let archive = dir.path().join("model.zip");
-/// pack(&model, &archive, &PackOptions::default(), no_progress())?;
+/// pack(&model, &archive, &PackOptions::default(), &no_progress)?;
 /// let bytes = std::fs::read(&archive).unwrap();
 /// let directory = read_directory(bytes.len() as u64, |range| {
 ///     Ok::<_, Error>(bytes[range.start as usize..range.end as usize].to_vec())
 /// })?;
 /// let target = dir.path().join("cache");
-/// unpack_stream(&directory, &mut bytes.as_slice(), &target, no_progress(), || Ok::<(), Error>(()))?;
+/// unpack_stream(&directory, &mut bytes.as_slice(), &target, &no_progress, || Ok::<(), Error>(()))?;
 /// assert_eq!(std::fs::read(target.join("weights.bin")).unwrap(), [1u8; 1000]);
 /// # Ok(())
 /// # }

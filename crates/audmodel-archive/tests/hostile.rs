@@ -112,7 +112,7 @@ fn refused(bytes: &[u8]) -> Error {
     fs::write(&archive, bytes).unwrap();
     let target = dir.path().join("cache/model");
     fs::create_dir(dir.path().join("cache")).unwrap();
-    let err = unpack(&archive, &target, no_progress()).unwrap_err();
+    let err = unpack(&archive, &target, &no_progress).unwrap_err();
     assert_only(dir.path(), &["cache", "hostile.zip"]);
     assert_only(&dir.path().join("cache"), &[]);
     // The stream path refuses it alike, for the same entry.
@@ -168,7 +168,7 @@ fn the_builder_makes_valid_archives() {
     ];
     fs::write(&archive, build(&entries)).unwrap();
     let target = dir.path().join("out");
-    unpack(&archive, &target, no_progress()).unwrap();
+    unpack(&archive, &target, &no_progress).unwrap();
     assert_eq!(fs::read(target.join("a/b.txt")).unwrap(), b"hello");
     assert_eq!(fs::read(target.join("c.txt")).unwrap(), [5; 1000]);
     assert_eq!(fs::read(target.join("ü.txt")).unwrap(), b"");
@@ -311,7 +311,7 @@ fn truncated_archives_are_refused() {
         ],
     );
     let archive = dir.path().join("m.zip");
-    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap();
     let bytes = fs::read(&archive).unwrap();
     for keep in [0, 10, bytes.len() / 2, bytes.len() - 1] {
         let err = refused(&bytes[..keep]);

@@ -64,7 +64,7 @@ fn python_reads_what_we_write_at_levels_0_1_9() {
             level,
             ..PackOptions::default()
         };
-        pack(&root, &archive, &options, no_progress()).unwrap();
+        pack(&root, &archive, &options, &no_progress).unwrap();
         python_reads_like_folder(&archive, &root);
     }
 }
@@ -75,7 +75,7 @@ fn python_extracts_what_we_write() {
     let root = dir.path().join("model");
     model(&root);
     let archive = dir.path().join("m.zip");
-    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap();
     let out = dir.path().join("py-out");
     // What `audeer.extract_archive` does.
     let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as z:\n    [z.extract(m, sys.argv[2]) for m in z.infolist()]";
@@ -101,7 +101,7 @@ fn we_unpack_what_python_writes() {
             return;
         }
         let target = dir.path().join(format!("out-{level}-{extra}"));
-        unpack(&archive, &target, no_progress()).unwrap();
+        unpack(&archive, &target, &no_progress).unwrap();
         assert_eq!(
             read_tree(&target),
             read_tree(&root),
@@ -127,7 +127,7 @@ fn folder_entries_from_other_writers_become_folders() {
         return;
     }
     let target = dir.path().join("out");
-    let unpacked = unpack(&archive, &target, no_progress()).unwrap();
+    let unpacked = unpack(&archive, &target, &no_progress).unwrap();
     assert_eq!(unpacked.files, 4);
     assert!(target.join("empty-folder").is_dir());
     let mut expected = read_tree(&root);
@@ -150,7 +150,7 @@ fn our_level_1_archive_is_no_bigger_than_pythons_by_much() {
     );
     let ours = dir.path().join("ours.zip");
     let theirs = dir.path().join("theirs.zip");
-    let packed = pack(&root, &ours, &PackOptions::default(), no_progress()).unwrap();
+    let packed = pack(&root, &ours, &PackOptions::default(), &no_progress).unwrap();
     if python_pack(&root, &theirs, 1, "plain") {
         let theirs = std::fs::metadata(&theirs).unwrap().len();
         // zlib-rs's fast strategy is not zlib's: close, not equal (the quick

@@ -41,11 +41,11 @@ fn round_trip_keeps_every_file_at_levels_0_1_9() {
             level,
             ..PackOptions::default()
         };
-        let packed = pack(&root, &archive, &options, no_progress()).unwrap();
+        let packed = pack(&root, &archive, &options, &no_progress).unwrap();
         assert_eq!(packed.files, 157);
         assert_eq!(packed.md5, audmodel_uid::md5_file(&archive).unwrap());
         let target = dir.path().join(format!("out{level}"));
-        let unpacked = unpack(&archive, &target, no_progress()).unwrap();
+        let unpacked = unpack(&archive, &target, &no_progress).unwrap();
         assert_eq!(unpacked.files, 157);
         assert_eq!(unpacked.bytes, pack_size(&root).unwrap());
         assert_eq!(read_tree(&target), read_tree(&root));
@@ -69,9 +69,8 @@ fn higher_levels_give_smaller_archives() {
         let options = PackOptions {
             level,
             min_saving_percent: 0,
-            ..PackOptions::default()
         };
-        pack(&root, &dir.path().join("a.zip"), &options, no_progress())
+        pack(&root, &dir.path().join("a.zip"), &options, &no_progress)
             .unwrap()
             .size
     };
@@ -88,17 +87,19 @@ fn same_folder_gives_the_same_bytes() {
         &root,
         &dir.path().join("a.zip"),
         &PackOptions::default(),
-        no_progress(),
+        &no_progress,
     )
     .unwrap();
-    // Later modification times and another thread count change nothing.
+    // Later modification times change nothing.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     fs::write(root.join("config.json"), br#"{"a": 1}"#).unwrap();
-    let options = PackOptions {
-        threads: 1,
-        ..PackOptions::default()
-    };
-    let b = pack(&root, &dir.path().join("b.zip"), &options, no_progress()).unwrap();
+    let b = pack(
+        &root,
+        &dir.path().join("b.zip"),
+        &PackOptions::default(),
+        &no_progress,
+    )
+    .unwrap();
     assert_eq!(a, b);
     assert_eq!(
         fs::read(dir.path().join("a.zip")).unwrap(),
@@ -117,6 +118,7 @@ fn progress_adds_up_to_pack_size() {
     let seen = AtomicU64::new(0);
     let count = |n| {
         seen.fetch_add(n, Ordering::Relaxed);
+        Ok(())
     };
     let archive = dir.path().join("m.zip");
     pack(&root, &archive, &PackOptions::default(), &count).unwrap();
@@ -133,13 +135,13 @@ fn empty_folders_are_not_packed_like_the_reference() {
     write_tree(&root, &[("a.txt", b"a".to_vec())]);
     let archive = dir.path().join("m.zip");
     assert_eq!(
-        pack(&root, &archive, &PackOptions::default(), no_progress())
+        pack(&root, &archive, &PackOptions::default(), &no_progress)
             .unwrap()
             .files,
         1
     );
     let target = dir.path().join("out");
-    unpack(&archive, &target, no_progress()).unwrap();
+    unpack(&archive, &target, &no_progress).unwrap();
     assert_eq!(read_tree(&target).keys().collect::<Vec<_>>(), ["a.txt"]);
 }
 
@@ -149,10 +151,10 @@ fn an_empty_folder_packs_to_an_empty_archive() {
     let root = dir.path().join("model");
     fs::create_dir(&root).unwrap();
     let archive = dir.path().join("m.zip");
-    let packed = pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    let packed = pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap();
     assert_eq!((packed.files, packed.size), (0, 22));
     let target = dir.path().join("out");
-    assert_eq!(unpack(&archive, &target, no_progress()).unwrap().files, 0);
+    assert_eq!(unpack(&archive, &target, &no_progress).unwrap().files, 0);
     assert!(target.is_dir());
     python_reads_like_folder(&archive, &root);
 }
@@ -162,7 +164,7 @@ fn pack_refuses_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("m.zip");
     let missing = dir.path().join("missing");
-    let err = pack(&missing, &archive, &PackOptions::default(), no_progress()).unwrap_err();
+    let err = pack(&missing, &archive, &PackOptions::default(), &no_progress).unwrap_err();
     assert!(
         matches!(err, Error::NotFound { ref path } if *path == missing),
         "{err}"
@@ -171,7 +173,7 @@ fn pack_refuses_bad_input() {
 
     let file = dir.path().join("file");
     fs::write(&file, "x").unwrap();
-    let err = pack(&file, &archive, &PackOptions::default(), no_progress()).unwrap_err();
+    let err = pack(&file, &archive, &PackOptions::default(), &no_progress).unwrap_err();
     assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
 
     let root = dir.path().join("model");
@@ -180,14 +182,14 @@ fn pack_refuses_bad_input() {
         level: 10,
         ..PackOptions::default()
     };
-    let err = pack(&root, &archive, &options, no_progress()).unwrap_err();
+    let err = pack(&root, &archive, &options, &no_progress).unwrap_err();
     assert!(
         matches!(err, Error::InvalidInput { ref reason } if reason.contains("10")),
         "{err}"
     );
 
     let inside = root.join("sub/m.zip");
-    let err = pack(&root, &inside, &PackOptions::default(), no_progress()).unwrap_err();
+    let err = pack(&root, &inside, &PackOptions::default(), &no_progress).unwrap_err();
     assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
     assert!(!inside.exists());
     assert!(!archive.exists());
@@ -199,14 +201,14 @@ fn unpack_refuses_missing_archive_and_existing_target() {
     let root = dir.path().join("model");
     model(&root);
     let archive = dir.path().join("m.zip");
-    let err = unpack(&archive, &dir.path().join("out"), no_progress()).unwrap_err();
+    let err = unpack(&archive, &dir.path().join("out"), &no_progress).unwrap_err();
     assert!(
         matches!(err, Error::NotFound { ref path } if *path == archive),
         "{err}"
     );
 
-    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
-    let err = unpack(&archive, &root, no_progress()).unwrap_err();
+    pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap();
+    let err = unpack(&archive, &root, &no_progress).unwrap_err();
     assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
 }
 
@@ -216,10 +218,10 @@ fn a_failed_check_leaves_neither_target_nor_staging() {
     let root = dir.path().join("model");
     model(&root);
     let archive = dir.path().join("m.zip");
-    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap();
     let target = dir.path().join("out");
     let staging = dir.path().join("out~");
-    let err = unpack_checked(&archive, &target, no_progress(), || {
+    let err = unpack_checked(&archive, &target, &no_progress, || {
         // Called once everything is written: the staging folder is whole.
         assert_eq!(read_tree(&staging), read_tree(&root));
         Err(Error::Corrupt {
@@ -233,8 +235,7 @@ fn a_failed_check_leaves_neither_target_nor_staging() {
     assert!(!staging.exists());
 
     // A passing check moves the model into place.
-    let unpacked =
-        unpack_checked(&archive, &target, no_progress(), || Ok::<(), Error>(())).unwrap();
+    let unpacked = unpack_checked(&archive, &target, &no_progress, || Ok::<(), Error>(())).unwrap();
     assert_eq!(read_tree(&target), read_tree(&root));
     assert!(!staging.exists());
     assert_eq!(unpacked.files, 157);
@@ -247,7 +248,7 @@ fn the_check_is_not_called_when_unpacking_fails() {
     fs::write(&archive, b"not a zip").unwrap();
     let target = dir.path().join("out");
     let called = std::cell::Cell::new(false);
-    let err = unpack_checked(&archive, &target, no_progress(), || {
+    let err = unpack_checked(&archive, &target, &no_progress, || {
         called.set(true);
         Ok::<(), Error>(())
     })
@@ -263,10 +264,10 @@ fn a_leftover_staging_folder_is_replaced() {
     let root = dir.path().join("model");
     model(&root);
     let archive = dir.path().join("m.zip");
-    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap();
     let target = dir.path().join("out");
     write_tree(&dir.path().join("out~"), &[("stale/half.bin", vec![1; 10])]);
-    unpack(&archive, &target, no_progress()).unwrap();
+    unpack(&archive, &target, &no_progress).unwrap();
     assert_eq!(read_tree(&target), read_tree(&root));
     assert!(!dir.path().join("out~").exists());
 }
@@ -279,9 +280,9 @@ fn symlinked_files_are_packed_as_their_content() {
     write_tree(&root, &[("real.txt", b"content".to_vec())]);
     std::os::unix::fs::symlink(root.join("real.txt"), root.join("link.txt")).unwrap();
     let archive = dir.path().join("m.zip");
-    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap();
     let target = dir.path().join("out");
-    unpack(&archive, &target, no_progress()).unwrap();
+    unpack(&archive, &target, &no_progress).unwrap();
     assert_eq!(fs::read(target.join("link.txt")).unwrap(), b"content");
     assert!(
         !fs::symlink_metadata(target.join("link.txt"))
@@ -304,7 +305,7 @@ fn special_files_in_the_folder_are_refused_before_writing() {
         return;
     }
     let archive = dir.path().join("m.zip");
-    let err = pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap_err();
+    let err = pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap_err();
     assert!(
         matches!(err, Error::InvalidInput { ref reason } if reason.contains("pipe")),
         "{err}"
@@ -328,7 +329,7 @@ fn a_central_directory_larger_than_the_first_tail_is_fetched_in_a_second_round()
     let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
     write_tree(&root, &refs);
     let archive = dir.path().join("many.zip");
-    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap();
     let bytes = std::fs::read(&archive).unwrap();
     let mut fetched = Vec::new();
     let directory = audmodel_archive::read_directory(bytes.len() as u64, |range| {
@@ -350,7 +351,7 @@ fn a_stream_shorter_or_longer_than_the_archive_is_refused() {
     let root = dir.path().join("model");
     model(&root);
     let archive = dir.path().join("m.zip");
-    pack(&root, &archive, &PackOptions::default(), no_progress()).unwrap();
+    pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap();
     let bytes = std::fs::read(&archive).unwrap();
     let directory = streamed::directory_of(&bytes).unwrap();
     let mut longer = bytes.clone();
@@ -365,7 +366,7 @@ fn a_stream_shorter_or_longer_than_the_archive_is_refused() {
             &directory,
             &mut &stream[..],
             &target,
-            no_progress(),
+            &no_progress,
             || Ok::<(), Error>(()),
         )
         .unwrap_err();

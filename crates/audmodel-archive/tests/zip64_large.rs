@@ -28,7 +28,7 @@ fn an_entry_over_4_gib_round_trips_and_python_reads_it() {
             level,
             ..PackOptions::default()
         };
-        let packed = pack(&root, &archive, &options, no_progress()).unwrap();
+        let packed = pack(&root, &archive, &options, &no_progress).unwrap();
         assert_eq!(packed.files, 2);
         let script = r#"
 import sys, zipfile, zlib
@@ -47,7 +47,7 @@ print("ok")
             assert_eq!(out.trim(), "ok");
         }
         let target = dir.path().join(format!("out{level}"));
-        unpack(&archive, &target, no_progress()).unwrap();
+        unpack(&archive, &target, &no_progress).unwrap();
         let mut tail = [0u8; 4];
         let mut big = File::open(target.join("big.bin")).unwrap();
         assert_eq!(big.metadata().unwrap().len(), size);

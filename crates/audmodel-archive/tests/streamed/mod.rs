@@ -17,7 +17,7 @@ pub(crate) fn unpack_streamed(archive: &Path, target: &Path) -> Result<Unpacked,
         bytes: &bytes,
         piece: 4093,
     };
-    unpack_stream(&directory, &mut stream, target, no_progress(), || {
+    unpack_stream(&directory, &mut stream, target, &no_progress, || {
         Ok::<(), Error>(())
     })
 }
