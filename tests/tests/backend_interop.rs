@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use audmodel_backend::{Backend, BackendPath, FileSystem, S3, Versioned};
+use audmodel_backend::{Backend, BackendPath, FileSystem, PutMode, S3, Versioned};
 use audmodel_tests::garage::garage;
 use audmodel_tests::python;
 
@@ -88,6 +88,7 @@ fn write_with_rust(versioned: &Versioned) {
                 content.as_bytes(),
                 &BackendPath::new(logical).unwrap(),
                 version,
+                PutMode::Overwrite,
             )
             .unwrap();
     }

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use audmodel_backend::{Backend, BackendPath, ErrorKind, S3, conformance};
+use audmodel_backend::{
+    Backend, BackendExt, BackendPath, ErrorKind, PutMode, PutOptions, S3, conformance,
+};
 use audmodel_tests::garage::garage;
 
 /// A part size small enough to exercise multipart transfers with little data
@@ -36,7 +38,9 @@ fn objects_carry_checksum_and_owner_metadata() {
     let bucket = garage().new_bucket("metadata");
     let backend = s3(&bucket);
     let path = BackendPath::new("/a/b.txt").unwrap();
-    backend.put_bytes(b"abc", &path).unwrap();
+    backend
+        .put_bytes(b"abc", &path, PutMode::Overwrite)
+        .unwrap();
     assert_eq!(
         backend.checksum(&path).unwrap(),
         "900150983cd24fb0d6963f7d28e17f72"
@@ -52,7 +56,9 @@ fn missing_bucket_is_named() {
         backend.get_bytes(&path).unwrap_err(),
         backend.exists(&path).unwrap_err(),
         backend.list(&BackendPath::root()).unwrap_err(),
-        backend.put_bytes(b"x", &path).unwrap_err(),
+        backend
+            .put_bytes(b"x", &path, PutMode::Overwrite)
+            .unwrap_err(),
     ] {
         assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
         assert!(err.to_string().contains("no-such-bucket-audmodel"), "{err}");
@@ -73,7 +79,9 @@ fn wrong_credentials_are_refused() {
         .unwrap();
     let path = BackendPath::new("/a").unwrap();
     for err in [
-        backend.put_bytes(b"x", &path).unwrap_err(),
+        backend
+            .put_bytes(b"x", &path, PutMode::Overwrite)
+            .unwrap_err(),
         backend.get_bytes(&path).unwrap_err(),
     ] {
         assert_eq!(err.kind(), ErrorKind::Permission, "{err}");
@@ -107,7 +115,9 @@ fn a_server_that_is_down_is_unreachable() {
     for err in [
         backend.get_bytes(&path).unwrap_err(),
         backend.exists(&path).unwrap_err(),
-        backend.put_bytes(b"x", &path).unwrap_err(),
+        backend
+            .put_bytes(b"x", &path, PutMode::Overwrite)
+            .unwrap_err(),
     ] {
         assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
         assert!(err.to_string().contains(&host), "{err}");
@@ -139,7 +149,15 @@ fn racing_creates_leave_one_whole_object_with_its_checksum() {
                 let (barrier, backend, path) = (&barrier, &backend, &path);
                 scope.spawn(move || {
                     barrier.wait();
-                    backend.put_file_new(src, path, &audmodel_backend::no_progress)
+                    backend.put_file(
+                        src,
+                        path,
+                        PutOptions {
+                            mode: PutMode::Create,
+                            ..PutOptions::default()
+                        },
+                        &audmodel_backend::no_progress,
+                    )
                 })
             })
             .collect();
@@ -160,7 +178,12 @@ fn racing_creates_leave_one_whole_object_with_its_checksum() {
     std::fs::create_dir(tmp.path().join("repo")).unwrap();
     let check = BackendPath::new("/check").unwrap();
     local
-        .put_file(&tmp_dst, &check, &audmodel_backend::no_progress)
+        .put_file(
+            &tmp_dst,
+            &check,
+            PutOptions::default(),
+            &audmodel_backend::no_progress,
+        )
         .unwrap();
     assert_eq!(
         backend.checksum(&path).unwrap(),

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use audmodel::backend::Backend;
+use audmodel::backend::{Backend, BackendExt, PutMode};
 use audmodel_tests::garage::garage;
 use audmodel_tests::model_files::tree;
 use audmodel_tests::sandbox::{Sandbox, describe};
@@ -127,7 +127,7 @@ fn plant(sandbox: &Sandbox, version: &str, bytes: &[u8]) -> String {
         let s3 = garage().backend(sandbox.repository().to_str().unwrap());
         let path = audmodel::backend::BackendPath::new(&format!("/{key}")).unwrap();
         assert!(s3.exists(&path).unwrap(), "{key}");
-        s3.put_bytes(bytes, &path).unwrap();
+        s3.put_bytes(bytes, &path, PutMode::Overwrite).unwrap();
     }
     uid
 }

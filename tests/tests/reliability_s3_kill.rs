@@ -280,7 +280,13 @@ fn a_hidden_upload_left_behind_is_invisible_to_both_tools() {
     let s3 = garage().backend(&bucket);
     for key in &planted {
         let path = audmodel::backend::BackendPath::new(&format!("/{key}")).unwrap();
-        audmodel::backend::Backend::put_bytes(&s3, b"not a zip", &path).unwrap();
+        audmodel::backend::Backend::put_bytes(
+            &s3,
+            b"not a zip",
+            &path,
+            audmodel::backend::PutMode::Overwrite,
+        )
+        .unwrap();
     }
 
     assert_eq!(sandbox.cli_ok(&["versions", sid]), "1.0.0");

@@ -1,67 +1,76 @@
-//! The storage trait every backend implements.
+//! The storage trait every backend implements: a few required methods, and
+//! what a store can do beyond them said by [`Capabilities`].
 
 use std::path::{Path, PathBuf};
 
-use crate::{BackendPath, Error};
+use crate::{BackendPath, Error, Progress};
 
-/// A progress callback: called with the number of bytes just transferred
-/// (increments, not totals). Pass [`no_progress`] when not needed.
-pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
+/// Whether a write may replace what is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum PutMode {
+    /// Replace the file when it exists.
+    #[default]
+    Overwrite,
+    /// Write only when nothing is stored there yet, else
+    /// [`Error::AlreadyExists`]. Whether a concurrent writer is kept out
+    /// depends on the store: see [`Capabilities::create_only`].
+    Create,
+}
 
-/// A [`Progress`] that ignores every report.
-pub fn no_progress(_: u64) {}
+/// How to upload a local file with [`Backend::put_file`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PutOptions<'a> {
+    /// Overwrite or create-only.
+    pub mode: PutMode,
+    /// The file's MD5 hex when the caller knows it already (hashed while
+    /// writing it): stores that need the checksum before an upload starts
+    /// (an S3 multipart upload) then skip their own pass over the file. It
+    /// must be right: it may become the stored checksum.
+    pub md5: Option<&'a str>,
+}
+
+/// What a store does beyond the required methods, so callers choose a
+/// protocol by what the store can do, never by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// [`Backend::lock`] gives locks that every writer of the store takes,
+    /// so writers of one model can take turns.
+    pub locks: bool,
+    /// [`Backend::local_file`] gives the files on this machine, to read in
+    /// place.
+    pub local_files: bool,
+    /// [`PutMode::Create`] is decided atomically by the store: of two
+    /// concurrent create-only writes exactly one succeeds. Without it the
+    /// check and the write are two steps, and a racer may be overwritten.
+    pub create_only: bool,
+}
 
 /// A flat store of files addressed by [`BackendPath`]s: a folder on a file
-/// system or a bucket on an S3 server.
+/// system or a bucket on an S3 server. The conveniences built on these
+/// methods are in [`BackendExt`].
 ///
 /// Every method is blocking; S3 backends run their own async runtime inside.
-/// Missing files give [`Error::NotFound`] naming the path.
+/// Missing files give [`Error::NotFound`] naming the path. Long transfers
+/// stop with [`Error::Cancelled`] when their progress callback says so.
 pub trait Backend: Send + Sync + std::fmt::Debug {
-    /// Uploads the local file `src` to `dst`, replacing what is there.
-    /// Readers see either the old or the new content, never a part.
-    fn put_file(&self, src: &Path, dst: &BackendPath, progress: Progress<'_>) -> Result<(), Error>;
+    /// What this store can do; a wrapper must pass on its inner store's
+    /// answer or say what it changes.
+    fn capabilities(&self) -> Capabilities;
 
-    /// [`put_file`](Self::put_file) of a file whose MD5 hex the caller knows
-    /// already (say, hashed while it was written): stores that need the
-    /// checksum before the upload starts (an S3 multipart upload) then skip
-    /// their own pass over the file. `md5` must be right: it may become the
-    /// stored checksum.
-    fn put_file_md5(
-        &self,
-        src: &Path,
-        md5: &str,
-        dst: &BackendPath,
-        progress: Progress<'_>,
-    ) -> Result<(), Error> {
-        let _ = md5;
-        self.put_file(src, dst, progress)
-    }
-
-    /// Uploads `src` to `dst` only when `dst` does not exist yet, else
-    /// [`Error::AlreadyExists`]. How atomic this is depends on the store: see
-    /// each backend's documentation.
-    fn put_file_new(
+    /// Uploads the local file `src` to `dst`. Readers see either the old or
+    /// the new content, never a part.
+    fn put_file(
         &self,
         src: &Path,
         dst: &BackendPath,
+        options: PutOptions<'_>,
         progress: Progress<'_>,
     ) -> Result<(), Error>;
 
-    /// Writes a small file (YAML) from memory, replacing what is there.
-    fn put_bytes(&self, data: &[u8], dst: &BackendPath) -> Result<(), Error>;
-
-    /// Writes everything `src` yields to `dst`, replacing what is there.
-    fn put_reader(&self, src: &mut dyn std::io::Read, dst: &BackendPath) -> Result<(), Error>;
-
-    /// Downloads `src` to the local file `dst`, through a temporary file in
-    /// the folder of `dst` renamed into place, so `dst` is never half written.
-    /// The folder of `dst` must exist.
-    fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error> {
-        let shown = dst.display().to_string();
-        crate::local::write_atomic(dst, &shown, crate::local::Place::Overwrite, |file| {
-            self.read_to(src, file, progress)
-        })
-    }
+    /// Writes a small file (YAML) from memory.
+    fn put_bytes(&self, data: &[u8], dst: &BackendPath, mode: PutMode) -> Result<(), Error>;
 
     /// Writes the whole file `src` into `out`, front to back, so a caller can
     /// hash or unpack it as it arrives instead of storing it first.
@@ -76,11 +85,13 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// its table of contents is); an error when the file is shorter.
     fn read_range(&self, src: &BackendPath, range: std::ops::Range<u64>) -> Result<Vec<u8>, Error>;
 
-    /// Reads a (small) file into memory.
-    fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error>;
+    /// Size of the file at `path`, without reading it.
+    fn head(&self, path: &BackendPath) -> Result<ObjectMeta, Error>;
 
-    /// Whether a file exists at `path` (folders do not count).
-    fn exists(&self, path: &BackendPath) -> Result<bool, Error>;
+    /// The MD5 of the file's content as lower-case hex, as the reference
+    /// reads it (the file's MD5 on a file system, which reads the file; the
+    /// `checksum` user metadata on S3).
+    fn checksum(&self, path: &BackendPath) -> Result<String, Error>;
 
     /// Every file below the folder `prefix`, recursively, sorted; empty when
     /// the folder does not exist.
@@ -92,26 +103,36 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), Error>;
 
     /// Removes the file at `path`; [`Error::NotFound`] when there is none.
-    fn remove(&self, path: &BackendPath) -> Result<(), Error>;
-
-    /// The MD5 of the file's content as lower-case hex, as the reference reads
-    /// it (the file's MD5 on a file system, the `checksum` user metadata on S3).
-    fn checksum(&self, path: &BackendPath) -> Result<String, Error>;
-
-    /// The size of the file in bytes.
-    fn size(&self, path: &BackendPath) -> Result<u64, Error>;
+    fn delete(&self, path: &BackendPath) -> Result<(), Error>;
 
     /// What the reference prints for `audmodel.url` of this path.
     fn url(&self, path: &BackendPath) -> String;
 
-    /// The file on this machine that holds `path`, when the backend keeps
-    /// its files on a local (or mounted) file system, so that a caller can
-    /// read it in place instead of copying it with [`get_file`](Self::get_file);
-    /// `None` when the backend has no such file (the default) or `path` is
-    /// not a file. The file belongs to the repository: read it, never write.
+    /// Creates the repository itself (a file system's root folder) when it
+    /// is missing; stores whose repositories are made by an administrator
+    /// (S3 buckets) leave that to them and do nothing.
+    fn create_root(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// The file on this machine that holds `path`, for stores with
+    /// [`Capabilities::local_files`], so that a caller can read it in place
+    /// instead of downloading it; `None` when `path` is not a file. The
+    /// file belongs to the repository: read it, never write.
     fn local_file(&self, path: &BackendPath) -> Option<PathBuf> {
         let _ = path;
         None
+    }
+
+    /// Waits for an exclusive lock on `path` among writers of this store and
+    /// holds it until the returned guard is dropped, for stores with
+    /// [`Capabilities::locks`]; [`Error::Unsupported`] on the others. The
+    /// lock lives beside `path` and never appears in listings of the
+    /// versioned layout.
+    fn lock(&self, path: &BackendPath) -> Result<WriteLock, Error> {
+        Err(Error::Unsupported {
+            what: format!("locking '{}'", path.as_str()),
+        })
     }
 
     /// Removes what writes to `folder` that a killed process cut short left
@@ -123,28 +144,70 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         let _ = folder;
         Ok(0)
     }
+}
 
-    /// Waits for an exclusive lock on `path` among writers of this store and
-    /// holds it until the returned guard is dropped, so writers of one model
-    /// take turns: the second finds what the first committed before writing
-    /// anything. `None` when the store has no locks (S3): there callers must
-    /// detect a race after the fact. The lock lives beside `path` and never
-    /// appears in listings of the versioned layout.
-    fn lock(&self, path: &BackendPath) -> Result<Option<WriteLock>, Error> {
-        let _ = path;
-        Ok(None)
+/// What [`Backend::head`] tells of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ObjectMeta {
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl ObjectMeta {
+    /// The metadata of a file of `size` bytes.
+    pub fn new(size: u64) -> Self {
+        ObjectMeta { size }
     }
 }
+
+/// Conveniences on every [`Backend`], built on its required methods.
+pub trait BackendExt: Backend {
+    /// Reads a (small) file into memory.
+    fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error> {
+        let mut data = Vec::new();
+        self.read_to(src, &mut data, &crate::no_progress)?;
+        Ok(data)
+    }
+
+    /// Whether a file exists at `path` (folders do not count).
+    fn exists(&self, path: &BackendPath) -> Result<bool, Error> {
+        match self.head(path) {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound { path: missing }) if missing == path.as_str() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The size of the file in bytes.
+    fn size(&self, path: &BackendPath) -> Result<u64, Error> {
+        Ok(self.head(path)?.size)
+    }
+
+    /// Downloads `src` to the local file `dst`, through a temporary file in
+    /// the folder of `dst` renamed into place, so `dst` is never half
+    /// written. The folder of `dst` must exist.
+    fn get_file(&self, src: &BackendPath, dst: &Path, progress: Progress<'_>) -> Result<(), Error> {
+        let shown = dst.display().to_string();
+        crate::local::write_atomic(dst, &shown, crate::local::Place::Overwrite, |file| {
+            self.read_to(src, file, progress)
+        })
+    }
+}
+
+impl<T: Backend + ?Sized> BackendExt for T {}
 
 /// A held [`Backend::lock`]; released when dropped (or when the process dies).
 #[derive(Debug)]
 pub struct WriteLock {
-    _held: std::fs::File,
+    _held: Box<dyn std::any::Any + Send + Sync>,
 }
 
 impl WriteLock {
-    /// A guard holding the locked file open: closing it releases the lock.
-    pub fn new(held: std::fs::File) -> Self {
-        WriteLock { _held: held }
+    /// A guard holding `held` (a locked file, a lock guard) until dropped.
+    pub fn new(held: impl std::any::Any + Send + Sync) -> Self {
+        WriteLock {
+            _held: Box::new(held),
+        }
     }
 }

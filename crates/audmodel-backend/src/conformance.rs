@@ -20,12 +20,24 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use audmodel_uid::md5_hex;
 
-use crate::{Backend, BackendPath, ErrorKind, Versioned, no_progress};
+use crate::{
+    Backend, BackendExt, BackendPath, ErrorKind, PutMode, PutOptions, Versioned, no_progress,
+};
 
-/// Runs every behaviour below except [`concurrent_create_only`] (which only
-/// stores with atomic create pass); `large_file_bytes` should exceed the
-/// backend's part size to exercise multipart transfers.
+const CREATE: PutOptions<'static> = PutOptions {
+    mode: PutMode::Create,
+    md5: None,
+};
+
+/// Runs every behaviour below, [`concurrent_create_only`] where the store
+/// says create-only writes are atomic; `large_file_bytes` should exceed
+/// the backend's part size to exercise multipart transfers.
 pub fn run_all(backend: &Arc<dyn Backend>, large_file_bytes: usize) {
+    capabilities(backend);
+    cancellation(backend, large_file_bytes);
+    if backend.capabilities().create_only {
+        concurrent_create_only(backend, 8);
+    }
     round_trip(backend);
     overwrite(backend);
     create_only(backend);
@@ -43,9 +55,13 @@ pub fn run_all(backend: &Arc<dyn Backend>, large_file_bytes: usize) {
 pub fn copy(backend: &Arc<dyn Backend>) {
     let dir = fresh();
     let (src, dst) = (path(&dir, "a/src.zip"), path(&dir, "b/.dst.zip"));
-    backend.put_bytes(b"old", &dst).expect("put old");
+    backend
+        .put_bytes(b"old", &dst, PutMode::Overwrite)
+        .expect("put old");
     let data: Vec<u8> = (0..100_000u32).map(|i| (i % 241) as u8).collect();
-    backend.put_bytes(&data, &src).expect("put source");
+    backend
+        .put_bytes(&data, &src, PutMode::Overwrite)
+        .expect("put source");
     backend.copy(&src, &dst).expect("copy");
     assert!(
         backend.get_bytes(&dst).expect("read copy") == data,
@@ -62,6 +78,83 @@ pub fn copy(backend: &Arc<dyn Backend>) {
         backend.get_bytes(&dst).expect("read copy") == data,
         "a failed copy changed the target"
     );
+}
+
+/// What the store says it can do, it does: locks that make a second
+/// writer wait, files on this machine; and what it cannot is refused as
+/// such, never silently skipped.
+pub fn capabilities(backend: &Arc<dyn Backend>) {
+    let can = backend.capabilities();
+    let folder = fresh();
+    let versioned = Versioned::new(Arc::clone(backend));
+    let logical = path(&folder, "model/x.zip");
+    let file = Versioned::path(&logical, "1.0.0").expect("versioned path");
+    backend
+        .put_bytes(b"x", &file, PutMode::Overwrite)
+        .expect("put");
+    match backend.local_file(&file) {
+        Some(local) => {
+            assert!(can.local_files, "a local file from a store without them");
+            assert_eq!(std::fs::read(local).expect("read the local file"), b"x");
+        }
+        None => assert!(!can.local_files, "no local file from a store with them"),
+    }
+    if !can.locks {
+        let err = backend
+            .lock(&file)
+            .expect_err("a lock from a store without");
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        return;
+    }
+    let held = backend.lock(&file).expect("lock");
+    let (taken, waited) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let second = backend.lock(&file).expect("second lock");
+            let _ = taken.send(());
+            drop(second);
+        });
+        let early = waited.recv_timeout(std::time::Duration::from_millis(200));
+        assert!(
+            early.is_err(),
+            "a second lock was granted while the first was held"
+        );
+        drop(held);
+        waited
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the second lock once the first is released");
+    });
+    assert_eq!(
+        versioned.list(&folder).expect("list"),
+        [(logical, "1.0.0".to_owned())],
+        "lock files appear in versioned listings"
+    );
+}
+
+/// A progress callback that cancels stops uploads and downloads of a
+/// large file with `Cancelled`, and a cancelled upload stores nothing.
+pub fn cancellation(backend: &Arc<dyn Backend>, bytes: usize) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = vec![7u8; bytes];
+    let src = local_file(tmp.path(), "large", &data);
+    let file = path(&fresh(), "cancelled.zip");
+    let cancel = |_| Err(crate::Cancelled);
+    let err = backend
+        .put_file(&src, &file, PutOptions::default(), &cancel)
+        .expect_err("a cancelled upload");
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    assert!(
+        !backend.exists(&file).expect("exists"),
+        "a cancelled upload stored a file"
+    );
+    backend
+        .put_file(&src, &file, PutOptions::default(), &no_progress)
+        .expect("put");
+    let mut out = Vec::new();
+    let err = backend
+        .read_to(&file, &mut out, &cancel)
+        .expect_err("a cancelled download");
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
 }
 
 /// A fresh folder for one behaviour.
@@ -86,14 +179,14 @@ fn local_file(dir: &Path, name: &str, data: &[u8]) -> std::path::PathBuf {
     file
 }
 
-/// Content put by file, bytes and reader reads back the same by file and bytes.
+/// Content put by file and bytes reads back the same by file and bytes.
 pub fn round_trip(backend: &Arc<dyn Backend>) {
     let folder = fresh();
     let tmp = tempfile::tempdir().expect("temp dir");
     let src = local_file(tmp.path(), "src.bin", b"hello file");
     let by_file = path(&folder, "sub/a.bin");
     backend
-        .put_file(&src, &by_file, &no_progress)
+        .put_file(&src, &by_file, PutOptions::default(), &no_progress)
         .expect("put_file");
     assert_eq!(
         backend.get_bytes(&by_file).expect("get_bytes"),
@@ -101,24 +194,19 @@ pub fn round_trip(backend: &Arc<dyn Backend>) {
     );
 
     let by_bytes = path(&folder, "b.yaml");
-    backend.put_bytes(b"x: 1\n", &by_bytes).expect("put_bytes");
+    backend
+        .put_bytes(b"x: 1\n", &by_bytes, PutMode::Overwrite)
+        .expect("put_bytes");
     let dst = tmp.path().join("got.yaml");
     backend
         .get_file(&by_bytes, &dst, &no_progress)
         .expect("get_file");
     assert_eq!(std::fs::read(&dst).expect("read"), b"x: 1\n");
 
-    let by_reader = path(&folder, "c/d/e.txt");
-    backend
-        .put_reader(&mut &b"streamed"[..], &by_reader)
-        .expect("put_reader");
-    assert_eq!(
-        backend.get_bytes(&by_reader).expect("get_bytes"),
-        b"streamed"
-    );
-
     let empty = path(&folder, "empty");
-    backend.put_bytes(b"", &empty).expect("put empty");
+    backend
+        .put_bytes(b"", &empty, PutMode::Overwrite)
+        .expect("put empty");
     assert!(backend.exists(&empty).expect("exists"));
     assert_eq!(backend.size(&empty).expect("size"), 0);
     assert_eq!(backend.get_bytes(&empty).expect("get empty"), b"");
@@ -137,9 +225,11 @@ pub fn round_trip(backend: &Arc<dyn Backend>) {
 /// `put_file` and `put_bytes` replace content; `checksum` follows.
 pub fn overwrite(backend: &Arc<dyn Backend>) {
     let file = path(&fresh(), "x.txt");
-    backend.put_bytes(b"first", &file).expect("put");
     backend
-        .put_bytes(b"second, longer", &file)
+        .put_bytes(b"first", &file, PutMode::Overwrite)
+        .expect("put");
+    backend
+        .put_bytes(b"second, longer", &file, PutMode::Overwrite)
         .expect("overwrite");
     assert_eq!(backend.get_bytes(&file).expect("get"), b"second, longer");
     assert_eq!(
@@ -149,23 +239,23 @@ pub fn overwrite(backend: &Arc<dyn Backend>) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let src = local_file(tmp.path(), "third", b"3");
     backend
-        .put_file(&src, &file, &no_progress)
+        .put_file(&src, &file, PutOptions::default(), &no_progress)
         .expect("put_file overwrite");
     assert_eq!(backend.get_bytes(&file).expect("get"), b"3");
 }
 
-/// `put_file_new` creates, then refuses with `AlreadyExists` and keeps the
-/// first content.
+/// A create-only write creates, then refuses with `AlreadyExists` and
+/// keeps the first content, for files and bytes.
 pub fn create_only(backend: &Arc<dyn Backend>) {
     let file = path(&fresh(), "new/x.zip");
     let tmp = tempfile::tempdir().expect("temp dir");
     let first = local_file(tmp.path(), "first", b"first");
     let second = local_file(tmp.path(), "second", b"second");
     backend
-        .put_file_new(&first, &file, &no_progress)
+        .put_file(&first, &file, CREATE, &no_progress)
         .expect("create");
     let err = backend
-        .put_file_new(&second, &file, &no_progress)
+        .put_file(&second, &file, CREATE, &no_progress)
         .expect_err("second create must fail");
     assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
     assert!(
@@ -173,9 +263,14 @@ pub fn create_only(backend: &Arc<dyn Backend>) {
         "error names the path: {err}"
     );
     assert_eq!(backend.get_bytes(&file).expect("get"), b"first");
+    let err = backend
+        .put_bytes(b"bytes", &file, PutMode::Create)
+        .expect_err("create of bytes over a file must fail");
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    assert_eq!(backend.get_bytes(&file).expect("get"), b"first");
     let missing = tmp.path().join("missing");
     let err = backend
-        .put_file_new(&missing, &path(&fresh(), "y"), &no_progress)
+        .put_file(&missing, &path(&fresh(), "y"), CREATE, &no_progress)
         .expect_err("missing source");
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
@@ -186,7 +281,7 @@ pub fn listing(backend: &Arc<dyn Backend>) {
     let folder = fresh();
     for name in ["b/2.txt", "a.txt", "b/1.txt", "b/c/3.txt", "bb/4.txt"] {
         backend
-            .put_bytes(name.as_bytes(), &path(&folder, name))
+            .put_bytes(name.as_bytes(), &path(&folder, name), PutMode::Overwrite)
             .expect("put");
     }
     let listed: Vec<String> = backend
@@ -226,7 +321,7 @@ pub fn missing_paths(backend: &Arc<dyn Backend>) {
         backend.get_file(&missing, &dst, &no_progress),
         backend.checksum(&missing).map(drop),
         backend.size(&missing).map(drop),
-        backend.remove(&missing),
+        backend.delete(&missing),
     ];
     for result in errors {
         let err = result.expect_err("missing path must fail");
@@ -239,7 +334,7 @@ pub fn missing_paths(backend: &Arc<dyn Backend>) {
     assert!(!dst.exists(), "failed get_file left a file");
     // A folder is not a file.
     backend
-        .put_bytes(b"x", &path(&folder, "dir/file"))
+        .put_bytes(b"x", &path(&folder, "dir/file"), PutMode::Overwrite)
         .expect("put");
     assert!(!backend.exists(&path(&folder, "dir")).expect("exists dir"));
 }
@@ -248,18 +343,24 @@ pub fn missing_paths(backend: &Arc<dyn Backend>) {
 pub fn checksum_and_size(backend: &Arc<dyn Backend>) {
     let file = path(&fresh(), "c.bin");
     let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
-    backend.put_bytes(&data, &file).expect("put");
+    backend
+        .put_bytes(&data, &file, PutMode::Overwrite)
+        .expect("put");
     assert_eq!(backend.checksum(&file).expect("checksum"), md5_hex(&data));
     assert_eq!(backend.size(&file).expect("size"), data.len() as u64);
 }
 
-/// `remove` deletes one file and leaves its siblings.
+/// `delete` removes one file and leaves its siblings.
 pub fn remove(backend: &Arc<dyn Backend>) {
     let folder = fresh();
     let (a, b) = (path(&folder, "d/a"), path(&folder, "d/b"));
-    backend.put_bytes(b"a", &a).expect("put");
-    backend.put_bytes(b"b", &b).expect("put");
-    backend.remove(&a).expect("remove");
+    backend
+        .put_bytes(b"a", &a, PutMode::Overwrite)
+        .expect("put");
+    backend
+        .put_bytes(b"b", &b, PutMode::Overwrite)
+        .expect("put");
+    backend.delete(&a).expect("remove");
     assert!(!backend.exists(&a).expect("exists"));
     assert!(backend.exists(&b).expect("exists"));
     assert_eq!(backend.list(&folder).expect("list"), [b]);
@@ -273,19 +374,27 @@ pub fn versioned_layout(backend: &Arc<dyn Backend>) {
     let aliases = path(&folder, "_uid/x.aliases.yaml");
     for version in ["1.0.0", "2.0.0", "10.0.0-rc"] {
         versioned
-            .put_bytes(version.as_bytes(), &header, version)
+            .put_bytes(version.as_bytes(), &header, version, PutMode::Overwrite)
             .expect("put");
     }
     versioned
-        .put_bytes(b"aliases: []\n", &aliases, "1.0.0")
+        .put_bytes(b"aliases: []\n", &aliases, "1.0.0", PutMode::Overwrite)
         .expect("put aliases");
     // Something that is not a version of the header: ignored.
     backend
-        .put_bytes(b"x", &path(&folder, "_uid/x/3.0.0/other.txt"))
+        .put_bytes(
+            b"x",
+            &path(&folder, "_uid/x/3.0.0/other.txt"),
+            PutMode::Overwrite,
+        )
         .expect("put");
     // The version 1.0.0 of `{folder}/_uid.txt`, which lies outside `{folder}/_uid`.
     backend
-        .put_bytes(b"x", &path(&folder, "_uid/1.0.0/_uid-1.0.0.txt"))
+        .put_bytes(
+            b"x",
+            &path(&folder, "_uid/1.0.0/_uid-1.0.0.txt"),
+            PutMode::Overwrite,
+        )
         .expect("put");
     let stored = path(&folder, "_uid/x/2.0.0/x-2.0.0.header.yaml");
     assert_eq!(backend.get_bytes(&stored).expect("stored path"), b"2.0.0");
@@ -317,7 +426,7 @@ pub fn versioned_layout(backend: &Arc<dyn Backend>) {
         versioned.checksum(&header, "1.0.0").expect("checksum"),
         md5_hex(b"1.0.0")
     );
-    versioned.remove(&header, "2.0.0").expect("remove");
+    versioned.delete(&header, "2.0.0").expect("remove");
     assert!(!versioned.exists(&header, "2.0.0").expect("exists"));
     assert_eq!(versioned.versions(&header).expect("versions").len(), 2);
 }
@@ -334,8 +443,9 @@ pub fn large_file(backend: &Arc<dyn Backend>, bytes: usize) {
     let file = path(&fresh(), "large.zip");
     let sent = AtomicU64::new(0);
     backend
-        .put_file(&src, &file, &|n| {
+        .put_file(&src, &file, PutOptions::default(), &|n| {
             sent.fetch_add(n, Ordering::Relaxed);
+            Ok(())
         })
         .expect("put large");
     assert_eq!(
@@ -350,6 +460,7 @@ pub fn large_file(backend: &Arc<dyn Backend>, bytes: usize) {
     backend
         .get_file(&file, &dst, &|n| {
             received.fetch_add(n, Ordering::Relaxed);
+            Ok(())
         })
         .expect("get large");
     assert_eq!(
@@ -364,14 +475,22 @@ pub fn large_file(backend: &Arc<dyn Backend>, bytes: usize) {
     // An upload with its MD5 known stores the same file and checksum.
     let known = path(&fresh(), "known.zip");
     backend
-        .put_file_md5(&src, &md5_hex(&data), &known, &|_| {})
+        .put_file(
+            &src,
+            &known,
+            PutOptions {
+                md5: Some(&md5_hex(&data)),
+                ..PutOptions::default()
+            },
+            &no_progress,
+        )
         .expect("put large with MD5");
     assert_eq!(backend.checksum(&known).expect("checksum"), md5_hex(&data));
     assert_eq!(backend.size(&known).expect("size"), bytes as u64);
     // Streamed front to back into a writer, in order.
     let mut streamed = Vec::new();
     backend
-        .read_to(&file, &mut streamed, &|_| {})
+        .read_to(&file, &mut streamed, &no_progress)
         .expect("read large into a writer");
     assert!(streamed == data, "streamed content differs");
     // Ranges: the end (where an archive's table of contents is), a middle
@@ -391,7 +510,7 @@ pub fn large_file(backend: &Arc<dyn Backend>, bytes: usize) {
     );
 }
 
-/// `threads` concurrent `put_file_new` of different content to one path:
+/// `threads` concurrent create-only `put_file` of different content to one path:
 /// exactly one succeeds, the others get `AlreadyExists`, and the stored
 /// content is the winner's. Only for stores with atomic create.
 pub fn concurrent_create_only(backend: &Arc<dyn Backend>, threads: usize) {
@@ -414,7 +533,7 @@ pub fn concurrent_create_only(backend: &Arc<dyn Backend>, threads: usize) {
                 let (barrier, file) = (&barrier, &file);
                 scope.spawn(move || {
                     barrier.wait();
-                    backend.put_file_new(src, file, &no_progress)
+                    backend.put_file(src, file, CREATE, &no_progress)
                 })
             })
             .collect();

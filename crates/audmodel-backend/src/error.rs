@@ -5,6 +5,7 @@ pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// An error of a storage backend or of the versioned layer.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The file, folder or bucket does not exist.
     #[error("not found: {path}")]
@@ -43,6 +44,23 @@ pub enum Error {
         #[source]
         source: Source,
     },
+    /// The repository names a backend that is not registered.
+    #[error("'{name}' is not a registered backend (registered: {})", known.join(", "))]
+    UnknownBackend {
+        /// The backend name of the repository.
+        name: String,
+        /// The registered names.
+        known: Vec<String>,
+    },
+    /// The store cannot do this (see [`Capabilities`](crate::Capabilities)).
+    #[error("this store does not support {what}")]
+    Unsupported {
+        /// What was asked.
+        what: String,
+    },
+    /// The caller's progress callback asked to stop the transfer.
+    #[error("cancelled")]
+    Cancelled(#[from] audmodel_uid::Cancelled),
     /// Anything else, with what was being done.
     #[error("{context}: {source}")]
     Other {
@@ -56,6 +74,7 @@ pub enum Error {
 
 /// The kind of an [`Error`], for matching without the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// See [`Error::NotFound`].
     NotFound,
@@ -67,6 +86,12 @@ pub enum ErrorKind {
     Permission,
     /// See [`Error::Unreachable`].
     Unreachable,
+    /// See [`Error::UnknownBackend`].
+    UnknownBackend,
+    /// See [`Error::Unsupported`].
+    Unsupported,
+    /// See [`Error::Cancelled`].
+    Cancelled,
     /// See [`Error::Other`].
     Other,
 }
@@ -80,6 +105,9 @@ impl Error {
             Error::InvalidPath { .. } => ErrorKind::InvalidPath,
             Error::Permission { .. } => ErrorKind::Permission,
             Error::Unreachable { .. } => ErrorKind::Unreachable,
+            Error::UnknownBackend { .. } => ErrorKind::UnknownBackend,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Cancelled(_) => ErrorKind::Cancelled,
             Error::Other { .. } => ErrorKind::Other,
         }
     }
@@ -100,6 +128,9 @@ impl Error {
 
     /// Maps a local I/O error on `path` (shown as `shown`) to a typed error.
     pub(crate) fn io(err: std::io::Error, shown: &str, what: &str) -> Self {
+        if let Some(cancelled) = crate::local::cancelled(&err) {
+            return Error::Cancelled(cancelled);
+        }
         match err.kind() {
             std::io::ErrorKind::NotFound => Error::NotFound {
                 path: shown.to_owned(),

@@ -1,18 +1,20 @@
 //! The `file-system` backend: a repository is the folder `{host}/{name}`.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::local::{Place, TEMP_PREFIX, copy_file, write_atomic};
-use crate::{Backend, BackendPath, Error, Progress, WriteLock};
+use crate::{
+    Backend, BackendPath, Capabilities, Error, ObjectMeta, Progress, PutMode, PutOptions, WriteLock,
+};
 use audmodel_uid::md5_file;
 
 /// A repository in a local (or mounted) folder, `{host}/{name}`.
 ///
 /// Writes go to a temporary file in the target folder that is renamed into
-/// place, so readers never see half a file; [`Backend::put_file_new`] is
+/// place, so readers never see half a file; [`PutMode::Create`] is
 /// atomic (`renameat2(RENAME_NOREPLACE)` or hard link). Folders are created
 /// as needed; [`Backend::remove`] leaves emptied folders behind, as the
 /// reference does (listings only report files, so they do not matter).
@@ -20,12 +22,12 @@ use audmodel_uid::md5_file;
 /// [`Error::NotFound`] naming the root, as the reference refuses to open it.
 ///
 /// ```
-/// use audmodel_backend::{Backend, BackendPath, FileSystem};
+/// use audmodel_backend::{Backend, BackendPath, FileSystem, PutMode};
 /// let host = tempfile::tempdir().unwrap();
 /// std::fs::create_dir(host.path().join("repo")).unwrap();
 /// let fs = FileSystem::new(host.path().to_str().unwrap(), "repo").unwrap();
 /// let path = BackendPath::new("/a/b.txt").unwrap();
-/// fs.put_bytes(b"abc", &path).unwrap();
+/// fs.put_bytes(b"abc", &path, PutMode::Overwrite).unwrap();
 /// assert_eq!(fs.checksum(&path).unwrap(), "900150983cd24fb0d6963f7d28e17f72");
 /// ```
 #[derive(Debug, Clone)]
@@ -78,10 +80,20 @@ impl FileSystem {
     fn put(
         &self,
         dst: &BackendPath,
-        place: Place,
+        mode: PutMode,
         fill: impl FnOnce(&mut File) -> std::io::Result<()>,
     ) -> Result<(), Error> {
         let local = self.prepare(dst)?;
+        let place = match mode {
+            PutMode::Create if local.exists() => {
+                // Cheap early answer; the atomic check is the no-clobber move.
+                return Err(Error::AlreadyExists {
+                    path: dst.as_str().to_owned(),
+                });
+            }
+            PutMode::Create => Place::CreateNew,
+            PutMode::Overwrite => Place::Overwrite,
+        };
         write_atomic(&local, dst.as_str(), place, |file| {
             fill(file).map_err(|e| Error::io(e, dst.as_str(), "cannot write"))
         })
@@ -99,35 +111,27 @@ impl FileSystem {
 }
 
 impl Backend for FileSystem {
-    fn put_file(&self, src: &Path, dst: &BackendPath, progress: Progress<'_>) -> Result<(), Error> {
-        let file = open_local(src)?;
-        self.put(dst, Place::Overwrite, |out| copy_file(&file, out, progress))
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            locks: true,
+            local_files: true,
+            create_only: true,
+        }
     }
 
-    fn put_file_new(
+    fn put_file(
         &self,
         src: &Path,
         dst: &BackendPath,
+        options: PutOptions<'_>,
         progress: Progress<'_>,
     ) -> Result<(), Error> {
         let file = open_local(src)?;
-        if self.local(dst).exists() {
-            // Cheap early answer; the atomic check is the no-clobber move.
-            return Err(Error::AlreadyExists {
-                path: dst.as_str().to_owned(),
-            });
-        }
-        self.put(dst, Place::CreateNew, |out| copy_file(&file, out, progress))
+        self.put(dst, options.mode, |out| copy_file(&file, out, progress))
     }
 
-    fn put_bytes(&self, data: &[u8], dst: &BackendPath) -> Result<(), Error> {
-        self.put(dst, Place::Overwrite, |out| out.write_all(data))
-    }
-
-    fn put_reader(&self, src: &mut dyn Read, dst: &BackendPath) -> Result<(), Error> {
-        self.put(dst, Place::Overwrite, |out| {
-            std::io::copy(src, out).map(drop)
-        })
+    fn put_bytes(&self, data: &[u8], dst: &BackendPath, mode: PutMode) -> Result<(), Error> {
+        self.put(dst, mode, |out| out.write_all(data))
     }
 
     fn read_to(
@@ -150,16 +154,17 @@ impl Backend for FileSystem {
         Ok(data)
     }
 
-    fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error> {
-        let mut data = Vec::new();
-        self.open(src)?
-            .read_to_end(&mut data)
-            .map_err(|e| Error::io(e, src.as_str(), "cannot read"))?;
-        Ok(data)
+    fn head(&self, path: &BackendPath) -> Result<ObjectMeta, Error> {
+        let meta = self
+            .open(path)?
+            .metadata()
+            .map_err(|e| Error::io(e, path.as_str(), "cannot stat"))?;
+        Ok(ObjectMeta::new(meta.len()))
     }
 
-    fn exists(&self, path: &BackendPath) -> Result<bool, Error> {
-        Ok(self.local(path).is_file())
+    fn checksum(&self, path: &BackendPath) -> Result<String, Error> {
+        self.open(path)?;
+        md5_file(&self.local(path)).map_err(|e| Error::io(e, path.as_str(), "cannot read"))
     }
 
     fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, Error> {
@@ -174,9 +179,62 @@ impl Backend for FileSystem {
 
     fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), Error> {
         let file = self.open(src)?;
-        self.put(dst, Place::Overwrite, |out| {
+        self.put(dst, PutMode::Overwrite, |out| {
             copy_file(&file, out, &crate::no_progress)
         })
+    }
+
+    fn delete(&self, path: &BackendPath) -> Result<(), Error> {
+        let local = self.local(path);
+        if local.is_dir() {
+            return Err(Error::NotFound {
+                path: path.as_str().to_owned(),
+            });
+        }
+        std::fs::remove_file(local).map_err(|e| Error::io(e, path.as_str(), "cannot remove"))
+    }
+
+    /// The reference joins its root (with a trailing separator) and the
+    /// backend path with `/`, which gives `{root}///{dir}/...`; kept byte for
+    /// byte because users compare what both tools print.
+    fn url(&self, path: &BackendPath) -> String {
+        format!("{}//{}", self.root.display(), path.as_str())
+    }
+
+    fn create_root(&self) -> Result<(), Error> {
+        std::fs::create_dir_all(&self.root).map_err(|e| {
+            Error::io(
+                e,
+                &self.root.display().to_string(),
+                "cannot create the repository folder",
+            )
+        })
+    }
+
+    fn local_file(&self, path: &BackendPath) -> Option<PathBuf> {
+        let local = self.local(path);
+        local.is_file().then_some(local)
+    }
+
+    /// An exclusive `flock` on `{dir}/.{file}.lock` (group-writable, so a team
+    /// shares the repository), held by every process on every machine that
+    /// mounts the folder with working locks; the kernel releases it when the
+    /// holder dies, so a killed publisher never blocks the next one.
+    fn lock(&self, path: &BackendPath) -> Result<WriteLock, Error> {
+        let (dir, file) = path.split();
+        let lock = dir.join(&format!(".{file}.lock"))?;
+        let local = self.prepare(&lock)?;
+        let held = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o664)
+            .open(&local)
+            .map_err(|e| Error::io(e, lock.as_str(), "cannot open the lock file"))?;
+        held.lock()
+            .map_err(|e| Error::io(e, lock.as_str(), "cannot lock"))?;
+        Ok(WriteLock::new(held))
     }
 
     fn remove_cut_writes(&self, folder: &BackendPath) -> Result<usize, Error> {
@@ -195,61 +253,6 @@ impl Backend for FileSystem {
             }
         }
         Ok(removed)
-    }
-
-    fn remove(&self, path: &BackendPath) -> Result<(), Error> {
-        let local = self.local(path);
-        if local.is_dir() {
-            return Err(Error::NotFound {
-                path: path.as_str().to_owned(),
-            });
-        }
-        std::fs::remove_file(local).map_err(|e| Error::io(e, path.as_str(), "cannot remove"))
-    }
-
-    fn checksum(&self, path: &BackendPath) -> Result<String, Error> {
-        self.open(path)?;
-        md5_file(&self.local(path)).map_err(|e| Error::io(e, path.as_str(), "cannot read"))
-    }
-
-    fn size(&self, path: &BackendPath) -> Result<u64, Error> {
-        let meta = self
-            .open(path)?
-            .metadata()
-            .map_err(|e| Error::io(e, path.as_str(), "cannot stat"))?;
-        Ok(meta.len())
-    }
-
-    /// The reference joins its root (with a trailing separator) and the
-    /// backend path with `/`, which gives `{root}///{dir}/...`; kept byte for
-    /// byte because users compare what both tools print.
-    fn url(&self, path: &BackendPath) -> String {
-        format!("{}//{}", self.root.display(), path.as_str())
-    }
-
-    fn local_file(&self, path: &BackendPath) -> Option<PathBuf> {
-        let local = self.local(path);
-        local.is_file().then_some(local)
-    }
-
-    /// An exclusive `flock` on `{dir}/.{file}.lock` (group-writable, so a team
-    /// shares the repository), held by every process on every machine that
-    /// mounts the folder with working locks; the kernel releases it when the
-    /// holder dies, so a killed publisher never blocks the next one.
-    fn lock(&self, path: &BackendPath) -> Result<Option<WriteLock>, Error> {
-        let (dir, file) = path.split();
-        let lock = dir.join(&format!(".{file}.lock"))?;
-        let local = self.prepare(&lock)?;
-        let held = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o664)
-            .open(&local)
-            .map_err(|e| Error::io(e, lock.as_str(), "cannot open the lock file"))?;
-        fs4::FileExt::lock(&held).map_err(|e| Error::io(e, lock.as_str(), "cannot lock"))?;
-        Ok(Some(WriteLock::new(held)))
     }
 }
 

@@ -2,19 +2,19 @@
 //! layout (SPEC 3, 6).
 //!
 //! A [`Backend`] stores files at [`BackendPath`]s: [`FileSystem`] in a local
-//! folder, [`S3`] in a bucket. [`Versioned`] lays files out as the reference
+//! folder, [`S3`] in a bucket, [`Memory`] in this process (for tests). [`Versioned`] lays files out as the reference
 //! does (`/dir/base.ext` at `V` -> `/dir/base/V/base-V.ext`). A [`Registry`]
 //! opens the backend of a configured [`Repository`] by backend name.
 //!
 //! ```
 //! use std::sync::Arc;
-//! use audmodel_backend::{BackendPath, Registry, Repository, Versioned};
+//! use audmodel_backend::{BackendPath, PutMode, Registry, Repository, Versioned};
 //! let host = tempfile::tempdir().unwrap();
 //! std::fs::create_dir(host.path().join("models")).unwrap();
 //! let repo = Repository::new("models", host.path().to_str().unwrap(), "file-system");
 //! let versioned = Versioned::new(Registry::default().open(&repo).unwrap());
 //! let header = BackendPath::new("/_uid/d4e9c65b.header.yaml").unwrap();
-//! versioned.put_bytes(b"name: torch\n", &header, "1.0.0").unwrap();
+//! versioned.put_bytes(b"name: torch\n", &header, "1.0.0", PutMode::Create).unwrap();
 //! assert_eq!(versioned.versions(&header).unwrap(), ["1.0.0"]);
 //! ```
 
@@ -22,6 +22,7 @@ mod backend;
 mod error;
 mod filesystem;
 mod local;
+mod memory;
 mod path;
 mod registry;
 mod s3;
@@ -31,9 +32,11 @@ mod versioned;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use backend::{Backend, Progress, WriteLock, no_progress};
+pub use audmodel_uid::{CancelToken, Cancelled, Progress, no_progress};
+pub use backend::{Backend, BackendExt, Capabilities, ObjectMeta, PutMode, PutOptions, WriteLock};
 pub use error::{Error, ErrorKind, Source};
 pub use filesystem::FileSystem;
+pub use memory::Memory;
 pub use path::BackendPath;
 pub use registry::{Registry, Repository};
 pub use s3::{S3, S3Builder};

@@ -64,16 +64,25 @@ const COPY_CHUNK: u64 = 8 << 20;
 /// Copies the rest of `src` to `dst`, reporting each chunk. Between two files
 /// `std::io::copy` lets the kernel copy (`copy_file_range`, a reflink where
 /// the file system has them) instead of passing the bytes through user space.
+/// A cancelled progress ends the copy with an I/O error that
+/// [`cancelled`] recognises.
 pub(crate) fn copy_file(
     src: &File,
     mut dst: impl Write,
-    progress: &(dyn Fn(u64) + Send + Sync),
+    progress: crate::Progress<'_>,
 ) -> std::io::Result<()> {
     loop {
         let n = std::io::copy(&mut src.take(COPY_CHUNK), &mut dst)?;
         if n == 0 {
             return Ok(());
         }
-        progress(n);
+        progress(n).map_err(std::io::Error::other)?;
     }
+}
+
+/// The cancellation inside an I/O error made by [`copy_file`].
+pub(crate) fn cancelled(err: &std::io::Error) -> Option<audmodel_uid::Cancelled> {
+    err.get_ref()?
+        .downcast_ref::<audmodel_uid::Cancelled>()
+        .copied()
 }

@@ -88,14 +88,14 @@ impl Registry {
         self.backends.keys().map(String::as_str).collect()
     }
 
-    /// Opens the backend of a repository; [`Error::InvalidPath`] naming the
-    /// backend when it is not registered.
+    /// Opens the backend of a repository; [`Error::UnknownBackend`] naming
+    /// the backend when it is not registered.
     pub fn open(&self, repo: &Repository) -> Result<Arc<dyn Backend>, Error> {
         match self.backends.get(&repo.backend) {
             Some(open) => open(repo),
-            None => Err(Error::InvalidPath {
-                path: repo.backend.clone(),
-                reason: format!("'{}' is not a registered backend", repo.backend),
+            None => Err(Error::UnknownBackend {
+                name: repo.backend.clone(),
+                known: self.backends.keys().cloned().collect(),
             }),
         }
     }

@@ -13,13 +13,15 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as Key;
 use object_store::{
     Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore,
-    ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions, PutPayload, RetryConfig,
-    WriteMultipart,
+    ObjectStoreExt, PutMultipartOptions, PutPayload, RetryConfig, WriteMultipart,
 };
 
 use crate::s3_config::host_settings;
-use crate::{Backend, BackendPath, Error, Progress};
-use audmodel_uid::{md5_hex, md5_reader};
+use crate::{
+    Backend, BackendExt, BackendPath, Capabilities, Error, ObjectMeta, Progress, PutMode,
+    PutOptions,
+};
+use audmodel_uid::{md5_hex, md5_reader, user_name};
 
 const DEFAULT_PART_SIZE: usize = 16 << 20;
 const DEFAULT_PARALLEL: usize = 4;
@@ -188,7 +190,7 @@ impl S3Builder {
 /// Every request has a connect and read timeout and few retries, so a host
 /// that is down gives [`Error::Unreachable`] within seconds.
 ///
-/// **Create-only writes.** [`Backend::put_file_new`] first checks that the
+/// **Create-only writes.** [`PutMode::Create`] first checks that the
 /// object is missing ([`Error::AlreadyExists`] otherwise) and then uploads
 /// with `If-None-Match: *`. Stores that honour it (AWS S3, MinIO) make this
 /// atomic. Stores that ignore it (Garage 2.5) and multipart uploads (which
@@ -198,7 +200,7 @@ impl S3Builder {
 /// e.g. by reading back the `checksum` after writing.
 ///
 /// ```no_run
-/// use audmodel_backend::{Backend, BackendPath, S3};
+/// use audmodel_backend::{BackendExt, BackendPath, S3};
 /// let s3 = S3::builder("127.0.0.1:3900", "models").secure(false).build().unwrap();
 /// let exists = s3.exists(&BackendPath::new("/_uid/d4e9c65b/1.0.0/d4e9c65b-1.0.0.header.yaml").unwrap());
 /// ```
@@ -213,15 +215,6 @@ pub struct S3 {
     /// Whether the bucket was seen to exist, so a missing object is reported
     /// as such and a missing bucket as the bucket.
     bucket_checked: Arc<AtomicBool>,
-}
-
-/// The user name as Python's `getpass.getuser()` finds it.
-fn user_name() -> String {
-    ["LOGNAME", "USER", "LNAME", "USERNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        .or_else(|| whoami::username().ok())
-        .unwrap_or_default()
 }
 
 fn attributes(checksum: &str) -> Attributes {
@@ -391,7 +384,7 @@ impl S3 {
     }
 
     /// HEAD with user metadata.
-    fn head(&self, path: &BackendPath) -> Result<object_store::GetResult, Error> {
+    fn head_object(&self, path: &BackendPath) -> Result<object_store::GetResult, Error> {
         let options = GetOptions {
             head: true,
             ..GetOptions::default()
@@ -408,11 +401,12 @@ impl S3 {
     fn upload(
         &self,
         src: &Path,
-        md5: Option<&str>,
         dst: &BackendPath,
-        mode: PutMode,
+        options: PutOptions<'_>,
         progress: Progress<'_>,
     ) -> Result<(), Error> {
+        let md5 = options.md5;
+        let mode = self.store_mode(dst, options.mode)?;
         let shown = src.display().to_string();
         let local_err = |e: std::io::Error| Error::io(e, &shown, "cannot read");
         let mut file = std::fs::File::open(src).map_err(local_err)?;
@@ -422,18 +416,19 @@ impl S3 {
             let mut data = Vec::with_capacity(size as usize);
             file.read_to_end(&mut data).map_err(local_err)?;
             let checksum = md5.map_or_else(|| md5_hex(&data), str::to_owned);
-            let options = PutOptions {
+            let options = object_store::PutOptions {
                 mode,
                 attributes: attributes(&checksum),
-                ..PutOptions::default()
+                ..object_store::PutOptions::default()
             };
+            // Reported before the one request: a cancel then stores nothing.
+            progress(size)?;
             self.runtime
                 .block_on(
                     self.store
                         .put_opts(&location, PutPayload::from(data), options),
                 )
                 .map_err(|e| self.error(e, dst.as_str(), "write"))?;
-            progress(size);
             return Ok(());
         }
         let checksum = match md5 {
@@ -471,7 +466,10 @@ impl S3 {
                     return Err(self.error(e, dst.as_str(), "write"));
                 }
                 writer.write(&buf[..n]);
-                progress(n as u64);
+                if let Err(cancelled) = progress(n as u64) {
+                    let _ = writer.abort().await;
+                    return Err(cancelled.into());
+                }
             }
             writer
                 .finish()
@@ -485,21 +483,48 @@ impl S3 {
     /// Downloads an object into `out`: ranges of `part_size`, `parallel` in
     /// flight, written in order (memory bounded by their product). Each
     /// range streams into its own queue as its bytes arrive, so the front
-    /// one is written while the later ones fill.
+    /// one is written while the later ones fill. The first range is asked
+    /// for before the size is known (its answer tells it), so a small file
+    /// costs one request.
     fn download(
         &self,
         src: &BackendPath,
         out: &mut dyn Write,
         progress: Progress<'_>,
     ) -> Result<(), Error> {
-        let size = self.size(src)?;
         let location = key(src)?;
         let part = self.part_size as u64;
-        let ranges: Vec<(u64, u64)> = (0..size.div_ceil(part))
-            .map(|i| (i * part, ((i + 1) * part).min(size)))
-            .collect();
         let failed = |e| self.error(e, src.as_str(), "read");
+        let write = |out: &mut dyn Write, piece: &[u8]| -> Result<(), Error> {
+            out.write_all(piece)
+                .map_err(|e| Error::io(e, src.as_str(), "cannot write the download of"))?;
+            progress(piece.len() as u64)?;
+            Ok(())
+        };
+        let first = GetOptions {
+            range: Some(GetRange::Bounded(0..part)),
+            ..GetOptions::default()
+        };
+        let first = match self.runtime.block_on(self.store.get_opts(&location, first)) {
+            Ok(first) => first,
+            // An empty object has no first byte to ask for.
+            Err(e) if !matches!(e, object_store::Error::NotFound { .. }) => {
+                return match self.head_object(src) {
+                    Ok(head) if head.meta.size == 0 => Ok(()),
+                    _ => Err(failed(e)),
+                };
+            }
+            Err(e) => return Err(failed(e)),
+        };
         self.runtime.block_on(async {
+            let size = first.meta.size;
+            let mut body = first.into_stream();
+            while let Some(piece) = body.try_next().await.map_err(failed)? {
+                write(out, &piece)?;
+            }
+            let ranges: Vec<(u64, u64)> = (1..size.div_ceil(part))
+                .map(|i| (i * part, ((i + 1) * part).min(size)))
+                .collect();
             let mut parts = futures::stream::iter(ranges)
                 .map(|(start, end)| {
                     let (pieces, queue) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
@@ -526,9 +551,7 @@ impl S3 {
                 .buffered(self.parallel);
             while let Some((mut queue, fetch)) = parts.next().await {
                 while let Some(piece) = queue.recv().await {
-                    out.write_all(&piece)
-                        .map_err(|e| Error::io(e, src.as_str(), "cannot write the download of"))?;
-                    progress(piece.len() as u64);
+                    write(out, &piece)?;
                 }
                 fetch
                     .await
@@ -539,11 +562,23 @@ impl S3 {
         })
     }
 
-    fn put_data(&self, data: Bytes, dst: &BackendPath) -> Result<(), Error> {
-        let checksum = md5_hex(&data);
-        let options = PutOptions {
-            attributes: attributes(&checksum),
-            ..PutOptions::default()
+    /// The `object_store` mode of a write: create-only writes check first,
+    /// since stores that ignore `If-None-Match` would overwrite.
+    fn store_mode(&self, dst: &BackendPath, mode: PutMode) -> Result<object_store::PutMode, Error> {
+        match mode {
+            PutMode::Overwrite => Ok(object_store::PutMode::Overwrite),
+            PutMode::Create if self.exists(dst)? => Err(Error::AlreadyExists {
+                path: dst.as_str().to_owned(),
+            }),
+            PutMode::Create => Ok(object_store::PutMode::Create),
+        }
+    }
+
+    fn put_data(&self, data: Bytes, dst: &BackendPath, mode: PutMode) -> Result<(), Error> {
+        let options = object_store::PutOptions {
+            mode: self.store_mode(dst, mode)?,
+            attributes: attributes(&md5_hex(&data)),
+            ..object_store::PutOptions::default()
         };
         self.runtime
             .block_on(
@@ -556,52 +591,29 @@ impl S3 {
 }
 
 impl Backend for S3 {
-    fn put_file(&self, src: &Path, dst: &BackendPath, progress: Progress<'_>) -> Result<(), Error> {
-        self.upload(src, None, dst, PutMode::Overwrite, progress)
+    /// Create-only writes are not known to be enforced: Garage ignores
+    /// `If-None-Match`.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            locks: false,
+            local_files: false,
+            create_only: false,
+        }
     }
 
     /// See the type's documentation on create-only writes.
-    fn put_file_md5(
-        &self,
-        src: &Path,
-        md5: &str,
-        dst: &BackendPath,
-        progress: Progress<'_>,
-    ) -> Result<(), Error> {
-        self.upload(src, Some(md5), dst, PutMode::Overwrite, progress)
-    }
-
-    fn put_file_new(
+    fn put_file(
         &self,
         src: &Path,
         dst: &BackendPath,
+        options: PutOptions<'_>,
         progress: Progress<'_>,
     ) -> Result<(), Error> {
-        if !src.is_file() {
-            return Err(Error::NotFound {
-                path: src.display().to_string(),
-            });
-        }
-        if self.exists(dst)? {
-            return Err(Error::AlreadyExists {
-                path: dst.as_str().to_owned(),
-            });
-        }
-        self.upload(src, None, dst, PutMode::Create, progress)
+        self.upload(src, dst, options, progress)
     }
 
-    fn put_bytes(&self, data: &[u8], dst: &BackendPath) -> Result<(), Error> {
-        self.put_data(Bytes::copy_from_slice(data), dst)
-    }
-
-    /// Spools the stream to a temporary file first: the checksum must be
-    /// known before the upload starts.
-    fn put_reader(&self, src: &mut dyn Read, dst: &BackendPath) -> Result<(), Error> {
-        let mut spool = tempfile::NamedTempFile::new()
-            .map_err(|e| Error::io(e, "temporary file", "cannot create"))?;
-        std::io::copy(src, spool.as_file_mut())
-            .map_err(|e| Error::io(e, dst.as_str(), "cannot read the data for"))?;
-        self.upload(spool.path(), None, dst, PutMode::Overwrite, &|_| {})
+    fn put_bytes(&self, data: &[u8], dst: &BackendPath, mode: PutMode) -> Result<(), Error> {
+        self.put_data(Bytes::copy_from_slice(data), dst, mode)
     }
 
     fn read_to(
@@ -635,20 +647,8 @@ impl Backend for S3 {
         Ok(bytes.to_vec())
     }
 
-    fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, Error> {
-        let location = key(src)?;
-        self.runtime
-            .block_on(async { self.store.get(&location).await?.bytes().await })
-            .map(|bytes| bytes.to_vec())
-            .map_err(|e| self.error(e, src.as_str(), "read"))
-    }
-
-    fn exists(&self, path: &BackendPath) -> Result<bool, Error> {
-        match self.head(path) {
-            Ok(_) => Ok(true),
-            Err(Error::NotFound { path: p }) if p == path.as_str() => Ok(false),
-            Err(e) => Err(e),
-        }
+    fn head(&self, path: &BackendPath) -> Result<ObjectMeta, Error> {
+        Ok(ObjectMeta::new(self.head_object(path)?.meta.size))
     }
 
     fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, Error> {
@@ -678,8 +678,8 @@ impl Backend for S3 {
             .map_err(|e| self.error(e, src.as_str(), "copy"))
     }
 
-    fn remove(&self, path: &BackendPath) -> Result<(), Error> {
-        self.head(path)?;
+    fn delete(&self, path: &BackendPath) -> Result<(), Error> {
+        self.head_object(path)?;
         self.runtime
             .block_on(self.store.delete(&key(path)?))
             .map_err(|e| self.error(e, path.as_str(), "remove"))
@@ -688,7 +688,7 @@ impl Backend for S3 {
     /// The `checksum` user metadata; [`Error::Other`] when the object has
     /// none (written by another tool).
     fn checksum(&self, path: &BackendPath) -> Result<String, Error> {
-        let head = self.head(path)?;
+        let head = self.head_object(path)?;
         match head.attributes.get(&Attribute::Metadata("checksum".into())) {
             Some(value) => Ok(value.as_ref().to_owned()),
             None => Err(Error::other(
@@ -696,10 +696,6 @@ impl Backend for S3 {
                 "the object has no 'checksum' metadata",
             )),
         }
-    }
-
-    fn size(&self, path: &BackendPath) -> Result<u64, Error> {
-        Ok(self.head(path)?.meta.size)
     }
 
     /// The reference prints the versioned backend path itself for S3.

@@ -2,10 +2,12 @@
 //! at `/dir/base/V/base-V.ext`, exactly as the reference's
 //! `audbackend.interface.Maven` with audmodel's extensions.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::{Backend, BackendPath, Error, Progress, WriteLock};
+use crate::{
+    Backend, BackendExt, BackendPath, Capabilities, Error, Progress, PutMode, PutOptions, WriteLock,
+};
 
 /// Extensions that count as one, as audmodel configures its Maven interface.
 const MULTI_EXTENSIONS: [&str; 3] = ["header.yaml", "meta.yaml", "alias.yaml"];
@@ -62,7 +64,8 @@ impl Versioned {
         Versioned { backend }
     }
 
-    /// The wrapped backend.
+    /// The wrapped backend, for files outside the versioned layout (an
+    /// upload staged under a hidden key).
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
     }
@@ -82,43 +85,27 @@ impl Versioned {
         root.join(&format!("{base}/{version}/{base}-{version}{ext}"))
     }
 
-    /// Uploads a local file as `logical` at `version`, replacing it.
+    /// What the store can do: see [`Backend::capabilities`].
+    pub fn capabilities(&self) -> Capabilities {
+        self.backend.capabilities()
+    }
+
+    /// Creates the repository when it is missing: see [`Backend::create_root`].
+    pub fn create_root(&self) -> Result<(), Error> {
+        self.backend.create_root()
+    }
+
+    /// Uploads a local file as `logical` at `version`.
     pub fn put_file(
         &self,
         src: &Path,
         logical: &BackendPath,
         version: &str,
+        options: PutOptions<'_>,
         progress: Progress<'_>,
     ) -> Result<(), Error> {
         self.backend
-            .put_file(src, &Self::path(logical, version)?, progress)
-    }
-
-    /// [`put_file`](Self::put_file) of a file whose MD5 hex is known: see
-    /// [`Backend::put_file_md5`].
-    pub fn put_file_md5(
-        &self,
-        src: &Path,
-        md5: &str,
-        logical: &BackendPath,
-        version: &str,
-        progress: Progress<'_>,
-    ) -> Result<(), Error> {
-        self.backend
-            .put_file_md5(src, md5, &Self::path(logical, version)?, progress)
-    }
-
-    /// Uploads a local file as `logical` at `version` unless it exists:
-    /// see [`Backend::put_file_new`].
-    pub fn put_file_new(
-        &self,
-        src: &Path,
-        logical: &BackendPath,
-        version: &str,
-        progress: Progress<'_>,
-    ) -> Result<(), Error> {
-        self.backend
-            .put_file_new(src, &Self::path(logical, version)?, progress)
+            .put_file(src, &Self::path(logical, version)?, options, progress)
     }
 
     /// Writes a small file from memory as `logical` at `version`.
@@ -127,11 +114,14 @@ impl Versioned {
         data: &[u8],
         logical: &BackendPath,
         version: &str,
+        mode: PutMode,
     ) -> Result<(), Error> {
-        self.backend.put_bytes(data, &Self::path(logical, version)?)
+        self.backend
+            .put_bytes(data, &Self::path(logical, version)?, mode)
     }
 
-    /// Downloads `logical` at `version` to a local file.
+    /// Downloads `logical` at `version` to a local file: see
+    /// [`BackendExt::get_file`].
     pub fn get_file(
         &self,
         logical: &BackendPath,
@@ -141,6 +131,29 @@ impl Versioned {
     ) -> Result<(), Error> {
         self.backend
             .get_file(&Self::path(logical, version)?, dst, progress)
+    }
+
+    /// Writes `logical` at `version` into `out`: see [`Backend::read_to`].
+    pub fn read_to(
+        &self,
+        logical: &BackendPath,
+        version: &str,
+        out: &mut dyn std::io::Write,
+        progress: Progress<'_>,
+    ) -> Result<(), Error> {
+        self.backend
+            .read_to(&Self::path(logical, version)?, out, progress)
+    }
+
+    /// The bytes `range` of `logical` at `version`.
+    pub fn read_range(
+        &self,
+        logical: &BackendPath,
+        version: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Vec<u8>, Error> {
+        self.backend
+            .read_range(&Self::path(logical, version)?, range)
     }
 
     /// Reads `logical` at `version` into memory.
@@ -153,9 +166,14 @@ impl Versioned {
         self.backend.exists(&Self::path(logical, version)?)
     }
 
+    /// The size of `logical` at `version`.
+    pub fn size(&self, logical: &BackendPath, version: &str) -> Result<u64, Error> {
+        self.backend.size(&Self::path(logical, version)?)
+    }
+
     /// Removes `logical` at `version`.
-    pub fn remove(&self, logical: &BackendPath, version: &str) -> Result<(), Error> {
-        self.backend.remove(&Self::path(logical, version)?)
+    pub fn delete(&self, logical: &BackendPath, version: &str) -> Result<(), Error> {
+        self.backend.delete(&Self::path(logical, version)?)
     }
 
     /// The checksum of `logical` at `version`: see [`Backend::checksum`].
@@ -163,10 +181,26 @@ impl Versioned {
         self.backend.checksum(&Self::path(logical, version)?)
     }
 
+    /// The local file of `logical` at `version`: see [`Backend::local_file`].
+    pub fn local_file(
+        &self,
+        logical: &BackendPath,
+        version: &str,
+    ) -> Result<Option<PathBuf>, Error> {
+        Ok(self.backend.local_file(&Self::path(logical, version)?))
+    }
+
     /// [`Backend::lock`] on `logical` at `version`; the lock file is not a
     /// versioned file, so listings never show it.
-    pub fn lock(&self, logical: &BackendPath, version: &str) -> Result<Option<WriteLock>, Error> {
+    pub fn lock(&self, logical: &BackendPath, version: &str) -> Result<WriteLock, Error> {
         self.backend.lock(&Self::path(logical, version)?)
+    }
+
+    /// [`Backend::remove_cut_writes`] in the folder that holds `logical` at
+    /// `version`.
+    pub fn remove_cut_writes(&self, logical: &BackendPath, version: &str) -> Result<usize, Error> {
+        let stored = Self::path(logical, version)?;
+        self.backend.remove_cut_writes(&stored.split().0)
     }
 
     /// What the reference's `audmodel.url` prints for `logical` at `version`.

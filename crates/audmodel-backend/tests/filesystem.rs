@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use audmodel_backend::{
-    Backend, BackendPath, ErrorKind, FileSystem, Registry, Repository, conformance, no_progress,
+    Backend, BackendExt, BackendPath, ErrorKind, FileSystem, PutMode, Registry, Repository,
+    conformance, no_progress,
 };
 
 fn repo() -> (tempfile::TempDir, Arc<dyn Backend>) {
@@ -31,8 +32,12 @@ fn concurrent_create_only_has_one_winner() {
 #[test]
 fn files_land_at_host_name_path() {
     let (host, fs) = repo();
-    fs.put_bytes(b"abc", &BackendPath::new("/a/b.txt").unwrap())
-        .unwrap();
+    fs.put_bytes(
+        b"abc",
+        &BackendPath::new("/a/b.txt").unwrap(),
+        PutMode::Overwrite,
+    )
+    .unwrap();
     assert_eq!(
         std::fs::read(host.path().join("repo/a/b.txt")).unwrap(),
         b"abc"
@@ -50,7 +55,7 @@ fn files_land_at_host_name_path() {
 fn written_files_are_readable_by_others_as_umask_allows() {
     use std::os::unix::fs::PermissionsExt;
     let (host, fs) = repo();
-    fs.put_bytes(b"abc", &BackendPath::new("/x").unwrap())
+    fs.put_bytes(b"abc", &BackendPath::new("/x").unwrap(), PutMode::Overwrite)
         .unwrap();
     let mode = std::fs::metadata(host.path().join("repo/x"))
         .unwrap()
@@ -81,7 +86,7 @@ fn missing_root_is_named_on_write() {
     let host = tempfile::tempdir().unwrap();
     let fs = FileSystem::new(host.path().to_str().unwrap(), "absent").unwrap();
     let err = fs
-        .put_bytes(b"x", &BackendPath::new("/a").unwrap())
+        .put_bytes(b"x", &BackendPath::new("/a").unwrap(), PutMode::Overwrite)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert!(err.to_string().contains("absent"), "{err}");
@@ -107,7 +112,7 @@ fn relative_hosts_are_made_absolute_and_normalised() {
 fn get_file_into_missing_folder_fails_cleanly() {
     let (_host, fs) = repo();
     let file = BackendPath::new("/f").unwrap();
-    fs.put_bytes(b"x", &file).unwrap();
+    fs.put_bytes(b"x", &file, PutMode::Overwrite).unwrap();
     let dst = tempfile::tempdir().unwrap();
     let err = fs
         .get_file(&file, &dst.path().join("no/such/dir/f"), &no_progress)
@@ -122,10 +127,10 @@ fn registry_opens_builtins_and_user_backends() {
     let err = registry
         .open(&Repository::new("r", "/h", "ftp"))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidPath);
+    assert_eq!(err.kind(), ErrorKind::UnknownBackend);
     assert!(
         err.to_string()
-            .contains("'ftp' is not a registered backend"),
+            .contains("'ftp' is not a registered backend (registered: file-system, minio, s3)"),
         "{err}"
     );
 
@@ -142,7 +147,7 @@ fn registry_opens_builtins_and_user_backends() {
         ))
         .unwrap();
     backend
-        .put_bytes(b"x", &BackendPath::new("/y").unwrap())
+        .put_bytes(b"x", &BackendPath::new("/y").unwrap(), PutMode::Overwrite)
         .unwrap();
     assert!(host.path().join("repo/y").is_file());
 }
@@ -151,7 +156,7 @@ fn registry_opens_builtins_and_user_backends() {
 fn local_file_is_the_stored_file_and_only_for_files() {
     let (host, fs) = repo();
     let path = BackendPath::new("/a/b.txt").unwrap();
-    fs.put_bytes(b"abc", &path).unwrap();
+    fs.put_bytes(b"abc", &path, PutMode::Overwrite).unwrap();
     let local = fs.local_file(&path).unwrap();
     assert_eq!(local, host.path().join("repo/a/b.txt"));
     assert_eq!(std::fs::read(&local).unwrap(), b"abc");
@@ -164,8 +169,12 @@ fn local_file_is_the_stored_file_and_only_for_files() {
 fn cut_writes_are_removed_and_nothing_else() {
     let (host, fs) = repo();
     let folder = BackendPath::new("/m/abc/1.0.0").unwrap();
-    fs.put_bytes(b"zip", &folder.join("abc-1.0.0.zip").unwrap())
-        .unwrap();
+    fs.put_bytes(
+        b"zip",
+        &folder.join("abc-1.0.0.zip").unwrap(),
+        PutMode::Overwrite,
+    )
+    .unwrap();
     let local = host.path().join("repo/m/abc/1.0.0");
     // What a copy killed half way leaves, and a lock file.
     std::fs::write(local.join(".audmodel-tmp-Xy12ab"), b"half").unwrap();
