@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use audmodel::backend::{Backend, BackendPath, Progress as BytesProgress, Versioned};
+use audmodel::backend::{
+    Backend, BackendExt, BackendPath, Capabilities, ObjectMeta, Progress as BytesProgress, PutMode,
+    PutOptions, Versioned, WriteLock,
+};
 use audmodel::{Audmodel, Config, ErrorKind, Mapping, PublishOptions, Registry, Repository, Value};
 use core_scenarios::{map, model_folder, options, params};
-use fs4::FileExt;
 
 fn fs_repo(host: &Path, name: &str) -> Repository {
     Repository::new(name, host.to_str().unwrap(), "file-system")
@@ -534,14 +536,14 @@ fn a_held_lock_times_out() {
     let sid_dir = s.dir.path().join("cache/d4e9c65b");
     std::fs::create_dir_all(&sid_dir).unwrap();
     let held = std::fs::File::create(sid_dir.join(".1.0.0.lock")).unwrap();
-    FileExt::lock(&held).unwrap();
+    held.lock().unwrap();
     let client =
         Audmodel::new(s.client.config().clone()).with_lock_timeout(Duration::from_millis(200));
     let err = client.load(&uid).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LockTimeout, "{err}");
     assert!(err.to_string().contains(".1.0.0.lock"), "{err}");
     assert!(!sid_dir.join("1.0.0").exists());
-    FileExt::unlock(&held).unwrap();
+    held.unlock().unwrap();
     assert!(client.load(&uid).unwrap().join("weights.bin").is_file());
 }
 
@@ -561,31 +563,28 @@ enum Fault {
 struct Faulty(Arc<dyn Backend>, Fault);
 
 impl Backend for Faulty {
+    /// As a remote store: no local files, so loads download.
+    fn capabilities(&self) -> Capabilities {
+        let mut can = self.0.capabilities();
+        can.local_files = false;
+        can
+    }
     fn put_file(
         &self,
         src: &Path,
         dst: &BackendPath,
+        options: PutOptions<'_>,
         p: BytesProgress<'_>,
     ) -> Result<(), audmodel::backend::Error> {
-        self.0.put_file(src, dst, p)
+        self.0.put_file(src, dst, options, p)
     }
-    fn put_file_new(
+    fn put_bytes(
         &self,
-        src: &Path,
+        data: &[u8],
         dst: &BackendPath,
-        p: BytesProgress<'_>,
+        mode: PutMode,
     ) -> Result<(), audmodel::backend::Error> {
-        self.0.put_file_new(src, dst, p)
-    }
-    fn put_bytes(&self, data: &[u8], dst: &BackendPath) -> Result<(), audmodel::backend::Error> {
-        self.0.put_bytes(data, dst)
-    }
-    fn put_reader(
-        &self,
-        src: &mut dyn std::io::Read,
-        dst: &BackendPath,
-    ) -> Result<(), audmodel::backend::Error> {
-        self.0.put_reader(src, dst)
+        self.0.put_bytes(data, dst, mode)
     }
     fn read_to(
         &self,
@@ -612,20 +611,8 @@ impl Backend for Faulty {
     ) -> Result<Vec<u8>, audmodel::backend::Error> {
         self.0.read_range(src, range)
     }
-    fn get_bytes(&self, src: &BackendPath) -> Result<Vec<u8>, audmodel::backend::Error> {
-        self.0.get_bytes(src)
-    }
-    fn exists(&self, path: &BackendPath) -> Result<bool, audmodel::backend::Error> {
-        self.0.exists(path)
-    }
-    fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, audmodel::backend::Error> {
-        self.0.list(prefix)
-    }
-    fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), audmodel::backend::Error> {
-        self.0.copy(src, dst)
-    }
-    fn remove(&self, path: &BackendPath) -> Result<(), audmodel::backend::Error> {
-        self.0.remove(path)
+    fn head(&self, path: &BackendPath) -> Result<ObjectMeta, audmodel::backend::Error> {
+        self.0.head(path)
     }
     fn checksum(&self, path: &BackendPath) -> Result<String, audmodel::backend::Error> {
         if matches!(self.1, Fault::WrongChecksum) && path.as_str().ends_with(".zip") {
@@ -634,11 +621,20 @@ impl Backend for Faulty {
             self.0.checksum(path)
         }
     }
-    fn size(&self, path: &BackendPath) -> Result<u64, audmodel::backend::Error> {
-        self.0.size(path)
+    fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, audmodel::backend::Error> {
+        self.0.list(prefix)
+    }
+    fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), audmodel::backend::Error> {
+        self.0.copy(src, dst)
+    }
+    fn delete(&self, path: &BackendPath) -> Result<(), audmodel::backend::Error> {
+        self.0.delete(path)
     }
     fn url(&self, path: &BackendPath) -> String {
         self.0.url(path)
+    }
+    fn lock(&self, path: &BackendPath) -> Result<WriteLock, audmodel::backend::Error> {
+        self.0.lock(path)
     }
 }
 
@@ -719,6 +715,7 @@ fn legacy_uids_resolve_to_their_one_version() {
             &header,
             &BackendPath::new(&format!("/_uid/{legacy}.header.yaml")).unwrap(),
             "1.0.0",
+            PutMode::Overwrite,
         )
         .unwrap();
     let zip = s.dir.path().join("legacy.zip");
@@ -735,6 +732,7 @@ fn legacy_uids_resolve_to_their_one_version() {
             &zip,
             &BackendPath::new(&format!("/audmodel/dummy/cnn/torch/{legacy}.zip")).unwrap(),
             "1.0.0",
+            PutOptions::default(),
             &audmodel::backend::no_progress,
         )
         .unwrap();
@@ -804,6 +802,7 @@ fn an_alias_left_by_a_killed_publish_is_taken_over() {
             b"uid: d4e9c65b-9.9.9\n",
             &BackendPath::new("/_alias/stale.alias.yaml").unwrap(),
             "1.0.0",
+            PutMode::Overwrite,
         )
         .unwrap();
     let uid = s

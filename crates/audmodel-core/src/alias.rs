@@ -1,10 +1,11 @@
 //! Aliases (SPEC 3): `/_alias/{alias}.alias.yaml` maps an alias to a UID,
 //! `/_uid/{sid}.aliases.yaml` lists the aliases of a model.
 
-use audmodel_backend::Versioned;
+use audmodel_backend::PutMode;
 use audmodel_uid::{Mapping, Value};
 
-use crate::lookup::Model;
+use crate::lookup::Located;
+use crate::turn::turn;
 use crate::{Audmodel, Error, paths};
 
 /// The alias file's content: `uid: {uid}`.
@@ -51,10 +52,11 @@ impl Audmodel {
             )))
         })?;
         let (index, bytes) = found.ok_or_else(not_found)?;
-        let corrupt =
-            |why: String| Error::Corrupt(format!("Failed to parse alias file of '{alias}': {why}"));
-        let text = String::from_utf8(bytes).map_err(|e| corrupt(e.to_string()))?;
-        let value = audmodel_uid::yaml::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+        let what = format!("Failed to parse alias file of '{alias}'");
+        let text = String::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
+        let value =
+            audmodel_uid::yaml::from_str(&text).map_err(|e| Error::corrupt(what.clone(), e))?;
+        let corrupt = |why: String| Error::corrupt(what.clone(), why);
         match value.as_map().and_then(|m| m.get("uid")) {
             Some(Value::Str(uid)) => Ok((index, uid.clone())),
             _ => Err(corrupt("no 'uid' entry".to_owned())),
@@ -64,58 +66,7 @@ impl Audmodel {
     /// The aliases of the model (empty when it has none).
     pub fn aliases(&self, id: &str) -> Result<Vec<String>, Error> {
         let model = self.resolve(id)?;
-        let (index, versioned) = self.locate(&model)?;
-        self.read_aliases(index, &versioned, &model)
-    }
-
-    fn read_aliases(
-        &self,
-        index: usize,
-        versioned: &Versioned,
-        model: &Model,
-    ) -> Result<Vec<String>, Error> {
-        let repo = &self.repos.repository(index).name;
-        let path = paths::aliases(&model.sid)?;
-        if !versioned
-            .exists(&path, &model.version)
-            .map_err(Error::backend(repo))?
-        {
-            return Ok(Vec::new());
-        }
-        let bytes = versioned
-            .get_bytes(&path, &model.version)
-            .map_err(Error::backend(repo))?;
-        let corrupt =
-            |why: String| Error::Corrupt(format!("aliases file of '{}': {why}", model.uid()));
-        let text = String::from_utf8(bytes).map_err(|e| corrupt(e.to_string()))?;
-        let value = audmodel_uid::yaml::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
-        match value.as_map().and_then(|m| m.get("aliases")) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::List(items)) => Ok(items
-                .iter()
-                .map(|v| match v {
-                    Value::Str(s) => s.clone(),
-                    other => audmodel_uid::py_repr(other),
-                })
-                .collect()),
-            Some(other) => Err(corrupt(format!("'aliases' is a {}", other.type_name()))),
-        }
-    }
-
-    fn write_aliases(
-        &self,
-        index: usize,
-        versioned: &Versioned,
-        model: &Model,
-        aliases: &[String],
-    ) -> Result<(), Error> {
-        versioned
-            .put_bytes(
-                aliases_yaml(aliases).as_bytes(),
-                &paths::aliases(&model.sid)?,
-                &model.version,
-            )
-            .map_err(Error::backend(&self.repos.repository(index).name))
+        read_aliases(&self.locate(&model)?)
     }
 
     /// Points `alias` at the model: removes it from the aliases of the model
@@ -130,24 +81,23 @@ impl Audmodel {
     pub fn set_alias(&self, alias: &str, id: &str) -> Result<(), Error> {
         audmodel_uid::validate_alias(alias)?;
         let model = self.resolve(id)?;
-        let (index, versioned) = self.locate(&model)?;
+        let at = self.locate(&model)?;
         // Caches the header, as the reference does.
-        self.header_of(&model)?;
+        self.header_at(&at)?;
         // Movers of one alias, and publishers asking for it, take turns.
-        let _turn = versioned
-            .lock(&paths::alias(alias)?, paths::ALIAS_VERSION)
-            .map_err(Error::backend(&self.repos.repository(index).name))?;
+        let path = paths::alias(alias)?;
+        let _turn = turn(&at.versioned, &path, paths::ALIAS_VERSION).map_err(at.backend_err())?;
 
         match self.find_alias(alias) {
             Ok((_, old_uid)) => {
                 if let Ok(old) = self.resolve(&old_uid)
-                    && let Ok((old_index, old_versioned)) = self.locate(&old)
+                    && let Ok(old_at) = self.locate(&old)
                 {
-                    let aliases = self.read_aliases(old_index, &old_versioned, &old)?;
+                    let aliases = read_aliases(&old_at)?;
                     if aliases.iter().any(|a| a == alias) {
                         let kept: Vec<String> =
                             aliases.into_iter().filter(|a| a != alias).collect();
-                        self.write_aliases(old_index, &old_versioned, &old, &kept)?;
+                        write_aliases(&old_at, &kept)?;
                     }
                 }
             }
@@ -155,29 +105,74 @@ impl Audmodel {
             Err(e) => return Err(e),
         }
 
-        let mut aliases = self.read_aliases(index, &versioned, &model)?;
+        let mut aliases = read_aliases(&at)?;
         if !aliases.iter().any(|a| a == alias) {
             aliases.push(alias.to_owned());
-            self.write_aliases(index, &versioned, &model, &aliases)?;
+            write_aliases(&at, &aliases)?;
         }
 
-        let path = paths::alias(alias)?;
-        versioned
+        at.versioned
             .put_bytes(
                 alias_yaml(&model.uid()).as_bytes(),
                 &path,
                 paths::ALIAS_VERSION,
+                PutMode::Overwrite,
             )
-            .map_err(Error::backend(&self.repos.repository(index).name))?;
-        for other in (0..self.repos.len()).filter(|&i| i != index) {
+            .map_err(at.backend_err())?;
+        for other in (0..self.repos.len()).filter(|&i| i != at.index) {
             let Ok(v) = self.repos.open(other) else {
                 continue;
             };
             if v.exists(&path, paths::ALIAS_VERSION).unwrap_or(false) {
-                v.remove(&path, paths::ALIAS_VERSION)
+                v.delete(&path, paths::ALIAS_VERSION)
                     .map_err(Error::backend(&self.repos.repository(other).name))?;
             }
         }
         Ok(())
     }
+}
+
+/// The aliases file of a located model; empty when there is none.
+fn read_aliases(at: &Located) -> Result<Vec<String>, Error> {
+    let model = &at.model;
+    let path = paths::aliases(&model.sid)?;
+    if !at
+        .versioned
+        .exists(&path, &model.version)
+        .map_err(at.backend_err())?
+    {
+        return Ok(Vec::new());
+    }
+    let bytes = at
+        .versioned
+        .get_bytes(&path, &model.version)
+        .map_err(at.backend_err())?;
+    let what = format!("aliases file of '{}'", model.uid());
+    let text = String::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
+    let value = audmodel_uid::yaml::from_str(&text).map_err(|e| Error::corrupt(what.clone(), e))?;
+    match value.as_map().and_then(|m| m.get("aliases")) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::List(items)) => Ok(items
+            .iter()
+            .map(|v| match v {
+                Value::Str(s) => s.clone(),
+                other => audmodel_uid::py_repr(other),
+            })
+            .collect()),
+        Some(other) => Err(Error::corrupt(
+            what,
+            format!("'aliases' is a {}", other.type_name()),
+        )),
+    }
+}
+
+fn write_aliases(at: &Located, aliases: &[String]) -> Result<(), Error> {
+    at.versioned
+        .put_bytes(
+            aliases_yaml(aliases).as_bytes(),
+            &paths::aliases(&at.model.sid)?,
+            &at.model.version,
+            PutMode::Overwrite,
+        )
+        .map_err(at.backend_err())
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::lookup::Model;
+use crate::lookup::{Located, Model};
 use crate::{Audmodel, Error, Header, lock, paths};
 
 impl Audmodel {
@@ -18,13 +18,27 @@ impl Audmodel {
     /// changes, so the repository is not asked), else downloaded into it
     /// under the same lock as the reference's `get_header`.
     pub(crate) fn header_of(&self, model: &Model) -> Result<Header, Error> {
+        self.cached_header(model, || self.locate(model))
+    }
+
+    /// [`header_of`](Self::header_of) a model already located.
+    pub(crate) fn header_at(&self, at: &Located) -> Result<Header, Error> {
+        self.cached_header(&at.model, || Ok(at.clone()))
+    }
+
+    fn cached_header(
+        &self,
+        model: &Model,
+        locate: impl FnOnce() -> Result<Located, Error>,
+    ) -> Result<Header, Error> {
         let local = self.cache_file(model, "header.yaml");
         let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
         if !local.exists() {
-            let (index, versioned) = self.locate(model)?;
-            let bytes = versioned
+            let at = locate()?;
+            let bytes = at
+                .versioned
                 .get_bytes(&paths::header(&model.sid)?, &model.version)
-                .map_err(Error::backend(&self.repos.repository(index).name))?;
+                .map_err(at.backend_err())?;
             write_whole(&local, &bytes)?;
         }
         let text = std::fs::read_to_string(&local).map_err(Error::io(&local))?;
@@ -37,7 +51,7 @@ impl Audmodel {
 pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path
         .parent()
-        .ok_or_else(|| Error::InvalidInput(format!("'{}' has no folder", path.display())))?;
+        .ok_or_else(|| Error::invalid(format!("'{}' has no folder", path.display())))?;
     std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")

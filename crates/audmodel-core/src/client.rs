@@ -107,8 +107,8 @@ impl Audmodel {
     /// The repository that holds the model.
     pub fn repository(&self, id: &str) -> Result<Repository, Error> {
         let model = self.resolve(id)?;
-        let (index, _) = self.locate(&model)?;
-        Ok(self.repos.repository(index).clone())
+        let at = self.locate(&model)?;
+        Ok(self.repos.repository(at.index).clone())
     }
 
     /// The full UID an ID in any form resolves to.
@@ -128,18 +128,18 @@ impl Audmodel {
     /// The URL (S3) or path (file system) of a model's archive, header or meta.
     pub fn url(&self, id: &str, kind: UrlKind) -> Result<String, Error> {
         let model = self.resolve(id)?;
-        let (index, versioned) = self.locate(&model)?;
+        let at = self.locate(&model)?;
         let path = match kind {
             UrlKind::Header => crate::paths::header(&model.sid)?,
             UrlKind::Meta => crate::paths::meta(&model.sid)?,
             UrlKind::Model => {
-                let header = self.header_of(&model)?;
+                let header = self.header_at(&at)?;
                 crate::paths::archive(header.subgroup.as_deref(), &header.name, &model.sid)?
             }
         };
-        versioned
+        at.versioned
             .url(&path, &model.version)
-            .map_err(Error::backend(&self.repos.repository(index).name))
+            .map_err(at.backend_err())
     }
 
     /// The author of the model.

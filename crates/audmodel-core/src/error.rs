@@ -36,7 +36,7 @@ pub enum Error {
         uid: String,
     },
     /// An alias already names another model.
-    #[error("The alias '{alias}' already points to model '{uid}'; use set_alias to move it.")]
+    #[error("The alias '{alias}' already points to model '{uid}'; move it with set_alias.")]
     AliasTaken {
         /// The alias.
         alias: String,
@@ -44,8 +44,22 @@ pub enum Error {
         uid: String,
     },
     /// An argument was refused before anything was written.
-    #[error("{0}")]
-    InvalidInput(String),
+    #[error("{message}")]
+    InvalidInput {
+        /// What is wrong, naming the value.
+        message: String,
+        /// The lower-level refusal, when there is one.
+        #[source]
+        source: Option<Source>,
+    },
+    /// No configured repository has this name.
+    #[error("no repository named '{name}' is configured (configured: {})", configured.join(", "))]
+    UnknownRepository {
+        /// The name asked for.
+        name: String,
+        /// The configured names, in lookup order.
+        configured: Vec<String>,
+    },
     /// A value, ID, alias or version was refused by `audmodel-uid`.
     #[error(transparent)]
     Uid(#[from] audmodel_uid::Error),
@@ -77,9 +91,16 @@ pub enum Error {
         /// How long we waited.
         timeout: Duration,
     },
-    /// A file of a repository does not hold what it should.
-    #[error("{0}")]
-    Corrupt(String),
+    /// A file of a repository or the cache does not hold what it should.
+    #[error("{what}: {source}")]
+    Corrupt {
+        /// Which file, naming the model or alias.
+        what: String,
+        /// What is wrong with it: an archive refusal
+        /// ([`audmodel_archive::Error`]), a YAML error, or a message.
+        #[source]
+        source: Source,
+    },
     /// A local file operation failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -89,16 +110,52 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// Publishing was interrupted by Ctrl+C or SIGTERM; what was put is removed.
-    #[error("interrupted: publishing of '{uid}' was cancelled and its files were removed")]
+    /// The caller's [`CancelToken`](crate::CancelToken) stopped the
+    /// operation; what a publish had put is removed, and a load caches
+    /// nothing.
+    #[error("interrupted: {what} of '{uid}' was cancelled{}", .what.aftermath())]
     Interrupted {
-        /// The UID being published.
+        /// What was cancelled.
+        what: Operation,
+        /// The UID being published or loaded.
         uid: String,
     },
 }
 
+/// A boxed lower-level error.
+pub(crate) type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A long operation, as named by [`Error::Interrupted`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// [`Audmodel::publish`](crate::Audmodel::publish).
+    Publish,
+    /// [`Audmodel::load`](crate::Audmodel::load).
+    Load,
+}
+
+impl Operation {
+    fn aftermath(self) -> &'static str {
+        match self {
+            Operation::Publish => " and its files were removed",
+            Operation::Load => "; nothing was cached",
+        }
+    }
+}
+
+impl std::fmt::Display for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Operation::Publish => "publishing",
+            Operation::Load => "loading",
+        })
+    }
+}
+
 /// The kind of an [`Error`], for matching without the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// Model, alias, folder or file missing.
     NotFound,
@@ -114,7 +171,7 @@ pub enum ErrorKind {
     Corrupt,
     /// A local file operation failed.
     Io,
-    /// Interrupted by a signal.
+    /// Stopped by the caller's cancellation token.
     Interrupted,
 }
 
@@ -128,12 +185,14 @@ impl Error {
             Error::ModelExists { .. }
             | Error::PublishedInTheMeantime { .. }
             | Error::AliasTaken { .. } => ErrorKind::AlreadyExists,
-            Error::InvalidInput(_) | Error::Uid(_) | Error::Config { .. } => {
-                ErrorKind::InvalidInput
-            }
+            Error::InvalidInput { .. }
+            | Error::UnknownRepository { .. }
+            | Error::Uid(_)
+            | Error::Config { .. } => ErrorKind::InvalidInput,
             Error::Backend { source, .. } => match source.kind() {
-                B::InvalidPath => ErrorKind::InvalidInput,
+                B::InvalidPath | B::UnknownBackend => ErrorKind::InvalidInput,
                 B::NotFound => ErrorKind::NotFound,
+                B::Cancelled => ErrorKind::Interrupted,
                 _ => ErrorKind::Backend,
             },
             Error::Archive(err) => match err {
@@ -141,15 +200,32 @@ impl Error {
                 A::AlreadyExists { .. } => ErrorKind::AlreadyExists,
                 A::InvalidInput { .. } => ErrorKind::InvalidInput,
                 A::Unsafe { .. } | A::Corrupt { .. } => ErrorKind::Corrupt,
+                A::Cancelled(_) => ErrorKind::Interrupted,
                 _ => ErrorKind::Io,
             },
             Error::LockTimeout { .. } => ErrorKind::LockTimeout,
-            Error::Corrupt(_) => ErrorKind::Corrupt,
+            Error::Corrupt { .. } => ErrorKind::Corrupt,
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 ErrorKind::NotFound
             }
             Error::Io { .. } => ErrorKind::Io,
             Error::Interrupted { .. } => ErrorKind::Interrupted,
+        }
+    }
+
+    /// An [`Error::InvalidInput`] without a lower-level cause.
+    pub(crate) fn invalid(message: impl Into<String>) -> Error {
+        Error::InvalidInput {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An [`Error::Corrupt`] of the file `what`.
+    pub(crate) fn corrupt(what: impl Into<String>, source: impl Into<Source>) -> Error {
+        Error::Corrupt {
+            what: what.into(),
+            source: source.into(),
         }
     }
 

@@ -47,8 +47,10 @@ impl Header {
 
     /// Reads a header file; `what` names it in errors.
     pub fn from_yaml(text: &str, what: &str) -> Result<Header, Error> {
-        let corrupt = |why: String| Error::Corrupt(format!("header '{what}': {why}"));
-        let value = audmodel_uid::yaml::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        let what = format!("header '{what}'");
+        let corrupt = |why: String| Error::corrupt(what.clone(), why);
+        let value =
+            audmodel_uid::yaml::from_str(text).map_err(|e| Error::corrupt(what.clone(), e))?;
         let Value::Map(map) = value else {
             return Err(corrupt("not a mapping".to_owned()));
         };
@@ -113,7 +115,7 @@ mod tests {
             "author: a\ndate: never\nname: n\nversion: 1.0.0\n",
         ] {
             let err = Header::from_yaml(text, "the-file").unwrap_err();
-            assert!(matches!(err, Error::Corrupt(_)), "{text:?}: {err}");
+            assert!(matches!(err, Error::Corrupt { .. }), "{text:?}: {err}");
             assert!(err.to_string().contains("the-file"), "{err}");
         }
     }

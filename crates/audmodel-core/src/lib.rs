@@ -13,7 +13,6 @@ mod client;
 mod config;
 mod error;
 mod header;
-mod interrupt;
 mod list;
 mod load;
 mod lock;
@@ -25,22 +24,23 @@ mod progress;
 mod publish;
 mod repos;
 mod scratch;
-mod staged;
+mod turn;
 
 pub use client::{Audmodel, DEFAULT_LOCK_TIMEOUT, UrlKind};
 pub use config::{
     CACHE_ROOT_ENV, Config, ConfigSources, DEFAULT_CONFIG, Source, USER_CONFIG_FILE,
     default_cache_root,
 };
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, Operation};
 pub use header::Header;
 pub use list::{ListFilter, ModelSummary};
+pub use load::LoadOptions;
 pub use progress::{Progress, Stage};
 pub use publish::PublishOptions;
 
 pub use audmodel_backend::{Registry, Repository};
 pub use audmodel_uid::yaml;
 pub use audmodel_uid::{
-    Mapping, ModelId, NaiveDate, Value, compare_versions, legacy_uid, py_repr, short_id,
-    sort_versions, uid, unique_string, validate_alias, validate_version,
+    CancelToken, Mapping, ModelId, NaiveDate, Value, compare_versions, legacy_uid, py_repr,
+    short_id, sort_versions, uid, unique_string, validate_alias, validate_version,
 };

@@ -47,8 +47,7 @@ impl Audmodel {
     /// that passes `filter`, in repository order, then by UID. A UID in two
     /// repositories is listed once, from the first (lookup order).
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<ModelSummary>, Error> {
-        let uid_folder = audmodel_backend::BackendPath::new("/_uid")
-            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let uid_folder = crate::paths::uid_folder()?;
         let mut found: Vec<ModelSummary> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for index in 0..self.repos.len() {

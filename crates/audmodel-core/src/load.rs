@@ -3,13 +3,66 @@
 
 use std::path::{Path, PathBuf};
 
-use audmodel_backend::{Backend, BackendPath};
+use audmodel_backend::{BackendPath, Versioned};
+use audmodel_uid::CancelToken;
 
+use crate::lookup::Located;
 use crate::pipe::pipe;
 use crate::progress::{Stage, run_stage};
-use crate::{Audmodel, Error, lock, paths};
+use crate::{Audmodel, Error, ErrorKind, Operation, lock, paths};
+
+/// Options of [`Audmodel::load_with`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct LoadOptions {
+    /// Cancelled by the caller (say, on Ctrl+C) to stop the load within
+    /// moments: nothing is cached and the error is [`Error::Interrupted`].
+    pub cancel: CancelToken,
+}
+
+impl LoadOptions {
+    /// Options that stop the load when `cancel` is cancelled.
+    pub fn cancelled_by(cancel: CancelToken) -> Self {
+        LoadOptions { cancel }
+    }
+}
+
+/// The archive of a located model, and how to say which one it is.
+struct Archive<'a> {
+    at: &'a Located,
+    logical: BackendPath,
+    cancel: &'a CancelToken,
+}
+
+impl Archive<'_> {
+    fn what(&self) -> String {
+        format!(
+            "archive of model '{}' in repository '{}'",
+            self.at.model.uid(),
+            self.at.repo
+        )
+    }
+
+    fn corrupt(&self, why: String) -> Error {
+        Error::corrupt(self.what(), format!("{why}; nothing was cached"))
+    }
+
+    fn versioned(&self) -> &Versioned {
+        &self.at.versioned
+    }
+
+    fn version(&self) -> &str {
+        &self.at.model.version
+    }
+}
 
 impl Audmodel {
+    /// Downloads and unpacks the model into `{cache}/{sid}/{V}` and returns
+    /// that folder: [`load_with`](Self::load_with) default options.
+    pub fn load(&self, id: &str) -> Result<PathBuf, Error> {
+        self.load_with(id, &LoadOptions::default())
+    }
+
     /// Downloads and unpacks the model into `{cache}/{sid}/{V}` and returns
     /// that folder. A folder already there is returned at once, without
     /// asking any repository. Concurrent loads of one model (Python or Rust
@@ -26,9 +79,8 @@ impl Audmodel {
     /// repository) is unpacked where it lies, without a copy, and must
     /// still be the same file when unpacking ends (its checksum is its own
     /// MD5, so hashing it would prove nothing). Otherwise the error is
-    /// [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) and nothing is
-    /// cached.
-    pub fn load(&self, id: &str) -> Result<PathBuf, Error> {
+    /// [`ErrorKind::Corrupt`] and nothing is cached.
+    pub fn load_with(&self, id: &str, options: &LoadOptions) -> Result<PathBuf, Error> {
         let model = self.resolve(id)?;
         let root = self.cache_dir(&model.sid).join(&model.version);
         // A model folder only ever appears by a rename, whole: no lock needed
@@ -38,94 +90,101 @@ impl Audmodel {
         }
         // An unknown model is refused before anything (a lock file) is
         // created in the cache.
-        let (index, versioned) = self.locate(&model)?;
+        let at = self.locate(&model)?;
         let _lock = lock::lock(&root, self.lock_timeout)?;
         if is_filled(&root) {
             return Ok(root);
         }
-        let header = self.header_of(&model)?;
-        let repo = &self.repos.repository(index).name;
-        let archive = paths::archive(header.subgroup.as_deref(), &header.name, &model.sid)?;
-        let stored = audmodel_backend::Versioned::path(&archive, &model.version)
-            .map_err(Error::backend(repo))?;
-        let backend = &**versioned.backend();
-        let corrupt = |why: String| {
-            Error::Corrupt(format!(
-                "archive of model '{}' in repository '{repo}' {why}; nothing was cached",
-                model.uid()
-            ))
+        let header = self.header_at(&at)?;
+        let archive = Archive {
+            logical: paths::archive(header.subgroup.as_deref(), &header.name, &model.sid)?,
+            at: &at,
+            cancel: &options.cancel,
         };
-
         // The reference leaves an empty folder when an archive is empty or a
         // load failed half way; unpacking needs the name free.
         if root.is_dir() {
             std::fs::remove_dir(&root).map_err(Error::io(&root))?;
         }
-        match backend.local_file(&stored) {
-            Some(local) => self.unpack_in_place(&local, &root, &corrupt),
-            None => self.unpack_download(backend, &stored, repo, &root, &corrupt),
+        let local = archive
+            .versioned()
+            .local_file(&archive.logical, archive.version())
+            .map_err(at.backend_err())?;
+        match local {
+            Some(local) => self.unpack_in_place(&archive, &local, &root),
+            None => self.unpack_download(&archive, &root),
         }
         .map_err(|e| match e {
             // Which model's archive was refused, not only which entry.
             Error::Archive(
                 refused @ (audmodel_archive::Error::Unsafe { .. }
                 | audmodel_archive::Error::Corrupt { .. }),
-            ) => corrupt(format!("is refused: {refused}")),
+            ) => Error::corrupt(archive.what(), refused),
+            e if e.kind() == ErrorKind::Interrupted => Error::Interrupted {
+                what: Operation::Load,
+                uid: model.uid(),
+            },
             other => other,
         })?;
         Ok(root)
     }
 
     /// Unpacks an archive that lies on this machine where it lies.
-    fn unpack_in_place(
-        &self,
-        zip: &Path,
-        root: &Path,
-        corrupt: &dyn Fn(String) -> Error,
-    ) -> Result<(), Error> {
+    fn unpack_in_place(&self, archive: &Archive<'_>, zip: &Path, root: &Path) -> Result<(), Error> {
         let before = Identity::of(zip)?;
         // Nothing to transfer, but progress consumers (the CLI's bars,
         // tests) see the same stages for every repository.
-        run_stage(&*self.progress, Stage::Download, before.len, |progress| {
-            progress(before.len);
-        });
+        run_stage(
+            &*self.progress,
+            Stage::Download,
+            before.len,
+            archive.cancel,
+            |progress| progress(before.len),
+        )
+        .map_err(audmodel_archive::Error::from)?;
         let unchanged = || match Identity::of(zip)? == before {
             true => Ok(()),
-            false => Err(corrupt("changed while it was read".to_owned())),
+            false => Err(archive.corrupt("changed while it was read".to_owned())),
         };
-        run_stage(&*self.progress, Stage::Unpack, 0, |progress| {
-            audmodel_archive::unpack_checked(zip, root, progress, unchanged)
-        })?;
+        run_stage(
+            &*self.progress,
+            Stage::Unpack,
+            0,
+            archive.cancel,
+            |progress| audmodel_archive::unpack_checked(zip, root, progress, unchanged),
+        )?;
         Ok(())
     }
 
     /// Unpacks an archive as it downloads: one thread fetches and hashes,
     /// this one writes the files.
-    fn unpack_download(
-        &self,
-        backend: &dyn Backend,
-        stored: &BackendPath,
-        repo: &str,
-        root: &Path,
-        corrupt: &dyn Fn(String) -> Error,
-    ) -> Result<(), Error> {
-        let size = backend.size(stored).map_err(Error::backend(repo))?;
-        let expected = backend.checksum(stored).map_err(Error::backend(repo))?;
+    fn unpack_download(&self, archive: &Archive<'_>, root: &Path) -> Result<(), Error> {
+        let (versioned, logical, version) =
+            (archive.versioned(), &archive.logical, archive.version());
+        let backend_err = || archive.at.backend_err();
+        let size = versioned.size(logical, version).map_err(backend_err())?;
+        let expected = versioned
+            .checksum(logical, version)
+            .map_err(backend_err())?;
         // Checked before any data is fetched: a hostile archive costs a
         // small read at its end.
         let directory = audmodel_archive::read_directory(size, |range| {
-            backend
-                .read_range(stored, range)
-                .map_err(Error::backend(repo))
+            versioned
+                .read_range(logical, version, range)
+                .map_err(backend_err())
         })?;
         let (writer, mut reader) = pipe();
         let (outcome, downloaded) = std::sync::mpsc::channel();
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 let mut hashing = audmodel_uid::HashingWriter::new(writer);
-                let sent = run_stage(&*self.progress, Stage::Download, size, |progress| {
-                    backend.read_to(stored, &mut hashing, progress)
-                });
+                let sent = run_stage(
+                    &*self.progress,
+                    Stage::Download,
+                    size,
+                    archive.cancel,
+                    |progress| versioned.read_to(logical, version, &mut hashing, progress),
+                );
                 let (writer, _, md5) = hashing.finish();
                 // The outcome before the end of the stream: the reader that
                 // sees the end finds it waiting.
@@ -134,16 +193,17 @@ impl Audmodel {
             });
             let matches_checksum = || match downloaded.recv() {
                 Ok(Ok(md5)) if md5 == expected => Ok(()),
-                Ok(Ok(md5)) => Err(corrupt(format!(
+                Ok(Ok(md5)) => Err(archive.corrupt(format!(
                     "has MD5 {md5}, but the repository's checksum is {expected}"
                 ))),
-                Ok(Err(e)) => Err(Error::backend(repo)(e)),
-                Err(_) => Err(corrupt("was not downloaded to its end".to_owned())),
+                Ok(Err(e)) => Err(backend_err()(e)),
+                Err(_) => Err(archive.corrupt("was not downloaded to its end".to_owned())),
             };
             let unpacked = run_stage(
                 &*self.progress,
                 Stage::Unpack,
                 directory.unpacked_size(),
+                archive.cancel,
                 |progress| {
                     audmodel_archive::unpack_stream(
                         &directory,
@@ -158,7 +218,7 @@ impl Audmodel {
             // not the unpacking's. Asked before hanging up, which fails the
             // download too.
             let failed_download = match downloaded.try_recv() {
-                Ok(Err(e)) => Some(Error::backend(repo)(e)),
+                Ok(Err(e)) => Some(backend_err()(e)),
                 _ => None,
             };
             drop(reader);

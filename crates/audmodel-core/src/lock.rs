@@ -6,8 +6,6 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use fs4::FileExt;
-
 use crate::Error;
 
 /// Group-writable, as the reference, so a team can share one cache.
@@ -28,7 +26,7 @@ pub(crate) struct Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = FileExt::unlock(&self.file);
+        let _ = self.file.unlock();
     }
 }
 
@@ -59,18 +57,18 @@ pub(crate) fn lock(path: &Path, timeout: Duration) -> Result<Lock, Error> {
     let _ = file.set_permissions(std::fs::Permissions::from_mode(LOCK_FILE_MODE));
     let start = Instant::now();
     loop {
-        match FileExt::try_lock(&file) {
+        match file.try_lock() {
             Ok(()) => return Ok(Lock { file }),
-            Err(fs4::TryLockError::WouldBlock) if start.elapsed() < timeout => {
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
                 std::thread::sleep(POLL);
             }
-            Err(fs4::TryLockError::WouldBlock) => {
+            Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(Error::LockTimeout {
                     path: file_path,
                     timeout,
                 });
             }
-            Err(fs4::TryLockError::Error(e)) => return Err(Error::io(&file_path)(e)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&file_path)(e)),
         }
     }
 }

@@ -20,6 +20,25 @@ impl Model {
     }
 }
 
+/// A model and the repository holding it, found once so that the reads
+/// that follow ask that repository alone.
+#[derive(Debug, Clone)]
+pub(crate) struct Located {
+    pub(crate) model: Model,
+    /// Index of the repository in lookup order.
+    pub(crate) index: usize,
+    /// The repository's name, for errors.
+    pub(crate) repo: String,
+    pub(crate) versioned: Versioned,
+}
+
+impl Located {
+    /// Wraps an error of this repository's backend.
+    pub(crate) fn backend_err(&self) -> impl FnOnce(audmodel_backend::Error) -> Error + '_ {
+        Error::backend(&self.repo)
+    }
+}
+
 impl Audmodel {
     /// Resolves an ID in any form, as the reference's `split_uid`.
     pub(crate) fn resolve(&self, id: &str) -> Result<Model, Error> {
@@ -30,11 +49,8 @@ impl Audmodel {
                     Err(Error::AliasNotFound { .. }) => return Err(not_found()),
                     other => other?,
                 };
-                ModelId::parse(&uid).map_err(|_| {
-                    Error::Corrupt(format!(
-                        "alias '{alias}' points to '{uid}', which is no UID"
-                    ))
-                })?
+                ModelId::parse(&uid)
+                    .map_err(|e| Error::corrupt(format!("alias '{alias}' points to '{uid}'"), e))?
             }
             other => other,
         };
@@ -50,15 +66,16 @@ impl Audmodel {
             ModelId::Legacy(sid) => {
                 let version = match self.cached_legacy_version(&sid) {
                     Some(v) => v,
-                    None => self
-                        .repos
-                        .first(|_, versioned| {
-                            let mut found =
-                                versioned.versions(&paths::header(&sid).map_err(to_backend)?)?;
-                            audmodel_uid::sort_versions(&mut found);
-                            Ok(found.into_iter().next())
-                        })?
-                        .ok_or_else(not_found)?,
+                    None => {
+                        let header = paths::header(&sid)?;
+                        self.repos
+                            .first(|_, versioned| {
+                                let mut found = versioned.versions(&header)?;
+                                audmodel_uid::sort_versions(&mut found);
+                                Ok(found.into_iter().next())
+                            })?
+                            .ok_or_else(not_found)?
+                    }
                 };
                 Ok(Model { sid, version })
             }
@@ -84,13 +101,16 @@ impl Audmodel {
     }
 
     /// The first repository (in configured order) holding the model's header.
-    pub(crate) fn locate(&self, model: &Model) -> Result<(usize, Versioned), Error> {
+    pub(crate) fn locate(&self, model: &Model) -> Result<Located, Error> {
         let header = paths::header(&model.sid)?;
         self.repos
             .first(|index, versioned| {
-                Ok(versioned
-                    .exists(&header, &model.version)?
-                    .then(|| (index, versioned.clone())))
+                Ok(versioned.exists(&header, &model.version)?.then(|| Located {
+                    model: model.clone(),
+                    index,
+                    repo: self.repos.repository(index).name.clone(),
+                    versioned: versioned.clone(),
+                }))
             })?
             .ok_or_else(|| Error::ModelNotFound { id: model.uid() })
     }
@@ -142,12 +162,5 @@ impl Audmodel {
         self.versions(id)?
             .pop()
             .ok_or_else(|| Error::ModelNotFound { id: id.to_owned() })
-    }
-}
-
-fn to_backend(e: Error) -> audmodel_backend::Error {
-    audmodel_backend::Error::InvalidPath {
-        path: String::new(),
-        reason: e.to_string(),
     }
 }

@@ -1,27 +1,33 @@
 //! Metadata: reading through the cache and updating (SPEC 3, 5).
 
+use audmodel_backend::PutMode;
 use audmodel_uid::{Mapping, Value};
 
 use crate::cache::write_whole;
-use crate::lookup::Model;
+use crate::lookup::{Located, Model};
+use crate::turn::turn;
 use crate::{Audmodel, Error, lock, paths};
 
 impl Audmodel {
     /// The metadata, with the cache copy refreshed when its MD5 differs from
     /// the repository's checksum (as the reference's `get_meta`).
     pub(crate) fn meta_of(&self, model: &Model) -> Result<Value, Error> {
-        // As the reference: the header is cached first, it also locates the model.
-        self.header_of(model)?;
-        let (index, versioned) = self.locate(model)?;
-        let repo = &self.repos.repository(index).name;
+        self.meta_at(&self.locate(model)?)
+    }
+
+    /// [`meta_of`](Self::meta_of) a model already located.
+    fn meta_at(&self, at: &Located) -> Result<Value, Error> {
+        self.header_at(at)?;
+        let model = &at.model;
         let remote = paths::meta(&model.sid)?;
         let local = self.cache_file(model, "meta.yaml");
         let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
         let cached = match std::fs::read(&local) {
             Ok(bytes) => {
-                let checksum = versioned
+                let checksum = at
+                    .versioned
                     .checksum(&remote, &model.version)
-                    .map_err(Error::backend(repo))?;
+                    .map_err(at.backend_err())?;
                 (audmodel_uid::md5_reader(&bytes[..]).map_err(Error::io(&local))? == checksum)
                     .then_some(bytes)
             }
@@ -30,9 +36,10 @@ impl Audmodel {
         let bytes = match cached {
             Some(bytes) => bytes,
             None => {
-                let bytes = versioned
+                let bytes = at
+                    .versioned
                     .get_bytes(&remote, &model.version)
-                    .map_err(Error::backend(repo))?;
+                    .map_err(at.backend_err())?;
                 write_whole(&local, &bytes)?;
                 bytes
             }
@@ -45,21 +52,18 @@ impl Audmodel {
     /// the repository and the cache, and returns the new metadata.
     pub fn update_meta(&self, id: &str, meta: &Value, replace: bool) -> Result<Value, Error> {
         let Value::Map(update) = meta else {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid(format!(
                 "metadata must be a mapping, not a {}",
                 meta.type_name()
             )));
         };
         let model = self.resolve(id)?;
-        let (index, versioned) = self.locate(&model)?;
-        let repo = &self.repos.repository(index).name;
+        let at = self.locate(&model)?;
         let meta_path = paths::meta(&model.sid)?;
         // Writers of one model's metadata take turns (on stores with locks),
         // so concurrent merges each see the other's keys.
-        let _turn = versioned
-            .lock(&meta_path, &model.version)
-            .map_err(Error::backend(repo))?;
-        let current = self.meta_of(&model)?;
+        let _turn = turn(&at.versioned, &meta_path, &model.version).map_err(at.backend_err())?;
+        let current = self.meta_at(&at)?;
         let new = if replace {
             meta.clone()
         } else {
@@ -73,9 +77,14 @@ impl Audmodel {
         let text = audmodel_uid::yaml::to_string(&new);
         let local = self.cache_file(&model, "meta.yaml");
         let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
-        versioned
-            .put_bytes(text.as_bytes(), &meta_path, &model.version)
-            .map_err(Error::backend(repo))?;
+        at.versioned
+            .put_bytes(
+                text.as_bytes(),
+                &meta_path,
+                &model.version,
+                PutMode::Overwrite,
+            )
+            .map_err(at.backend_err())?;
         // The reference writes a broken cache copy here and relies on the
         // checksum check to replace it; the real content is written instead.
         write_whole(&local, text.as_bytes())?;
@@ -85,12 +94,12 @@ impl Audmodel {
 
 /// Metadata bytes to a mapping; `null` (no metadata) reads as `{}`.
 fn parse_meta(bytes: &[u8], what: &str) -> Result<Value, Error> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| Error::Corrupt(format!("metadata '{what}': {e}")))?;
+    let what = format!("metadata '{what}'");
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
     match audmodel_uid::yaml::from_str(text) {
         Ok(Value::Null) => Ok(Value::Map(Mapping::new())),
         Ok(v) => Ok(v),
-        Err(e) => Err(Error::Corrupt(format!("metadata '{what}': {e}"))),
+        Err(e) => Err(Error::corrupt(what, e)),
     }
 }
 
@@ -143,6 +152,9 @@ mod tests {
             parse_meta(b"null\n...\n", "m").unwrap(),
             Value::Map(Mapping::new())
         );
-        assert!(matches!(parse_meta(b"a: [", "m"), Err(Error::Corrupt(_))));
+        assert!(matches!(
+            parse_meta(b"a: [", "m"),
+            Err(Error::Corrupt { .. })
+        ));
     }
 }

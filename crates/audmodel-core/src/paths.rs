@@ -8,7 +8,15 @@ use crate::Error;
 pub(crate) const ALIAS_VERSION: &str = "1.0.0";
 
 fn path(text: &str) -> Result<BackendPath, Error> {
-    BackendPath::new(text).map_err(|e| Error::InvalidInput(e.to_string()))
+    BackendPath::new(text).map_err(|e| Error::InvalidInput {
+        message: format!("'{text}' is no valid repository path"),
+        source: Some(e.into()),
+    })
+}
+
+/// `/_uid`, the folder of every header, meta and aliases file.
+pub(crate) fn uid_folder() -> Result<BackendPath, Error> {
+    path("/_uid")
 }
 
 /// `/_uid/{sid}.header.yaml`
@@ -42,9 +50,10 @@ pub(crate) fn archive(subgroup: Option<&str>, name: &str, sid: &str) -> Result<B
         .flat_map(|part| part.split('/'))
         .filter(|part| !part.is_empty())
         .collect();
-    BackendPath::new(&format!("/{}", parts.join("/"))).map_err(|e| {
-        Error::InvalidInput(format!(
-            "name '{name}' and subgroup '{subgroup}' do not give a valid repository path: {e}"
-        ))
+    BackendPath::new(&format!("/{}", parts.join("/"))).map_err(|e| Error::InvalidInput {
+        message: format!(
+            "name '{name}' and subgroup '{subgroup}' do not give a valid repository path"
+        ),
+        source: Some(e.into()),
     })
 }

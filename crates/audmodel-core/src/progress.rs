@@ -1,4 +1,8 @@
-//! Progress hooks: bytes packed, sent, received and unpacked.
+//! Progress hooks: bytes packed, sent, received and unpacked, per stage.
+//! The byte callbacks of the lower crates ([`audmodel_uid::Progress`])
+//! feed them, and carry the caller's cancellation back down.
+
+use audmodel_uid::CancelToken;
 
 /// A stage of long work that reports progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,15 +39,20 @@ impl Progress for Silent {
     fn finish(&self, _: Stage) {}
 }
 
-/// Runs `work` as `stage`, handing it a byte callback that feeds `progress`.
+/// Runs `work` as `stage`, handing it a byte callback that feeds `progress`
+/// and stops the work once `cancel` is cancelled.
 pub(crate) fn run_stage<T>(
     progress: &dyn Progress,
     stage: Stage,
     total: u64,
-    work: impl FnOnce(&(dyn Fn(u64) + Send + Sync)) -> T,
+    cancel: &CancelToken,
+    work: impl FnOnce(audmodel_uid::Progress<'_>) -> T,
 ) -> T {
     progress.start(stage, total);
-    let out = work(&|bytes| progress.advance(stage, bytes));
+    let out = work(&|bytes| {
+        progress.advance(stage, bytes);
+        cancel.check()
+    });
     progress.finish(stage);
     out
 }

@@ -38,15 +38,9 @@ impl Repos {
         self.repositories
             .iter()
             .position(|r| r.name == name)
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "no repository named '{name}' is configured (configured: {})",
-                    self.repositories
-                        .iter()
-                        .map(|r| r.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
+            .ok_or_else(|| Error::UnknownRepository {
+                name: name.to_owned(),
+                configured: self.repositories.iter().map(|r| r.name.clone()).collect(),
             })
     }
 

@@ -6,8 +6,6 @@
 use std::fs::File;
 use std::path::Path;
 
-use fs4::FileExt;
-
 use crate::Error;
 
 const PREFIX: &str = "audmodel-";
@@ -34,7 +32,9 @@ impl Scratch {
         // Locked before it gets its name, so `.alive` never exists unlocked
         // while its owner lives.
         let alive = tempfile::NamedTempFile::new_in(dir.path()).map_err(Error::io(dir.path()))?;
-        FileExt::try_lock(alive.as_file())
+        alive
+            .as_file()
+            .try_lock()
             .map_err(|e| Error::io(alive.path())(std::io::Error::other(e.to_string())))?;
         let path = dir.path().join(ALIVE);
         let alive = alive
@@ -62,7 +62,7 @@ fn remove_dead(root: &Path) {
         let Ok(alive) = File::open(dir.join(ALIVE)) else {
             continue;
         };
-        if FileExt::try_lock(&alive).is_ok() {
+        if alive.try_lock().is_ok() {
             let _ = std::fs::remove_dir_all(&dir);
         }
     }

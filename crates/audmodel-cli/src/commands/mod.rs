@@ -26,7 +26,10 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
     let client = || client(&cli);
     match &cli.command {
         Command::Publish(args) => publish::publish(&client()?, args, out),
-        Command::Load(a) => out.text(&client()?.load(&a.id)?.to_string_lossy()),
+        Command::Load(a) => {
+            let options = audmodel::LoadOptions::cancelled_by(crate::interrupt::on_signals()?);
+            out.text(&client()?.load_with(&a.id, &options)?.to_string_lossy())
+        }
         Command::Header(a) => out.header(&client()?.header(&a.id)?),
         Command::Meta(a) => out.value(&client()?.meta(&a.id)?),
         Command::UpdateMeta(args) => meta::update_meta(&client()?, args, out),

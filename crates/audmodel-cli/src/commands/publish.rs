@@ -27,7 +27,9 @@ pub(super) fn publish(client: &Audmodel, args: &PublishArgs, out: Output) -> Res
         meta: crate::input::meta(&args.meta)?,
         repository: args.repository.clone(),
         compression: args.compression,
-        ..PublishOptions::default()
+        min_saving_percent: args.min_saving,
+        tmp_root: args.tmp_root.clone(),
+        cancel: crate::interrupt::on_signals()?,
     };
     let uid = client.publish(&args.root, &args.name, &params, &args.version, &options)?;
     out.text(&uid)

@@ -1,15 +1,14 @@
-//! On stores without locks (S3) a publish uploads its archive under a hidden
-//! key beside the final one and copies it into place (server-side) only in
-//! the moment before the header is written. Racing publishers of one model
-//! can then replace each other's files only in that moment instead of during
-//! the whole upload, and a killed publisher leaves nothing under a final key:
-//! only its hidden upload, which a later publish of the model removes.
+//! An archive uploaded under a hidden key beside its final one, to be
+//! copied into place (server-side) only in the moment before the header is
+//! written. A killed publisher leaves nothing under a final key: only its
+//! hidden upload, which a later publish of the model removes.
 
 use std::hash::{BuildHasher, RandomState};
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use audmodel_backend::{Backend, BackendPath, Error, Progress};
+use audmodel_backend::{Backend, BackendPath, Error, Progress, PutOptions};
+
+use super::Packed;
 
 /// S3 copies one object of at most 5 GiB in one request; larger archives
 /// are uploaded straight to their final key.
@@ -27,12 +26,11 @@ pub(crate) struct StagedArchive<'a> {
 }
 
 impl<'a> StagedArchive<'a> {
-    /// Uploads `zip` (whose MD5 is `md5`) beside `stored`, the archive's
-    /// final key, after removing the stale uploads of killed publishers.
+    /// Uploads `packed` beside `stored`, the archive's final key, after
+    /// removing the stale uploads of killed publishers.
     pub(crate) fn upload(
         backend: &'a dyn Backend,
-        zip: &Path,
-        md5: &str,
+        packed: &Packed,
         stored: &BackendPath,
         progress: Progress<'_>,
     ) -> Result<Self, Error> {
@@ -43,7 +41,11 @@ impl<'a> StagedArchive<'a> {
         let random = RandomState::new().hash_one((std::process::id(), SystemTime::now()));
         let key = folder.join(&format!("{prefix}{now}-{random:016x}"))?;
         let staged = StagedArchive { backend, key };
-        backend.put_file_md5(zip, md5, &staged.key, progress)?;
+        let options = PutOptions {
+            md5: Some(&packed.md5),
+            ..PutOptions::default()
+        };
+        backend.put_file(&packed.zip, &staged.key, options, progress)?;
         Ok(staged)
     }
 
@@ -56,7 +58,7 @@ impl<'a> StagedArchive<'a> {
 impl Drop for StagedArchive<'_> {
     fn drop(&mut self) {
         // Best effort: a leftover is removed by the next publish.
-        let _ = self.backend.remove(&self.key);
+        let _ = self.backend.delete(&self.key);
     }
 }
 
@@ -77,7 +79,7 @@ fn remove_stale(backend: &dyn Backend, folder: &BackendPath, prefix: &str, now: 
             .and_then(|rest| rest.split('-').next())
             .and_then(|secs| secs.parse::<u64>().ok());
         if started.is_some_and(|started| started + STALE_AFTER.as_secs() < now) {
-            let _ = backend.remove(&path);
+            let _ = backend.delete(&path);
         }
     }
 }
@@ -86,16 +88,19 @@ fn remove_stale(backend: &dyn Backend, folder: &BackendPath, prefix: &str, now: 
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use audmodel_backend::FileSystem;
+    use audmodel_backend::{BackendExt, Memory, PutMode};
 
     #[test]
     fn an_upload_is_removed_when_dropped_and_stale_ones_by_the_next() {
-        let host = tempfile::tempdir().unwrap();
-        std::fs::create_dir(host.path().join("repo")).unwrap();
-        let fs = FileSystem::new(host.path().to_str().unwrap(), "repo").unwrap();
-        let zip = host.path().join("model.zip");
+        let dir = tempfile::tempdir().unwrap();
+        let fs = Memory::new();
+        let zip = dir.path().join("model.zip");
         std::fs::write(&zip, b"zip").unwrap();
-        let md5 = audmodel_uid::md5_hex(b"zip");
+        let packed = Packed {
+            zip,
+            md5: audmodel_uid::md5_hex(b"zip"),
+            size: 3,
+        };
         let stored = BackendPath::new("/m/abc/1.0.0/abc-1.0.0.zip").unwrap();
         let folder = BackendPath::new("/m/abc/1.0.0").unwrap();
         let now = seconds(SystemTime::now());
@@ -107,10 +112,11 @@ mod tests {
             .unwrap();
         let other = folder.join(".abc-1.0.0.zip.lock").unwrap();
         for path in [&stale, &recent, &other] {
-            fs.put_bytes(b"left", path).unwrap();
+            fs.put_bytes(b"left", path, PutMode::Overwrite).unwrap();
         }
 
-        let staged = StagedArchive::upload(&fs, &zip, &md5, &stored, &|_| {}).unwrap();
+        let staged =
+            StagedArchive::upload(&fs, &packed, &stored, &audmodel_backend::no_progress).unwrap();
         assert!(!fs.exists(&stale).unwrap(), "a stale upload stays");
         assert!(fs.exists(&recent).unwrap() && fs.exists(&other).unwrap());
         assert!(

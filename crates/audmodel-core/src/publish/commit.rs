@@ -1,0 +1,156 @@
+//! Committing a packed model: one protocol per kind of store, chosen by
+//! what the store can do, and the steps they share.
+//!
+//! - [`locked`](super::locked): stores with locks (a file system).
+//!   Publishers of one model take turns; exactly one succeeds.
+//! - [`staged`](super::staged): stores without locks (S3). The archive is
+//!   staged under a hidden key and copied into place just before the
+//!   header; races are detected after the fact and settled.
+//!
+//! Both put the header last, create-only: it is what registers the model,
+//! so a reader never finds a header whose files are missing.
+
+use audmodel_backend::{BackendPath, PutMode, PutOptions, Versioned};
+
+use super::plan::Plan;
+use super::{Packed, locked, staged};
+use crate::alias::{alias_yaml, aliases_yaml};
+use crate::progress::{Stage, run_stage};
+use crate::{Audmodel, Error, paths};
+
+/// Commits `packed` as the model `plan` describes.
+pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<(), Error> {
+    match plan.versioned.capabilities().locks {
+        true => locked::commit(client, plan, packed),
+        false => staged::commit(client, plan, packed),
+    }
+}
+
+/// Files put so far, removed again unless the publish is registered.
+pub(super) struct Put<'a> {
+    versioned: &'a Versioned,
+    files: Vec<(BackendPath, String)>,
+}
+
+impl<'a> Put<'a> {
+    pub(super) fn new(plan: &'a Plan) -> Self {
+        Put {
+            versioned: &plan.versioned,
+            files: Vec::new(),
+        }
+    }
+
+    /// Registers a file before it is written, so a half-written one is
+    /// removed too.
+    pub(super) fn will_write(&mut self, logical: &BackendPath, version: &str) {
+        self.files.push((logical.clone(), version.to_owned()));
+    }
+
+    /// The header is stored: from here on the files belong to the model.
+    pub(super) fn keep(mut self) {
+        self.files.clear();
+    }
+}
+
+impl Drop for Put<'_> {
+    fn drop(&mut self) {
+        for (path, version) in self.files.drain(..).rev() {
+            // Best effort: the original error is what the caller needs.
+            let _ = self.versioned.delete(&path, &version);
+        }
+    }
+}
+
+/// Uploads the archive to its final key.
+pub(super) fn put_archive(
+    client: &Audmodel,
+    plan: &Plan,
+    packed: &Packed,
+    put: &mut Put<'_>,
+) -> Result<(), Error> {
+    let version = &plan.model.version;
+    put.will_write(&plan.paths.archive, version);
+    let options = PutOptions {
+        md5: Some(&packed.md5),
+        ..PutOptions::default()
+    };
+    run_stage(
+        &*client.progress,
+        Stage::Upload,
+        packed.size,
+        &plan.cancel,
+        |progress| {
+            plan.versioned
+                .put_file(&packed.zip, &plan.paths.archive, version, options, progress)
+        },
+    )
+    .map_err(plan.backend_err())
+}
+
+/// Writes the metadata, and the aliases and alias file when the publish
+/// names an alias, checking for cancellation between them.
+pub(super) fn put_meta_and_alias(plan: &Plan, put: &mut Put<'_>) -> Result<(), Error> {
+    let version = &plan.model.version;
+    let mut files = vec![(
+        plan.paths.meta.clone(),
+        version.clone(),
+        plan.meta_yaml.clone(),
+    )];
+    if let Some(alias) = &plan.alias {
+        files.push((
+            plan.paths.aliases.clone(),
+            version.clone(),
+            aliases_yaml(std::slice::from_ref(alias)),
+        ));
+        files.push((
+            paths::alias(alias)?,
+            paths::ALIAS_VERSION.to_owned(),
+            alias_yaml(&plan.model.uid()),
+        ));
+    }
+    for (path, version, yaml) in files {
+        plan.check_cancelled()?;
+        put.will_write(&path, &version);
+        plan.versioned
+            .put_bytes(yaml.as_bytes(), &path, &version, PutMode::Overwrite)
+            .map_err(plan.backend_err())?;
+    }
+    Ok(())
+}
+
+/// Writes the header create-only; `false` when one is there already
+/// (another publisher's).
+pub(super) fn put_header(plan: &Plan) -> Result<bool, Error> {
+    plan.check_cancelled()?;
+    let written = plan.versioned.put_bytes(
+        plan.header_yaml.as_bytes(),
+        &plan.paths.header,
+        &plan.model.version,
+        PutMode::Create,
+    );
+    match written {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == audmodel_backend::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(plan.backend_err()(e)),
+    }
+}
+
+impl Audmodel {
+    /// Refuses an alias that points to another published model. An alias
+    /// file of a model that was never registered (its publish was killed)
+    /// may be taken over.
+    pub(crate) fn check_alias_free(&self, alias: &str, uid: &str) -> Result<(), Error> {
+        let other = match self.resolve_alias(alias) {
+            Ok(other) => other,
+            Err(Error::AliasNotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if other != uid && self.exists(&other)? {
+            return Err(Error::AliasTaken {
+                alias: alias.to_owned(),
+                uid: other,
+            });
+        }
+        Ok(())
+    }
+}

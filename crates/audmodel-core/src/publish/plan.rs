@@ -1,0 +1,161 @@
+//! Everything a publish decides before it writes: the checks of its
+//! arguments, the header, the files and the repository they go to.
+
+use std::path::Path;
+
+use audmodel_backend::{BackendPath, Versioned};
+use audmodel_uid::{CancelToken, Mapping, Value};
+
+use crate::lookup::Model;
+use crate::{Audmodel, Error, Header, Operation, PublishOptions, paths};
+
+/// A publish, checked and laid out.
+pub(super) struct Plan {
+    pub(super) model: Model,
+    /// The header file's bytes, as the reference writes them.
+    pub(super) header_yaml: String,
+    pub(super) meta_yaml: String,
+    pub(super) alias: Option<String>,
+    pub(super) paths: Paths,
+    /// The repository the model goes to.
+    pub(super) repo: String,
+    pub(super) versioned: Versioned,
+    pub(super) cancel: CancelToken,
+}
+
+/// The logical paths of the model's files (SPEC 3 table).
+pub(super) struct Paths {
+    pub(super) archive: BackendPath,
+    pub(super) header: BackendPath,
+    pub(super) meta: BackendPath,
+    pub(super) aliases: BackendPath,
+}
+
+impl Plan {
+    /// Checks every argument and that the UID is in no repository, so
+    /// that a refusal writes nothing.
+    pub(super) fn new(
+        client: &Audmodel,
+        root: &Path,
+        name: &str,
+        params: &Mapping,
+        version: &str,
+        options: &PublishOptions,
+    ) -> Result<Plan, Error> {
+        let subgroup = options.subgroup.as_deref().filter(|s| !s.is_empty());
+        if let Some(folder @ ("_uid" | "_alias")) = subgroup {
+            return Err(Error::invalid(format!(
+                "It is not allowed to set subgroup to '{folder}'."
+            )));
+        }
+        if let Some(alias) = &options.alias {
+            audmodel_uid::validate_alias(alias)?;
+        }
+        if options.compression > 9 {
+            return Err(Error::invalid(format!(
+                "'compression' has to be between 0 and 9, not {}.",
+                options.compression
+            )));
+        }
+        audmodel_uid::validate_version(version)?;
+        let meta = match &options.meta {
+            None => Value::Null,
+            Some(m @ Value::Map(_)) => m.clone(),
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "'meta' must be a mapping, not a {}",
+                    other.type_name()
+                )));
+            }
+        };
+        check_folder(root)?;
+        let sid = audmodel_uid::short_id(name, params, subgroup)?;
+        let model = Model {
+            sid: sid.clone(),
+            version: version.to_owned(),
+        };
+        let paths = Paths {
+            archive: paths::archive(subgroup, name, &sid)?,
+            header: paths::header(&sid)?,
+            meta: paths::meta(&sid)?,
+            aliases: paths::aliases(&sid)?,
+        };
+        let index = match &options.repository {
+            Some(name) => client.repos.index_of(name)?,
+            None if client.repos.len() > 0 => 0,
+            None => return Err(Error::invalid("no repository is configured")),
+        };
+        let uid = model.uid();
+        if client.exists(&uid)? {
+            return Err(Error::ModelExists { uid });
+        }
+        if let Some(alias) = &options.alias {
+            client.check_alias_free(alias, &uid)?;
+        }
+        let header = Header {
+            author: options
+                .author
+                .clone()
+                .unwrap_or_else(audmodel_uid::user_name),
+            date: options
+                .date
+                .unwrap_or_else(|| chrono::Local::now().date_naive()),
+            name: name.to_owned(),
+            parameters: params.clone(),
+            subgroup: subgroup.map(str::to_owned),
+            version: version.to_owned(),
+        };
+        let repo = client.repos.repository(index).name.clone();
+        let versioned = client.repos.open(index)?;
+        // A fresh machine has no repository folder yet.
+        versioned.create_root().map_err(Error::backend(&repo))?;
+        Ok(Plan {
+            model,
+            header_yaml: header.to_yaml(),
+            meta_yaml: audmodel_uid::yaml::to_string(&meta),
+            alias: options.alias.clone(),
+            paths,
+            repo,
+            versioned,
+            cancel: options.cancel.clone(),
+        })
+    }
+
+    /// [`Error::Interrupted`] once the caller cancelled.
+    pub(super) fn check_cancelled(&self) -> Result<(), Error> {
+        match self.cancel.is_cancelled() {
+            true => Err(Error::Interrupted {
+                what: Operation::Publish,
+                uid: self.model.uid(),
+            }),
+            false => Ok(()),
+        }
+    }
+
+    /// Whether the target repository holds the model's header: the one
+    /// question racing publishers ask while they commit.
+    pub(super) fn registered(&self) -> Result<bool, Error> {
+        self.versioned
+            .exists(&self.paths.header, &self.model.version)
+            .map_err(self.backend_err())
+    }
+
+    /// Wraps an error of the target repository.
+    pub(super) fn backend_err(&self) -> impl FnOnce(audmodel_backend::Error) -> Error + '_ {
+        Error::backend(&self.repo)
+    }
+}
+
+fn check_folder(root: &Path) -> Result<(), Error> {
+    if root.is_dir() {
+        return Ok(());
+    }
+    Err(if root.exists() {
+        Error::invalid(format!("'{}' is not a folder", root.display()))
+    } else {
+        Error::Io {
+            path: root.to_path_buf(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        }
+    })
+}
