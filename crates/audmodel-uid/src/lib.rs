@@ -17,6 +17,8 @@ mod md5;
 mod model_id;
 mod printable;
 mod repr;
+#[cfg(feature = "serde")]
+pub mod serde_value;
 mod value;
 mod version;
 pub mod yaml;
@@ -29,5 +31,7 @@ pub use id::{legacy_uid, params_from_value, short_id, uid, unique_string};
 pub use md5::{HashingWriter, md5_file, md5_hex, md5_reader};
 pub use model_id::ModelId;
 pub use repr::py_repr;
+#[cfg(feature = "serde")]
+pub use serde_value::{from_mapping, from_value, to_mapping, to_value};
 pub use value::{Mapping, Value};
 pub use version::{compare_versions, sort_versions, validate_version};
