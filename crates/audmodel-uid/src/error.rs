@@ -66,4 +66,32 @@ pub enum Error {
         /// The refused text.
         text: String,
     },
+    /// A Rust value could not be turned into a [`Value`](crate::Value)
+    /// (`serde` feature).
+    #[error("cannot serialize into a Python value: {message}")]
+    Serialize {
+        /// What is wrong.
+        message: String,
+    },
+    /// A [`Value`](crate::Value) could not be turned into the Rust type asked
+    /// for (`serde` feature).
+    #[error("cannot deserialize{}: {message}", at_path(.path))]
+    Deserialize {
+        /// Where in the value the problem is: keys joined by `.`, list
+        /// indices and keys that are not plain names in brackets
+        /// (`layers[1].units`, `['sampling rate']`, `[16000]`); empty for the
+        /// value itself.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// ` at `path`` for a non-empty path.
+fn at_path(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{path}`")
+    }
 }

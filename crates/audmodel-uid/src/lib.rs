@@ -19,6 +19,8 @@ mod printable;
 mod progress;
 mod repr;
 mod user;
+#[cfg(feature = "serde")]
+pub mod serde_value;
 mod value;
 mod version;
 pub mod yaml;
@@ -33,5 +35,7 @@ pub use model_id::ModelId;
 pub use progress::{CancelToken, Cancelled, Progress, no_progress};
 pub use repr::py_repr;
 pub use user::user_name;
+#[cfg(feature = "serde")]
+pub use serde_value::{from_mapping, from_value, to_mapping, to_value};
 pub use value::{Mapping, Value};
 pub use version::{compare_versions, sort_versions, validate_version};
