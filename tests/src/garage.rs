@@ -32,7 +32,9 @@ const KEY_NAME: &str = "audmodel-tests";
 /// The server of this test process, started on first call.
 ///
 /// Panics with a message when the `garage` binary is missing or the server
-/// does not come up: tests cannot run without it.
+/// does not come up. Unlike the Python reference (see [`crate::require`]),
+/// a missing Garage fails a test everywhere, not only under CI: the S3 tests
+/// have nothing to check without it, and `cargo xtask test` installs it.
 pub fn garage() -> &'static Garage {
     static GARAGE: OnceLock<Garage> = OnceLock::new();
     GARAGE.get_or_init(|| {
@@ -106,7 +108,7 @@ impl Garage {
     }
 
     fn start() -> Result<Garage, String> {
-        let binary = find_binary()?;
+        let binary = binary()?;
         // Kept on disk: the watchdog removes it when the test process is gone.
         let dir = tempfile::Builder::new()
             .prefix("audmodel-garage-")
@@ -218,8 +220,9 @@ impl Garage {
     }
 }
 
-/// `garage` on `PATH`, else in `$CARGO_HOME/bin` or `~/.cargo/bin`.
-fn find_binary() -> Result<PathBuf, String> {
+/// `garage` on `PATH`, else in `$CARGO_HOME/bin` or `~/.cargo/bin` (where
+/// `cargo install` puts it), or what to do when it is in none of them.
+pub fn binary() -> Result<PathBuf, String> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
@@ -232,7 +235,12 @@ fn find_binary() -> Result<PathBuf, String> {
     dirs.into_iter()
         .map(|d| d.join("garage"))
         .find(|p| p.is_file())
-        .ok_or_else(|| "the `garage` binary is not on PATH nor in $CARGO_HOME/bin: run the tests with `cargo xtask test`, which installs it".to_owned())
+        .ok_or_else(|| {
+            "the `garage` binary is missing (not on PATH, in $CARGO_HOME/bin or ~/.cargo/bin): \
+             install it with `cargo install garage --locked` (about 11 minutes), or run the \
+             tests with `cargo xtask test`, which does"
+                .to_owned()
+        })
 }
 
 /// Starts `garage server` under an `sh` watchdog that stops it and removes
