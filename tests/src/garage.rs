@@ -88,6 +88,45 @@ impl Garage {
             .collect()
     }
 
+    /// The user metadata of object `key` in `bucket` (`x-amz-meta-NAME`
+    /// headers as `NAME`, sorted), read by a HEAD request of a client of its
+    /// own, so a test sees what the server stored rather than what the
+    /// backend under test says it stored.
+    pub fn user_metadata(&self, bucket: &str, key: &str) -> Vec<(String, String)> {
+        use object_store::{Attribute, GetOptions, ObjectStore};
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(format!("http://{}", self.endpoint))
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_access_key_id(&self.access_key)
+            .with_secret_access_key(&self.secret_key)
+            .with_allow_http(true)
+            .build()
+            .unwrap_or_else(|e| panic!("cannot configure a client for '{bucket}': {e}"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
+        let location = object_store::path::Path::from(key);
+        let options = GetOptions {
+            head: true,
+            ..GetOptions::default()
+        };
+        let head = runtime
+            .block_on(store.get_opts(&location, options))
+            .unwrap_or_else(|e| panic!("cannot HEAD '{key}' in '{bucket}': {e}"));
+        let mut metadata: Vec<(String, String)> = head
+            .attributes
+            .iter()
+            .filter_map(|(attribute, value)| match attribute {
+                Attribute::Metadata(name) => Some((name.to_string(), value.as_ref().to_owned())),
+                _ => None,
+            })
+            .collect();
+        metadata.sort();
+        metadata
+    }
+
     /// Environment for child processes (the Rust CLI, the Python reference):
     /// `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY` and `MINIO_CONFIG_FILE`.
     pub fn env(&self) -> Vec<(String, String)> {
