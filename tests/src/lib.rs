@@ -10,3 +10,15 @@ pub mod model_files;
 pub mod python;
 pub mod require;
 pub mod sandbox;
+
+/// The workspace's target folder, where the tests and the tasks keep what
+/// outlives one run (the reference's virtualenv, benchmark data):
+/// `CARGO_TARGET_DIR`, else `target/` in the workspace root.
+pub fn target_dir() -> std::path::PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("target"),
+    }
+}

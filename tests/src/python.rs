@@ -33,16 +33,6 @@ const NETWORK_ERRORS: &[&str] = &[
     "ProxyError",
 ];
 
-/// The workspace's target folder: `CARGO_TARGET_DIR` or `<workspace>/target`.
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join("target"),
-    }
-}
-
 /// The interpreter inside the virtualenv at `venv`.
 fn venv_python(venv: &Path) -> PathBuf {
     venv.join("bin").join("python")
@@ -157,7 +147,7 @@ pub fn reference() -> Result<&'static Path, &'static Missing> {
     static REFERENCE: OnceLock<Result<PathBuf, Missing>> = OnceLock::new();
     REFERENCE
         .get_or_init(|| {
-            let target = target_dir();
+            let target = crate::target_dir();
             std::fs::create_dir_all(&target)
                 .unwrap_or_else(|e| panic!("cannot create {}: {e}", target.display()));
             let lock_path = target.join("python-ref.lock");
