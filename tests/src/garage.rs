@@ -32,7 +32,9 @@ const KEY_NAME: &str = "audmodel-tests";
 /// The server of this test process, started on first call.
 ///
 /// Panics with a message when the `garage` binary is missing or the server
-/// does not come up: tests cannot run without it.
+/// does not come up. Unlike the Python reference (see [`crate::require`]),
+/// a missing Garage fails a test everywhere, not only under CI: the S3 tests
+/// have nothing to check without it, and `cargo xtask test` installs it.
 pub fn garage() -> &'static Garage {
     static GARAGE: OnceLock<Garage> = OnceLock::new();
     GARAGE.get_or_init(|| {
@@ -86,6 +88,45 @@ impl Garage {
             .collect()
     }
 
+    /// The user metadata of object `key` in `bucket` (`x-amz-meta-NAME`
+    /// headers as `NAME`, sorted), read by a HEAD request of a client of its
+    /// own, so a test sees what the server stored rather than what the
+    /// backend under test says it stored.
+    pub fn user_metadata(&self, bucket: &str, key: &str) -> Vec<(String, String)> {
+        use object_store::{Attribute, GetOptions, ObjectStore};
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(format!("http://{}", self.endpoint))
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_access_key_id(&self.access_key)
+            .with_secret_access_key(&self.secret_key)
+            .with_allow_http(true)
+            .build()
+            .unwrap_or_else(|e| panic!("cannot configure a client for '{bucket}': {e}"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
+        let location = object_store::path::Path::from(key);
+        let options = GetOptions {
+            head: true,
+            ..GetOptions::default()
+        };
+        let head = runtime
+            .block_on(store.get_opts(&location, options))
+            .unwrap_or_else(|e| panic!("cannot HEAD '{key}' in '{bucket}': {e}"));
+        let mut metadata: Vec<(String, String)> = head
+            .attributes
+            .iter()
+            .filter_map(|(attribute, value)| match attribute {
+                Attribute::Metadata(name) => Some((name.to_string(), value.as_ref().to_owned())),
+                _ => None,
+            })
+            .collect();
+        metadata.sort();
+        metadata
+    }
+
     /// Environment for child processes (the Rust CLI, the Python reference):
     /// `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY` and `MINIO_CONFIG_FILE`.
     pub fn env(&self) -> Vec<(String, String)> {
@@ -106,7 +147,7 @@ impl Garage {
     }
 
     fn start() -> Result<Garage, String> {
-        let binary = find_binary()?;
+        let binary = binary()?;
         // Kept on disk: the watchdog removes it when the test process is gone.
         let dir = tempfile::Builder::new()
             .prefix("audmodel-garage-")
@@ -218,8 +259,9 @@ impl Garage {
     }
 }
 
-/// `garage` on `PATH`, else in `$CARGO_HOME/bin` or `~/.cargo/bin`.
-fn find_binary() -> Result<PathBuf, String> {
+/// `garage` on `PATH`, else in `$CARGO_HOME/bin` or `~/.cargo/bin` (where
+/// `cargo install` puts it), or what to do when it is in none of them.
+pub fn binary() -> Result<PathBuf, String> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
@@ -232,7 +274,12 @@ fn find_binary() -> Result<PathBuf, String> {
     dirs.into_iter()
         .map(|d| d.join("garage"))
         .find(|p| p.is_file())
-        .ok_or_else(|| "the `garage` binary is not on PATH nor in $CARGO_HOME/bin: run the tests with `cargo xtask test`, which installs it".to_owned())
+        .ok_or_else(|| {
+            "the `garage` binary is missing (not on PATH, in $CARGO_HOME/bin or ~/.cargo/bin): \
+             install it with `cargo install garage --locked` (about 11 minutes), or run the \
+             tests with `cargo xtask test`, which does"
+                .to_owned()
+        })
 }
 
 /// Starts `garage server` under an `sh` watchdog that stops it and removes

@@ -1,8 +1,24 @@
 //! Support for the cross-crate integration tests: a Garage S3 server started on
-//! 127.0.0.1 and the Python reference in a virtualenv.
+//! 127.0.0.1, the Python reference in a virtualenv, sandboxed users, and
+//! hand-made zip archives. [`require`] decides whether a test may skip for
+//! want of something this machine lacks (never under CI).
 
 pub mod cli;
 pub mod garage;
+pub mod hostile_zip;
 pub mod model_files;
 pub mod python;
+pub mod require;
 pub mod sandbox;
+
+/// The workspace's target folder, where the tests and the tasks keep what
+/// outlives one run (the reference's virtualenv, benchmark data):
+/// `CARGO_TARGET_DIR`, else `target/` in the workspace root.
+pub fn target_dir() -> std::path::PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("target"),
+    }
+}

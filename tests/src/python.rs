@@ -5,9 +5,13 @@
 //! audmodel==1.5.3`, and is reused while it holds that version. A file lock
 //! makes test binaries that start at the same time create it only once.
 //!
-//! Only a failure to reach the package index turns into a skip; any other
-//! failure panics, so the test fails.
+//! A missing `python3` (or its `venv` module) and a package index that
+//! cannot be reached are [`Missing`] requirements: a skip for a developer, a
+//! failure under CI (see [`crate::require`]). Any other failure panics, so
+//! the test fails.
 
+use crate::require::{self, Missing};
+use crate::sandbox::describe;
 use fs4::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -29,28 +33,9 @@ const NETWORK_ERRORS: &[&str] = &[
     "ProxyError",
 ];
 
-/// The workspace's target folder: `CARGO_TARGET_DIR` or `<workspace>/target`.
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join("target"),
-    }
-}
-
 /// The interpreter inside the virtualenv at `venv`.
 fn venv_python(venv: &Path) -> PathBuf {
     venv.join("bin").join("python")
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// Whether the virtualenv's Python imports audmodel at the reference version.
@@ -66,17 +51,33 @@ fn has_reference(python: &Path) -> bool {
         })
 }
 
+/// How to get the interpreter the reference runs on.
+const INSTALL_PYTHON: &str = "install Python 3.11 with its venv module \
+    (`apt-get install python3.11 python3.11-venv`, or from python.org) so that \
+    `python3.11` or `python3` is on PATH";
+
 /// The base interpreter: Python 3.11 (the Unicode version of the
-/// `repr` tables) when there is one, else `python3`.
-fn base_python() -> &'static str {
-    let has_311 = Command::new("python3.11")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if has_311 { "python3.11" } else { "python3" }
+/// `repr` tables) when there is one, else `python3`, else none.
+fn base_python() -> Result<&'static str, Missing> {
+    ["python3.11", "python3"]
+        .into_iter()
+        .find(|python| {
+            Command::new(python)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .ok_or_else(|| Missing::new("python3", INSTALL_PYTHON))
 }
 
-fn create(venv: &Path) -> Result<PathBuf, String> {
+/// Output of `python -m venv` when the interpreter has no (working) venv
+/// module, as Debian's python3 without python3-venv.
+fn lacks_venv(output: &Output) -> bool {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr.contains("ensurepip") || stderr.contains("No module named venv")
+}
+
+fn create(venv: &Path) -> Result<PathBuf, Missing> {
     let python = venv_python(venv);
     if has_reference(&python) {
         return Ok(python);
@@ -85,14 +86,22 @@ fn create(venv: &Path) -> Result<PathBuf, String> {
         std::fs::remove_dir_all(venv)
             .unwrap_or_else(|e| panic!("cannot remove stale {}: {e}", venv.display()));
     }
-    let made = Command::new(base_python())
+    let base = base_python()?;
+    let made = Command::new(base)
         .args(["-m", "venv"])
         .arg(venv)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 -m venv: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {base} -m venv: {e}"));
+    if !made.status.success() && lacks_venv(&made) {
+        let _ = std::fs::remove_dir_all(venv);
+        return Err(Missing::new(
+            format!("the venv module of {base}"),
+            INSTALL_PYTHON,
+        ));
+    }
     assert!(
         made.status.success(),
-        "python3 -m venv failed: {}",
+        "{base} -m venv failed: {}",
         describe(&made)
     );
     let installed = Command::new(&python)
@@ -110,8 +119,11 @@ fn create(venv: &Path) -> Result<PathBuf, String> {
         // Leave no half-made virtualenv behind for the next run to trust.
         let _ = std::fs::remove_dir_all(venv);
         if NETWORK_ERRORS.iter().any(|marker| stderr.contains(marker)) {
-            return Err(format!(
-                "the package index cannot be reached to install audmodel=={AUDMODEL_VERSION}"
+            return Err(Missing::new(
+                format!(
+                    "a reachable package index (pip cannot install audmodel=={AUDMODEL_VERSION})"
+                ),
+                "allow this machine to reach PyPI, or set PIP_INDEX_URL to a mirror that can be reached",
             ));
         }
         panic!(
@@ -126,16 +138,16 @@ fn create(venv: &Path) -> Result<PathBuf, String> {
     Ok(python)
 }
 
-/// A Python interpreter with `audmodel==1.5.3` installed, or the reason there
-/// is none (the package index cannot be reached).
+/// A Python interpreter with `audmodel==1.5.3` installed, or what is missing
+/// to make one (`python3`, its venv module, a reachable package index).
 ///
 /// # Panics
 /// On any other failure to make the virtualenv (a test failure).
-pub fn reference() -> Result<&'static Path, String> {
-    static REFERENCE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+pub fn reference() -> Result<&'static Path, &'static Missing> {
+    static REFERENCE: OnceLock<Result<PathBuf, Missing>> = OnceLock::new();
     REFERENCE
         .get_or_init(|| {
-            let target = target_dir();
+            let target = crate::target_dir();
             std::fs::create_dir_all(&target)
                 .unwrap_or_else(|e| panic!("cannot create {}: {e}", target.display()));
             let lock_path = target.join("python-ref.lock");
@@ -149,16 +161,19 @@ pub fn reference() -> Result<&'static Path, String> {
         })
         .as_ref()
         .map(PathBuf::as_path)
-        .map_err(Clone::clone)
 }
 
 /// For a test that needs the reference: the interpreter, or `None` after
-/// printing `skipped: <reason>` when the package index cannot be reached.
+/// printing `skipped: …` when something to make it is missing.
+///
+/// # Panics
+/// Under CI ([`require::all_required`]) when something is missing: there the
+/// test fails instead of skipping.
 pub fn require() -> Option<&'static Path> {
     match reference() {
         Ok(python) => Some(python),
-        Err(reason) => {
-            println!("skipped: {reason}");
+        Err(missing) => {
+            require::missing(missing);
             None
         }
     }
@@ -171,7 +186,7 @@ pub fn require() -> Option<&'static Path> {
 /// When the reference is missing or the script fails (with its stderr): this
 /// is test support. Call [`require`] first to skip without a network.
 pub fn run(script: &str, args: &[&str], env: &[(&str, &str)]) -> String {
-    let python = reference().unwrap_or_else(|reason| panic!("no Python reference: {reason}"));
+    let python = reference().unwrap_or_else(|missing| panic!("no Python reference: {missing}"));
     let output = Command::new(python)
         .arg("-c")
         .arg(script)

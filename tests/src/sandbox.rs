@@ -1,8 +1,9 @@
-//! A user's world in a temporary folder, for tests that run the `audmodel`
-//! binary and the Python reference as separate processes: a home folder with
-//! `~/.config/audmodel.yaml` naming one repository, a cache, and a private
-//! temporary folder, all handed to every child through its environment so
-//! both tools see the same configuration and nothing of this machine's.
+//! A user's world in a temporary folder, for tests (and the xtask scenarios
+//! and benchmarks) that run the `audmodel` binary and the Python reference as
+//! separate processes: a home folder with `~/.config/audmodel.yaml` naming
+//! the repositories, a cache, and a private temporary folder, all handed to
+//! every child through its environment so both tools see the same
+//! configuration and nothing of this machine's.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -13,16 +14,37 @@ use crate::{cli, python};
 /// Environment variables of this machine that would change what a child sees.
 const CLEARED: &[&str] = &[
     "AUDMODEL_CACHE_ROOT",
+    "XDG_CONFIG_HOME",
     "MINIO_ACCESS_KEY",
     "MINIO_SECRET_KEY",
     "MINIO_CONFIG_FILE",
 ];
 
-/// A temporary home, cache and repository shared by Rust and Python children.
+/// Where a sandbox keeps its repositories.
+#[derive(Debug, Clone, Copy)]
+pub enum Store<'a> {
+    /// Folders inside the sandbox.
+    FileSystem,
+    /// Fresh buckets on the Garage test server.
+    S3(&'a Garage),
+}
+
+impl Store<'_> {
+    /// Short label for test and scenario names: `fs` or `garage`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Store::FileSystem => "fs",
+            Store::S3(_) => "garage",
+        }
+    }
+}
+
+/// A temporary home, cache and repositories shared by Rust and Python children.
 #[derive(Debug)]
 pub struct Sandbox {
     dir: tempfile::TempDir,
     repository: PathBuf,
+    repositories: Vec<String>,
     env: Vec<(String, String)>,
 }
 
@@ -35,41 +57,46 @@ impl Sandbox {
     /// assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "false");
     /// ```
     pub fn file_system() -> Sandbox {
-        let dir = temp_dir();
-        let host = dir.path().join("host");
-        let repository = host.join("models");
-        std::fs::create_dir_all(&repository)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", repository.display()));
-        Sandbox::with_repository(
-            dir,
-            repository,
-            &host.display().to_string(),
-            "file-system",
-            &[],
-        )
+        Sandbox::new(Store::FileSystem, "models", 1)
     }
 
     /// A sandbox whose one repository is a new bucket on the Garage test
     /// server (named after `prefix`).
     pub fn s3(garage: &Garage, prefix: &str) -> Sandbox {
-        let bucket = garage.new_bucket(prefix);
-        let env = garage.env();
-        Sandbox::with_repository(
-            temp_dir(),
-            PathBuf::from(&bucket),
-            &garage.endpoint,
-            "s3",
-            &env,
-        )
+        Sandbox::new(Store::S3(garage), prefix, 1)
     }
 
-    fn with_repository(
-        dir: tempfile::TempDir,
-        repository: PathBuf,
-        host: &str,
-        backend: &str,
-        extra: &[(String, String)],
-    ) -> Sandbox {
+    /// A sandbox with `count` (one or more) empty repositories in `store`,
+    /// configured in that order: folders `prefix`, `prefix-2`, … below the
+    /// sandbox's `host/`, or fresh buckets whose names start with `prefix`.
+    pub fn new(store: Store<'_>, prefix: &str, count: usize) -> Sandbox {
+        assert!(count > 0, "a sandbox needs a repository");
+        let dir = temp_dir();
+        let (host, backend, repositories, extra) = match store {
+            Store::FileSystem => {
+                let host = dir.path().join("host");
+                let names: Vec<String> = (1..=count)
+                    .map(|i| match i {
+                        1 => prefix.to_owned(),
+                        _ => format!("{prefix}-{i}"),
+                    })
+                    .collect();
+                for name in &names {
+                    let folder = host.join(name);
+                    std::fs::create_dir_all(&folder)
+                        .unwrap_or_else(|e| panic!("cannot create {}: {e}", folder.display()));
+                }
+                (host.display().to_string(), "file-system", names, Vec::new())
+            }
+            Store::S3(garage) => {
+                let names = (0..count).map(|_| garage.new_bucket(prefix)).collect();
+                (garage.endpoint.clone(), "s3", names, garage.env())
+            }
+        };
+        let repository = match store {
+            Store::FileSystem => Path::new(&host).join(&repositories[0]),
+            Store::S3(_) => PathBuf::from(&repositories[0]),
+        };
         let home = dir.path().join("home");
         let cache = dir.path().join("cache");
         let tmp = dir.path().join("tmp");
@@ -78,14 +105,12 @@ impl Sandbox {
             std::fs::create_dir_all(folder)
                 .unwrap_or_else(|e| panic!("cannot create {}: {e}", folder.display()));
         }
-        let name = repository
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_else(|| panic!("no repository name in {}", repository.display()));
-        let yaml = format!(
-            "cache_root: {}\nrepositories:\n  - name: {name}\n    host: {host}\n    backend: {backend}\n",
-            cache.display()
-        );
+        let mut yaml = format!("cache_root: {}\nrepositories:\n", cache.display());
+        for name in &repositories {
+            yaml.push_str(&format!(
+                "  - name: {name}\n    host: {host}\n    backend: {backend}\n"
+            ));
+        }
         let file = config.join("audmodel.yaml");
         std::fs::write(&file, yaml)
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
@@ -94,10 +119,11 @@ impl Sandbox {
             ("TMPDIR".into(), tmp.display().to_string()),
             ("PYTHONIOENCODING".into(), "utf-8".into()),
         ];
-        env.extend_from_slice(extra);
+        env.extend(extra);
         Sandbox {
             dir,
             repository,
+            repositories,
             env,
         }
     }
@@ -117,9 +143,30 @@ impl Sandbox {
         self.dir.path().join("tmp")
     }
 
-    /// The repository's root folder (file system) or bucket name (S3).
+    /// The first repository's root folder (file system) or bucket name (S3).
     pub fn repository(&self) -> &Path {
         &self.repository
+    }
+
+    /// The names of the repositories, in configured order.
+    pub fn repositories(&self) -> &[String] {
+        &self.repositories
+    }
+
+    /// Empties the cache, so the next load downloads again.
+    pub fn clear_cache(&self) {
+        let cache = self.cache();
+        std::fs::remove_dir_all(&cache)
+            .and_then(|()| std::fs::create_dir(&cache))
+            .unwrap_or_else(|e| panic!("cannot empty {}: {e}", cache.display()));
+    }
+
+    /// A fresh folder `name` for inputs (model folders, files to compare).
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        let path = self.dir.path().join("scratch").join(name);
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        path
     }
 
     /// The environment every child gets.
@@ -127,7 +174,10 @@ impl Sandbox {
         &self.env
     }
 
-    fn prepare(&self, mut command: Command) -> Command {
+    /// `program` as this sandbox's user (its environment, run in the
+    /// sandbox), not yet started.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new(program);
         for name in CLEARED {
             command.env_remove(name);
         }
@@ -138,7 +188,7 @@ impl Sandbox {
 
     /// An `audmodel` command with this sandbox's environment, not yet started.
     pub fn cli_command(&self, args: &[&str]) -> Command {
-        let mut command = self.prepare(Command::new(cli::audmodel()));
+        let mut command = self.command(cli::audmodel());
         command.args(args);
         command
     }
@@ -170,7 +220,7 @@ impl Sandbox {
     /// (no package index; the reason is printed).
     pub fn python_command(&self, script: &str, args: &[&str]) -> Option<Command> {
         let python = python::require()?;
-        let mut command = self.prepare(Command::new(python));
+        let mut command = self.command(python);
         command.arg("-c").arg(script).args(args);
         Some(command)
     }
@@ -207,7 +257,7 @@ pub fn describe(output: &Output) -> String {
 
 fn temp_dir() -> tempfile::TempDir {
     tempfile::Builder::new()
-        .prefix("audmodel-reliability-")
+        .prefix("audmodel-sandbox-")
         .tempdir()
         .unwrap_or_else(|e| panic!("cannot create a temporary folder: {e}"))
 }

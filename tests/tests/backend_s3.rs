@@ -33,19 +33,72 @@ fn conformance_suite() {
     conformance::run_all(&backend, 2 * PART + 12_345);
 }
 
+/// The user name as Python's `getpass.getuser()` finds it: the first of
+/// `LOGNAME`, `USER`, `LNAME`, `USERNAME` that is set, else the password
+/// database (`id -un`).
+fn getuser() -> String {
+    ["LOGNAME", "USER", "LNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| {
+            let out = std::process::Command::new("id")
+                .arg("-un")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "id -un failed");
+            String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        })
+}
+
+/// The reference's audbackend writes and reads `checksum` and `owner` as S3
+/// user metadata (SPEC 3); both must be on the server, whichever way the
+/// object was written (one PUT, a multipart upload, a file).
 #[test]
 fn objects_carry_checksum_and_owner_metadata() {
-    let bucket = garage().new_bucket("metadata");
+    let g = garage();
+    let bucket = g.new_bucket("metadata");
     let backend = s3(&bucket);
-    let path = BackendPath::new("/a/b.txt").unwrap();
+    let small = BackendPath::new("/a/b.txt").unwrap();
     backend
-        .put_bytes(b"abc", &path, PutMode::Overwrite)
+        .put_bytes(b"abc", &small, PutMode::Overwrite)
         .unwrap();
     assert_eq!(
-        backend.checksum(&path).unwrap(),
+        backend.checksum(&small).unwrap(),
         "900150983cd24fb0d6963f7d28e17f72"
     );
-    assert_eq!(backend.url(&path), "/a/b.txt");
+    assert_eq!(backend.url(&small), "/a/b.txt");
+
+    // Two and a bit parts: a multipart upload, whose metadata is given when it starts.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("large.bin");
+    let large_content: Vec<u8> = (0..2 * PART + 7).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&file, &large_content).unwrap();
+    let large = BackendPath::new("/c/large.bin").unwrap();
+    backend
+        .put_file(
+            &file,
+            &large,
+            PutOptions::default(),
+            &audmodel_backend::no_progress,
+        )
+        .unwrap();
+
+    let owner = getuser();
+    assert!(!owner.is_empty(), "no user name to compare with");
+    for (path, md5) in [
+        (&small, audmodel_uid::md5_hex(b"abc")),
+        (&large, audmodel_uid::md5_hex(&large_content)),
+    ] {
+        let stored = g.user_metadata(&bucket, path.key());
+        assert_eq!(
+            stored,
+            [
+                ("checksum".to_owned(), md5),
+                ("owner".to_owned(), owner.clone()),
+            ],
+            "user metadata of {path:?}"
+        );
+    }
 }
 
 #[test]

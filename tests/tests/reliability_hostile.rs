@@ -3,103 +3,31 @@
 //! the content check can catch them) are refused by `audmodel load`:
 //! nothing is written outside the cache, and no model folder appears in it.
 //!
-//! The zip bytes are written here field by field, so every entry can carry
-//! what a well-behaved zip library would refuse to write: `..` parts,
-//! absolute names, Unix modes of links, FIFOs and devices.
+//! The zip bytes are written field by field (the support crate's
+//! `hostile_zip`), so every entry can carry what a well-behaved zip library
+//! would refuse to write: `..` parts, absolute names, Unix modes of links,
+//! FIFOs and devices.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 
 use audmodel::backend::{Backend, BackendExt, PutMode};
 use audmodel_tests::garage::garage;
+use audmodel_tests::hostile_zip::mode::{BLOCK_DEVICE, CHAR_DEVICE, FIFO, REGULAR, SYMLINK};
+use audmodel_tests::hostile_zip::{build, with_mode};
 use audmodel_tests::model_files::tree;
 use audmodel_tests::sandbox::{Sandbox, describe};
-
-/// Unix file types, as stored in the upper half of a zip entry's external
-/// attributes.
-const REGULAR: u32 = 0o100_644;
-const SYMLINK: u32 = 0o120_777;
-const FIFO: u32 = 0o010_644;
-const CHAR_DEVICE: u32 = 0o020_644;
-const BLOCK_DEVICE: u32 = 0o060_644;
 
 /// An archive entry: name, Unix mode, data.
 type Entry<'a> = (&'a str, u32, &'a [u8]);
 
-/// CRC-32 (IEEE), bit by bit: the archives here are tiny.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A stored (uncompressed) zip of `(name, Unix mode, data)` entries, made by
-/// "Unix" so readers honour the modes.
+/// A stored zip of `(name, Unix mode, data)` entries.
 fn zip(entries: &[Entry<'_>]) -> Vec<u8> {
-    let u16le = |out: &mut Vec<u8>, v: usize| {
-        out.extend_from_slice(&u16::try_from(v).unwrap().to_le_bytes())
-    };
-    let u32le = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
-    let len32 = |v: usize| u32::try_from(v).unwrap();
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, mode, data) in entries {
-        let offset = len32(out.len());
-        let crc = crc32(data);
-        // Local header.
-        u32le(&mut out, 0x0403_4b50);
-        u16le(&mut out, 10); // version needed
-        u16le(&mut out, 0); // flags
-        u16le(&mut out, 0); // stored
-        u16le(&mut out, 0); // time
-        u16le(&mut out, 0x21); // date: 1980-01-01
-        u32le(&mut out, crc);
-        u32le(&mut out, len32(data.len()));
-        u32le(&mut out, len32(data.len()));
-        u16le(&mut out, name.len());
-        u16le(&mut out, 0); // extra
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(data);
-        // Its central directory record.
-        u32le(&mut central, 0x0201_4b50);
-        u16le(&mut central, (3 << 8) | 20); // made by Unix, zip 2.0
-        u16le(&mut central, 10);
-        u16le(&mut central, 0);
-        u16le(&mut central, 0);
-        u16le(&mut central, 0);
-        u16le(&mut central, 0x21);
-        u32le(&mut central, crc);
-        u32le(&mut central, len32(data.len()));
-        u32le(&mut central, len32(data.len()));
-        u16le(&mut central, name.len());
-        u16le(&mut central, 0); // extra
-        u16le(&mut central, 0); // comment
-        u16le(&mut central, 0); // disk
-        u16le(&mut central, 0); // internal attributes
-        u32le(&mut central, mode << 16);
-        u32le(&mut central, offset);
-        central.extend_from_slice(name.as_bytes());
-    }
-    let central_offset = len32(out.len());
-    out.extend_from_slice(&central);
-    u32le(&mut out, 0x0605_4b50);
-    u16le(&mut out, 0);
-    u16le(&mut out, 0);
-    u16le(&mut out, entries.len());
-    u16le(&mut out, entries.len());
-    u32le(&mut out, len32(central.len()));
-    u32le(&mut out, central_offset);
-    u16le(&mut out, 0);
-    out
+    let raw: Vec<_> = entries
+        .iter()
+        .map(|(name, mode, data)| with_mode(name, *mode, data))
+        .collect();
+    build(&raw)
 }
 
 /// Publishes a harmless model as `version`, then replaces its archive in

@@ -7,11 +7,16 @@ mod harness;
 mod setup;
 
 use anyhow::{Result, bail};
+use audmodel_tests::require::REQUIRE_ALL_ENV;
 use std::process::Command;
 
 const USAGE: &str = "usage: cargo xtask <test|demo|e2e|bench>
 
-  test   install what the tests need when missing (Garage), then run every test and the e2e scenarios
+  test   check formatting (cargo fmt --check) and lints (clippy -D warnings), install what
+         the tests need when missing (Garage), then run every test and the e2e scenarios;
+         no test may skip for want of Garage, Python or a package index (AUDMODEL_REQUIRE_ALL=1)
+         (--large: the ignored tests too, which take minutes and gigabytes;
+         other arguments go to `cargo test`, those after `--` to the test binaries)
   e2e    run the scenarios between the Python reference and the audmodel binary
          (--reference-only: both sides Python, to check the scenarios themselves)
   bench  time publish and load against the Python reference (--mib N, --runs N)
@@ -28,15 +33,86 @@ fn main() -> Result<()> {
     }
 }
 
-/// The README's test command: the whole suite, Garage and the Python reference included.
-/// The end-to-end scenarios run even when a unit test failed, so one run shows both.
-fn test(extra: &[String]) -> Result<()> {
+/// The README's test command (what CI runs): formatting and lints first, then
+/// the whole suite, Garage and the Python reference included, none of it
+/// allowed to skip. The end-to-end scenarios run even when a unit test
+/// failed, so one run shows both.
+fn test(args: &[String]) -> Result<()> {
+    setup::check_tidy()?;
     setup::ensure_garage()?;
-    let tests = setup::run(
-        Command::new(setup::cargo())
-            .args(["test", "--workspace", "--no-fail-fast"])
-            .args(extra),
-    );
+    let tests = setup::run(&mut cargo_test(args));
     let scenarios = e2e::command(&[]);
     tests.and(scenarios)
+}
+
+/// `cargo test --workspace --no-fail-fast` with the task's arguments:
+/// `--large` becomes the test binaries' `--include-ignored`, the rest goes
+/// to cargo (after `--`: to the test binaries).
+fn cargo_test(args: &[String]) -> Command {
+    let large = args.iter().any(|arg| arg == "--large");
+    let args: Vec<&String> = args.iter().filter(|arg| *arg != "--large").collect();
+    let (cargo_args, binary_args) = match args.iter().position(|arg| *arg == "--") {
+        Some(dash) => (&args[..dash], &args[dash + 1..]),
+        None => (&args[..], &[][..]),
+    };
+    let mut command = Command::new(setup::cargo());
+    command
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .args(cargo_args)
+        .env(REQUIRE_ALL_ENV, "1");
+    if large || !binary_args.is_empty() {
+        command.arg("--").args(binary_args);
+        if large {
+            command.arg("--include-ignored");
+        }
+    }
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cargo_test_args(args: &[&str]) -> Vec<String> {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let command = cargo_test(&args);
+        assert!(
+            command
+                .get_envs()
+                .any(|(k, v)| k == REQUIRE_ALL_ENV && v == Some("1".as_ref())),
+            "the tests may not skip"
+        );
+        command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn large_includes_the_ignored_tests() {
+        let base = ["test", "--workspace", "--no-fail-fast"];
+        assert_eq!(cargo_test_args(&[]), base);
+        assert_eq!(
+            cargo_test_args(&["--large"]),
+            [&base[..], &["--", "--include-ignored"]].concat()
+        );
+        assert_eq!(
+            cargo_test_args(&["-p", "audmodel-tests", "--large", "--", "--nocapture"]),
+            [
+                &base[..],
+                &[
+                    "-p",
+                    "audmodel-tests",
+                    "--",
+                    "--nocapture",
+                    "--include-ignored"
+                ]
+            ]
+            .concat()
+        );
+        assert_eq!(
+            cargo_test_args(&["--", "--nocapture"]),
+            [&base[..], &["--", "--nocapture"]].concat()
+        );
+    }
 }

@@ -1,7 +1,6 @@
 //! Installing and running the tools the tasks need.
 
 use anyhow::{Context, Result, bail};
-use std::path::PathBuf;
 use std::process::Command;
 
 /// The cargo that runs this task, so a pinned toolchain is honoured.
@@ -20,26 +19,39 @@ pub(crate) fn run(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// Where a binary lies on PATH, if anywhere.
-pub(crate) fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-}
-
-/// Installs Garage (the S3 server of the tests) unless it is already on PATH.
-/// A cold build takes about 11 minutes, so it is skipped whenever possible.
+/// Installs Garage (the S3 server of the tests) unless the tests would find
+/// it already (the test support crate looks on PATH and in cargo's bin
+/// folder). A cold build takes about 11 minutes, so it is skipped whenever
+/// possible.
 pub(crate) fn ensure_garage() -> Result<()> {
-    if which("garage").is_some() {
+    if audmodel_tests::garage::binary().is_ok() {
         return Ok(());
     }
     eprintln!(
-        "garage is not on PATH: installing it with `cargo install garage --locked` (takes a while)"
+        "garage is missing: installing it with `cargo install garage --locked` (takes a while)"
     );
     run(Command::new(cargo()).args(["install", "garage", "--locked"]))?;
-    if which("garage").is_none() {
-        bail!("garage was installed but is not on PATH: add cargo's bin folder to PATH");
+    if let Err(reason) = audmodel_tests::garage::binary() {
+        bail!("garage was installed but cannot be found: {reason}");
     }
+    Ok(())
+}
+
+/// Formatting, then lints, before anything is built for the tests: each
+/// fails the run at once, saying what to do.
+pub(crate) fn check_tidy() -> Result<()> {
+    run(Command::new(cargo()).args(["fmt", "--all", "--check"]))
+        .context("`cargo fmt --all --check` found unformatted code: run `cargo fmt --all`")?;
+    run(Command::new(cargo()).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+    .context(
+        "`cargo clippy --workspace --all-targets -- -D warnings` failed: fix the warnings above",
+    )?;
     Ok(())
 }

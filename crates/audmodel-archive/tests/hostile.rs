@@ -6,103 +6,17 @@
 mod streamed;
 mod support;
 
+// The one hand-made zip writer of the workspace's tests, shared by path:
+// depending on the test support crate `audmodel-tests` would build the S3
+// backend (object_store, tokio) for this low-level crate's tests.
+#[allow(unreachable_pub, dead_code)]
+#[path = "../../../tests/src/hostile_zip.rs"]
+mod hostile_zip;
+
 use audmodel_archive::{Error, PackOptions, no_progress, pack, unpack};
-use flate2::{Compression, write::DeflateEncoder};
+use hostile_zip::{Raw, build, deflated, stored};
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-
-/// One entry exactly as it will be written, lies included.
-#[derive(Clone)]
-struct Raw {
-    name: Vec<u8>,
-    data: Vec<u8>,
-    method: u16,
-    flags: u16,
-    crc: u32,
-    compressed: u32,
-    size: u32,
-    mode: u32,
-}
-
-/// A truthful stored regular file.
-fn stored(name: &str, content: &[u8]) -> Raw {
-    Raw {
-        name: name.as_bytes().to_vec(),
-        data: content.to_vec(),
-        method: 0,
-        flags: if name.is_ascii() { 0 } else { 1 << 11 },
-        crc: crc32fast::hash(content),
-        compressed: content.len() as u32,
-        size: content.len() as u32,
-        mode: 0o100_644,
-    }
-}
-
-/// A truthful deflated regular file.
-fn deflated(name: &str, content: &[u8]) -> Raw {
-    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::new(6));
-    encoder.write_all(content).unwrap();
-    let data = encoder.finish().unwrap();
-    Raw {
-        compressed: data.len() as u32,
-        data,
-        method: 8,
-        ..stored(name, content)
-    }
-}
-
-fn build(entries: &[Raw]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    let le16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
-    let le32 = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
-    for e in entries {
-        let offset = out.len() as u32;
-        le32(&mut out, 0x0403_4b50);
-        le16(&mut out, 20);
-        le16(&mut out, e.flags);
-        le16(&mut out, e.method);
-        le16(&mut out, 0);
-        le16(&mut out, 0x21);
-        le32(&mut out, e.crc);
-        le32(&mut out, e.compressed);
-        le32(&mut out, e.size);
-        le16(&mut out, e.name.len() as u16);
-        le16(&mut out, 0);
-        out.extend_from_slice(&e.name);
-        out.extend_from_slice(&e.data);
-
-        le32(&mut central, 0x0201_4b50);
-        le16(&mut central, (3 << 8) | 20);
-        le16(&mut central, 20);
-        le16(&mut central, e.flags);
-        le16(&mut central, e.method);
-        le16(&mut central, 0);
-        le16(&mut central, 0x21);
-        le32(&mut central, e.crc);
-        le32(&mut central, e.compressed);
-        le32(&mut central, e.size);
-        le16(&mut central, e.name.len() as u16);
-        le16(&mut central, 0);
-        le16(&mut central, 0);
-        le16(&mut central, 0);
-        le16(&mut central, 0);
-        le32(&mut central, e.mode << 16);
-        le32(&mut central, offset);
-        central.extend_from_slice(&e.name);
-    }
-    let start = out.len() as u32;
-    out.extend_from_slice(&central);
-    le32(&mut out, 0x0605_4b50);
-    le32(&mut out, 0);
-    le16(&mut out, entries.len() as u16);
-    le16(&mut out, entries.len() as u16);
-    le32(&mut out, central.len() as u32);
-    le32(&mut out, start);
-    le16(&mut out, 0);
-    out
-}
 
 /// Unpacks `bytes` into a fresh folder and checks the refusal left nothing:
 /// only the archive remains beside where the target would have been.

@@ -301,7 +301,10 @@ fn special_files_in_the_folder_are_refused_before_writing() {
         .arg(root.join("pipe"))
         .status();
     if !made.is_ok_and(|s| s.success()) {
-        eprintln!("skipping: mkfifo is not available");
+        support::require::missing(&support::require::Missing::new(
+            "mkfifo",
+            "install coreutils so that `mkfifo` is on PATH",
+        ));
         return;
     }
     let archive = dir.path().join("m.zip");

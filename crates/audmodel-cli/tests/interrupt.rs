@@ -5,6 +5,7 @@
 mod support;
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use support::Sandbox;
@@ -37,15 +38,35 @@ fn ctrl_c_during_publish_removes_what_was_put() {
         "--compression",
         "9",
     ]);
-    let child = cmd
+    let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Long enough for the process to start and install its handler, well
-    // short of the seconds packing takes.
-    let start = Instant::now();
-    std::thread::sleep(Duration::from_millis(300));
+    // The signal goes only once packing has begun: by then the handler is
+    // installed (before the archive is created) and the publish has seconds
+    // of packing ahead, so the signal lands in the middle of it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let archive = loop {
+        if let Some(archive) = archive_being_packed(s.dir.path(), &model) {
+            break archive;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "publish ended ({status}) before it began packing:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        if Instant::now() > deadline {
+            // Our own child, by its handle.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("publish did not begin packing within 60 s: no archive appeared");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
     let killed = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -53,13 +74,11 @@ fn ctrl_c_during_publish_removes_what_was_put() {
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.success() {
-        eprintln!(
-            "publish finished in {:?}, before the signal: nothing to check",
-            start.elapsed()
-        );
-        return;
-    }
+    assert!(
+        !out.status.success(),
+        "publish finished although interrupted while packing {}: {stderr}",
+        archive.display()
+    );
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
         stderr.starts_with("error: interrupted") && stderr.lines().count() == 1,
@@ -67,4 +86,27 @@ fn ctrl_c_during_publish_removes_what_was_put() {
     );
     let left: Vec<_> = s.snapshot().into_keys().collect();
     assert!(left.is_empty(), "left in the repository or cache: {left:?}");
+}
+
+/// A non-empty `.zip` file anywhere in the sandbox but in the model folder:
+/// the archive a publish is packing (in its scratch folder below `TMPDIR`,
+/// which is the sandbox).
+fn archive_being_packed(dir: &Path, model: &Path) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() && path != model {
+            if let Some(found) = archive_being_packed(&path, model) {
+                return Some(found);
+            }
+        } else if kind.is_file()
+            && path.extension().is_some_and(|e| e == "zip")
+            && entry.metadata().is_ok_and(|m| m.len() > 0)
+        {
+            return Some(path);
+        }
+    }
+    None
 }

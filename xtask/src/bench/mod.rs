@@ -11,10 +11,10 @@ use crate::harness::api::{Publish, Side, Tools};
 use crate::harness::build::target_dir;
 use crate::harness::data::{ModelShape, same_files, write_model};
 use crate::harness::process::{Measured, measure};
-use crate::harness::sandbox::{Sandbox, Store};
-use crate::harness::servers::S3Server;
+use crate::harness::{quietly, servers};
 use crate::{harness, setup};
 use anyhow::{Context, Result, bail};
+use audmodel_tests::sandbox::Store;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,10 +57,10 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     setup::ensure_garage()?;
     let tools = harness::tools(true)?;
     let model = model_folder(options.mib)?;
-    let server = S3Server::start().context("cannot start Garage")?;
-    server.create_bucket(FLOOR_BUCKET)?;
+    let server = servers::s3_server().context("cannot start Garage")?;
+    servers::create_bucket(server, FLOOR_BUCKET)?;
     let uid = {
-        let sandbox = Sandbox::new(Store::FileSystem, 1)?;
+        let sandbox = harness::sandbox(Store::FileSystem, "bench", 1)?;
         let args = publish_args(&model, "unused", 0);
         tools.client(Side::Python, &sandbox).uid(
             args.name,
@@ -71,7 +71,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     };
 
     let mut rows = Vec::new();
-    for store in [Store::FileSystem, Store::S3(&server)] {
+    for store in [Store::FileSystem, Store::S3(server)] {
         for compression in [0, 1] {
             let mut publish = Samples::default();
             let mut load = Samples::default();
@@ -156,12 +156,12 @@ fn publish_and_load(
     uid: &str,
     check: bool,
 ) -> Result<(Measured, Measured)> {
-    let sandbox = Sandbox::new(store, 1)?;
+    let sandbox = harness::sandbox(store, "bench", 1)?;
     let client = tools.client(side, &sandbox);
     let args = publish_args(model, &sandbox.repositories()[0], compression);
     let publish = measure(&client.publish_command(&args))
         .with_context(|| format!("{} publish", side.label()))?;
-    sandbox.clear_cache()?;
+    quietly(|| sandbox.clear_cache())?;
     let load =
         measure(&client.load_command(uid)).with_context(|| format!("{} load", side.label()))?;
     if check {
@@ -201,11 +201,11 @@ fn measure_floor(store: Store<'_>, model: &Path) -> Result<Floor> {
                     .with_context(|| format!("cannot read {}", file.display()))?;
                 std::io::copy(&mut src, &mut joined).context("cannot write the blob")?;
             }
-            let url = format!("http://{}/{FLOOR_BUCKET}/model.bin", server.host());
+            let url = format!("http://{}/{FLOOR_BUCKET}/model.bin", server.endpoint);
             let curl = |args: &[&std::ffi::OsStr]| {
                 let mut curl = Command::new("curl");
                 curl.args(["-sSf", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user"])
-                    .arg(format!("{}:{}", server.access_key(), server.secret_key()))
+                    .arg(format!("{}:{}", server.access_key, server.secret_key))
                     .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"])
                     .args(args)
                     .arg(&url);

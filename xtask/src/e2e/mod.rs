@@ -14,9 +14,10 @@ mod versions;
 
 use crate::harness::api::{Publish, Side, Tools};
 use crate::harness::data::{ModelShape, write_model};
-use crate::harness::sandbox::{Sandbox, Store};
-use crate::harness::servers::S3Server;
+use crate::harness::{quietly, servers};
 use anyhow::{Result, bail};
+use audmodel_tests::garage::Garage;
+use audmodel_tests::sandbox::{Sandbox, Store};
 use serde_json::{Value, json};
 use std::fmt::Debug;
 use std::path::PathBuf;
@@ -48,7 +49,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     /// A fresh user with `repositories` empty repositories.
     fn sandbox(&self, repositories: usize) -> Result<Sandbox> {
-        Sandbox::new(self.store, repositories)
+        crate::harness::sandbox(self.store, "e2e", repositories)
     }
 }
 
@@ -56,7 +57,7 @@ impl Ctx<'_> {
 /// given, on Garage; prints the results and returns (passed, failed).
 /// `reference_only` plays both sides with the reference, which checks the
 /// scenarios themselves.
-fn run(tools: &Tools, s3: Option<&S3Server>, reference_only: bool) -> (usize, usize) {
+fn run(tools: &Tools, s3: Option<&Garage>, reference_only: bool) -> (usize, usize) {
     let cases: Vec<Case> = [
         publish_load::cases(),
         files::cases(),
@@ -105,7 +106,7 @@ fn run(tools: &Tools, s3: Option<&S3Server>, reference_only: bool) -> (usize, us
 
 /// A small model folder with nested files, written into the sandbox.
 fn small_model(sandbox: &Sandbox, label: &str) -> Result<PathBuf> {
-    let root = sandbox.scratch(label)?;
+    let root = quietly(|| sandbox.scratch(label))?;
     write_model(
         &root,
         &ModelShape {
@@ -169,8 +170,8 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     };
     crate::setup::ensure_garage()?;
     let tools = crate::harness::tools(false)?;
-    let (passed, failed) = match S3Server::start() {
-        Ok(server) => run(&tools, Some(&server), reference_only),
+    let (passed, failed) = match servers::s3_server() {
+        Ok(server) => run(&tools, Some(server), reference_only),
         Err(error) => {
             // The file-system scenarios still say something useful.
             println!("FAIL garage: cannot start the server: {error:#}");

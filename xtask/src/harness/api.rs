@@ -3,8 +3,8 @@
 //! sandbox's user, and returns the answer in one form for both.
 
 use super::process::capture;
-use super::sandbox::Sandbox;
 use anyhow::{Context, Result};
+use audmodel_tests::sandbox::Sandbox;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;

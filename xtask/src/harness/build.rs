@@ -5,13 +5,7 @@ use anyhow::{Result, bail};
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The workspace's target folder, as cargo uses it.
-pub(crate) fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => workspace_root().join("target"),
-    }
-}
+pub(crate) use audmodel_tests::target_dir;
 
 /// The workspace root: xtask lies one level below it.
 pub(crate) fn workspace_root() -> PathBuf {

@@ -2,8 +2,8 @@
 //! with a fixed seed, plus small JSON files; and a check that two folders hold
 //! the same files.
 
-use anyhow::{Context, Result, bail};
-use std::collections::BTreeMap;
+use super::quietly;
+use anyhow::{Context, Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -109,60 +109,15 @@ impl Normal {
 }
 
 /// Fails, naming the first difference, unless both folders hold the same
-/// relative file paths with the same bytes.
+/// relative file paths with the same bytes (the test support crate's check).
 pub(crate) fn same_files(expected: &Path, actual: &Path) -> Result<()> {
-    let want = files(expected)?;
-    let got = files(actual)?;
-    let want_names: Vec<_> = want.keys().collect();
-    let got_names: Vec<_> = got.keys().collect();
-    if want_names != got_names {
-        bail!(
-            "{} holds {:?}, expected {:?}",
-            actual.display(),
-            got_names,
-            want_names
-        );
-    }
-    for (name, path) in &want {
-        let a = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let other = &got[name];
-        let b = std::fs::read(other).with_context(|| format!("cannot read {}", other.display()))?;
-        if a != b {
-            bail!("{} differs from {}", other.display(), path.display());
-        }
-    }
-    Ok(())
+    quietly(|| audmodel_tests::model_files::same_files(expected, actual))?.map_err(Error::msg)
 }
 
 /// Every file under `root`, in the order of their relative paths.
 pub(crate) fn files_below(root: &Path) -> Result<Vec<PathBuf>> {
-    Ok(files(root)?.into_values().collect())
-}
-
-/// Every file under `root`, by its path relative to it with `/`.
-fn files(root: &Path) -> Result<BTreeMap<String, PathBuf>> {
-    let mut found = BTreeMap::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries =
-            std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
-        for entry in entries {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let relative = path
-                    .strip_prefix(root)
-                    .context("a listed file lies outside its folder")?
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                found.insert(relative, path);
-            }
-        }
-    }
-    Ok(found)
+    let tree = quietly(|| audmodel_tests::model_files::tree(root))?;
+    Ok(tree.into_keys().map(|name| root.join(name)).collect())
 }
 
 #[cfg(test)]

@@ -7,6 +7,12 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+// Whether a test may skip for want of python3 or mkfifo: the test support
+// crate's one decision (fail under CI), shared by path, because depending on
+// `audmodel-tests` would build the S3 backend for this crate's tests.
+#[path = "../../../../tests/src/require.rs"]
+pub mod require;
+
 /// Writes `files` (relative name, content) below `root`.
 pub fn write_tree(root: &Path, files: &[(&str, Vec<u8>)]) {
     for (name, content) in files {
@@ -49,11 +55,17 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
 }
 
 /// `python3`, or `None` after printing why the test skips its Python part.
+///
+/// # Panics
+/// Under CI when there is no `python3` (see [`require`]).
 pub fn python() -> Option<Command> {
     match Command::new("python3").arg("--version").output() {
         Ok(out) if out.status.success() => Some(Command::new("python3")),
         _ => {
-            eprintln!("skipping the Python check: python3 is not available");
+            require::missing(&require::Missing::new(
+                "python3 (for the check by Python's zipfile)",
+                "install Python 3 so that `python3` is on PATH",
+            ));
             None
         }
     }
