@@ -12,7 +12,6 @@
 
 use crate::require::{self, Missing};
 use crate::sandbox::describe;
-use fs4::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -153,10 +152,10 @@ pub fn reference() -> Result<&'static Path, &'static Missing> {
             let lock_path = target.join("python-ref.lock");
             let lock = std::fs::File::create(&lock_path)
                 .unwrap_or_else(|e| panic!("cannot create {}: {e}", lock_path.display()));
-            FileExt::lock(&lock)
+            lock.lock()
                 .unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
             let result = create(&target.join("python-ref"));
-            let _ = FileExt::unlock(&lock);
+            let _ = lock.unlock();
             result
         })
         .as_ref()
