@@ -243,6 +243,14 @@ fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// The S3 error code of an error answer (`<Code>NoSuchBucket</Code>`)
+/// quoted in an error's text.
+fn s3_code(text: &str) -> Option<&str> {
+    let start = text.find("<Code>")? + "<Code>".len();
+    let len = text[start..].find("</Code>")?;
+    Some(&text[start..start + len])
+}
+
 fn is_connection_failure(err: &(dyn std::error::Error + 'static)) -> bool {
     use object_store::client::{HttpError, HttpErrorKind};
     let mut current = Some(err);
@@ -308,7 +316,11 @@ impl S3 {
     /// Maps an `object_store` error about `path` to a typed error.
     fn error(&self, err: object_store::Error, path: &str, what: &str) -> Error {
         let text = chain(&err);
-        if text.contains("NoSuchBucket") {
+        // object_store types the status of GET and HEAD answers, but wraps
+        // those of listings and uploads as `Generic` (its retry error is
+        // private): there the S3 error code of the answer decides.
+        let code = s3_code(&text);
+        if code == Some("NoSuchBucket") {
             return Error::NotFound {
                 path: format!("bucket '{}' on '{}'", self.bucket, self.host),
             };
@@ -328,14 +340,10 @@ impl S3 {
                 host: self.host.clone(),
                 source: Box::new(err),
             },
-            _ if [
-                "AccessDenied",
-                "InvalidAccessKeyId",
-                "SignatureDoesNotMatch",
-                "403 Forbidden",
-            ]
-            .iter()
-            .any(|s| text.contains(s)) =>
+            _ if matches!(
+                code,
+                Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch")
+            ) =>
             {
                 Error::Permission {
                     host: self.host.clone(),

@@ -151,9 +151,6 @@ pub fn default_cache_root() -> Result<PathBuf, Error> {
     Ok(Config::load()?.cache_root)
 }
 
-/// Backend names a configuration file may use.
-const KNOWN_BACKENDS: [&str; 3] = ["file-system", "s3", "minio"];
-
 type Parsed = (Option<PathBuf>, Option<Vec<Repository>>);
 
 fn parse(text: &str, path: Option<&Path>) -> Result<Parsed, Error> {
@@ -222,10 +219,12 @@ fn repository(entry: &Value) -> Result<Repository, String> {
         }
     };
     let (name, host, backend) = (field("name")?, field("host")?, field("backend")?);
-    if !KNOWN_BACKENDS.contains(&backend.as_str()) {
+    // The built-in backends are the ones a configuration file may name.
+    let known = audmodel_backend::Registry::default();
+    if !known.names().contains(&backend.as_str()) {
         return Err(format!(
             "unknown backend '{backend}' of repository '{name}' (known: {})",
-            KNOWN_BACKENDS.join(", ")
+            known.names().join(", ")
         ));
     }
     Ok(Repository::new(name, host, backend))

@@ -41,6 +41,7 @@ pub use publish::PublishOptions;
 pub use audmodel_backend::{Registry, Repository};
 pub use audmodel_uid::yaml;
 pub use audmodel_uid::{
-    CancelToken, Mapping, ModelId, NaiveDate, Value, compare_versions, legacy_uid, py_repr,
-    short_id, sort_versions, uid, unique_string, validate_alias, validate_version,
+    CancelToken, Mapping, ModelId, NaiveDate, Value, compare_versions, from_mapping, from_value,
+    legacy_uid, py_repr, short_id, sort_versions, to_mapping, to_value, uid, unique_string,
+    validate_alias, validate_version,
 };

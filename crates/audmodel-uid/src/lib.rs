@@ -1,7 +1,7 @@
 //! Python-compatible values, `repr`, YAML, model IDs, aliases and versions.
 //!
 //! Everything here must agree byte for byte with the Python reference
-//! (`audmodel` 1.5.3): see `SPEC.md` sections 1 and 2.
+//! (`audmodel` 1.5.3): see SPEC 1 and SPEC 2 (`docs/spec.md`).
 //!
 //! ```
 //! use audmodel_uid::{uid, yaml, Value};
@@ -18,9 +18,9 @@ mod model_id;
 mod printable;
 mod progress;
 mod repr;
-mod user;
 #[cfg(feature = "serde")]
 pub mod serde_value;
+mod user;
 mod value;
 mod version;
 pub mod yaml;
@@ -34,8 +34,8 @@ pub use md5::{HashingWriter, md5_file, md5_hex, md5_reader};
 pub use model_id::ModelId;
 pub use progress::{CancelToken, Cancelled, Progress, no_progress};
 pub use repr::py_repr;
-pub use user::user_name;
 #[cfg(feature = "serde")]
 pub use serde_value::{from_mapping, from_value, to_mapping, to_value};
+pub use user::user_name;
 pub use value::{Mapping, Value};
 pub use version::{compare_versions, sort_versions, validate_version};

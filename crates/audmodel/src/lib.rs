@@ -2,6 +2,37 @@
 //!
 //! The public API of [`audmodel_core`] at the root, and the workspace crates
 //! as modules.
+//!
+//! Parameters and metadata can be any `serde::Serialize` type, and a
+//! header's parameters read back into it; a long publish or load stops
+//! when the caller cancels its [`CancelToken`] (the library installs no
+//! signal handlers: a program decides what Ctrl+C does).
+//!
+//! ```
+//! use audmodel::{Audmodel, CancelToken, Config, PublishOptions, Repository};
+//!
+//! #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+//! struct Params {
+//!     model: String,
+//!     sampling_rate: u32,
+//! }
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let model = dir.path().join("model");
+//! std::fs::create_dir(&model).unwrap();
+//! std::fs::write(model.join("weights.bin"), b"0123").unwrap();
+//! let repo = Repository::new("models", dir.path().join("host").to_str().unwrap(), "file-system");
+//! let client = Audmodel::new(Config::new(dir.path().join("cache"), vec![repo]));
+//!
+//! let params = Params { model: "cnn10".into(), sampling_rate: 16000 };
+//! let cancel = CancelToken::new(); // cancel() it from another thread to stop
+//! let options = PublishOptions { cancel, ..PublishOptions::default() };
+//! let uid = client
+//!     .publish(&model, "torch", &audmodel::to_mapping(&params).unwrap(), "1.0.0", &options)
+//!     .unwrap();
+//! let back: Params = audmodel::from_mapping(client.parameters(&uid).unwrap()).unwrap();
+//! assert_eq!(back, params);
+//! ```
 
 pub use audmodel_core::*;
 
