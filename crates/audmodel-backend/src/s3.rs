@@ -25,6 +25,11 @@ use audmodel_uid::{md5_hex, md5_reader, user_name};
 
 const DEFAULT_PART_SIZE: usize = 16 << 20;
 const DEFAULT_PARALLEL: usize = 4;
+/// Longest silence while reading a response.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Retries of a failed request: few, so a host that is down is reported
+/// within seconds.
+const MAX_RETRIES: usize = 2;
 
 /// Options of an [`S3`] backend; start with [`S3::builder`].
 #[derive(Debug, Clone)]
@@ -38,8 +43,6 @@ pub struct S3Builder {
     part_size: usize,
     parallel: usize,
     connect_timeout: Duration,
-    read_timeout: Duration,
-    max_retries: usize,
 }
 
 impl S3Builder {
@@ -60,14 +63,6 @@ impl S3Builder {
     /// HTTPS (`true`) or plain HTTP (`false`).
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
-        self
-    }
-
-    /// The signing region. Default: `region` of the INI section, else the
-    /// region in an AWS host name (`s3.dualstack.eu-north-1.amazonaws.com`),
-    /// else `us-east-1`.
-    pub fn region(mut self, region: &str) -> Self {
-        self.region = Some(region.to_owned());
         self
     }
 
@@ -92,25 +87,13 @@ impl S3Builder {
         self
     }
 
-    /// Longest silence while reading a response (default 30 s).
-    pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.read_timeout = timeout;
-        self
-    }
-
-    /// Retries of a failed request (default 2).
-    pub fn max_retries(mut self, retries: usize) -> Self {
-        self.max_retries = retries;
-        self
-    }
-
     /// Creates the client and its runtime; contacts no server.
     pub fn build(self) -> Result<S3, Error> {
         let scheme = if self.secure { "https" } else { "http" };
         let client = ClientOptions::new()
             .with_allow_http(!self.secure)
             .with_connect_timeout(self.connect_timeout)
-            .with_read_timeout(self.read_timeout)
+            .with_read_timeout(READ_TIMEOUT)
             // Whole requests may be long (a large part on a slow link); silence is bounded above.
             .with_timeout(Duration::from_secs(600));
         let retry = RetryConfig {
@@ -119,7 +102,7 @@ impl S3Builder {
                 max_backoff: Duration::from_secs(2),
                 base: 2.0,
             },
-            max_retries: self.max_retries,
+            max_retries: MAX_RETRIES,
             retry_timeout: Duration::from_secs(30),
         };
         let aws = aws_region(&self.host);
@@ -298,8 +281,6 @@ impl S3 {
             part_size: DEFAULT_PART_SIZE,
             parallel: DEFAULT_PARALLEL,
             connect_timeout: Duration::from_secs(5),
-            read_timeout: Duration::from_secs(30),
-            max_retries: 2,
         }
     }
 
