@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod e2e;
 mod harness;
+mod python_binding;
 mod setup;
 
 use anyhow::{Result, bail};
@@ -13,7 +14,8 @@ use std::process::Command;
 const USAGE: &str = "usage: cargo xtask <test|demo|e2e|bench>
 
   test   check formatting (cargo fmt --check) and lints (clippy -D warnings), install what
-         the tests need when missing (Garage), then run every test and the e2e scenarios;
+         the tests need when missing (Garage), then run every test, the e2e scenarios, and
+         the Python module audmodel_rs's tests and the reference's own suite against it;
          no test may skip for want of Garage, Python or a package index (AUDMODEL_REQUIRE_ALL=1)
          (--large: the ignored tests too, which take minutes and gigabytes;
          other arguments go to `cargo test`, those after `--` to the test binaries)
@@ -42,7 +44,8 @@ fn test(args: &[String]) -> Result<()> {
     setup::ensure_garage()?;
     let tests = setup::run(&mut cargo_test(args));
     let scenarios = e2e::command(&[]);
-    tests.and(scenarios)
+    let binding = python_binding::test(&harness::build::workspace_root());
+    tests.and(scenarios).and(binding)
 }
 
 /// `cargo test --workspace --no-fail-fast` with the task's arguments:

@@ -1,0 +1,48 @@
+//! The library's errors as the exceptions the reference raises.
+
+use audmodel::ErrorKind;
+use pyo3::PyErr;
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyKeyboardInterrupt, PyRuntimeError, PyTimeoutError, PyValueError,
+};
+
+pyo3::create_exception!(
+    audmodel_rs,
+    BackendError,
+    pyo3::exceptions::PyException,
+    "A repository could not be read or written (the reference's `audbackend.BackendError`)."
+);
+
+/// The exception the reference raises for this error, with the whole
+/// chain of causes in its message.
+pub(crate) fn to_python(err: audmodel::Error) -> PyErr {
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    match (err.kind(), &err) {
+        (ErrorKind::Interrupted, _) => PyKeyboardInterrupt::new_err(message),
+        (ErrorKind::InvalidInput, _) => PyValueError::new_err(message),
+        (ErrorKind::LockTimeout, _) => PyTimeoutError::new_err(message),
+        // The reference's message, then what failed.
+        (_, audmodel::Error::Backend { .. }) => BackendError::new_err(format!(
+            "An exception was raised by the backend, \
+             please see stack trace for further information.\n{message}"
+        )),
+        (ErrorKind::NotFound, audmodel::Error::Io { .. } | audmodel::Error::Archive(_)) => {
+            PyFileNotFoundError::new_err(message)
+        }
+        _ => PyRuntimeError::new_err(message),
+    }
+}
+
+/// An ID, alias or version refused: a `ValueError`, as the reference.
+pub(crate) fn uid(err: audmodel::uid::Error) -> PyErr {
+    PyValueError::new_err(err.to_string())
+}

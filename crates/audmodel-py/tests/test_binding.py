@@ -1,0 +1,208 @@
+r"""audmodel_rs beside the reference: same repository, same cache, both ways."""
+
+import datetime
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+import audmodel
+import audmodel_rs
+
+
+PARAMS = {"model": "cnn10", "data": "emodb", "feature": "melspec", "sampling_rate": 16000}
+META = {"data": {"emodb": {"version": "1.2.0"}}, "lr": 1e-3, "when": datetime.date(2024, 2, 29)}
+DATE = datetime.date(1985, 11, 18)
+
+
+def folder(root, tag="1", size=1000):
+    path = root / f"model-{tag}"
+    (path / "sub").mkdir(parents=True)
+    (path / "weights.bin").write_bytes(os.urandom(size))
+    (path / "sub" / "config.yaml").write_text(f"tag: {tag}\n")
+    return str(path)
+
+
+def files(root):
+    found = {}
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as fp:
+                found[os.path.relpath(path, root)] = fp.read()
+    return found
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        PARAMS,
+        {"b": 1, "a": 2},
+        {"big": 2**70, "neg": -(2**63), "f": 0.1, "inf": float("inf"), "none": None},
+        {"list": [1, "a", [True, False]], "nested": {"x": {"y": []}}},
+        {"date": datetime.date(2000, 1, 1), "s": "ümlaut ✓"},
+        {},
+    ],
+)
+@pytest.mark.parametrize("subgroup", [None, "audmodel.dummy"])
+def test_ids_are_the_references(params, subgroup):
+    assert audmodel_rs.uid("torch", params, subgroup=subgroup) == audmodel.uid(
+        "torch", params, subgroup=subgroup
+    )
+    assert audmodel_rs.uid("torch", params, "1.0.0", subgroup=subgroup) == audmodel.uid(
+        "torch", params, "1.0.0", subgroup=subgroup
+    )
+    for private in [False, True]:
+        assert audmodel_rs.legacy_uid(
+            "torch", params, "1.0.0", subgroup=subgroup, private=private
+        ) == audmodel.legacy_uid("torch", params, "1.0.0", subgroup=subgroup, private=private)
+
+
+@pytest.mark.parametrize("writer, reader", [(audmodel_rs, audmodel), (audmodel, audmodel_rs)])
+def test_publish_with_one_and_read_with_the_other(isolated, writer, reader):
+    tmp, repos = isolated
+    root = folder(tmp)
+    repo = repos["rs" if writer is audmodel_rs else "py"][0]
+    uid = writer.publish(
+        root,
+        "torch",
+        PARAMS,
+        "1.0.0",
+        alias="both-ways",
+        author="Calvin and Hobbes",
+        date=DATE,
+        meta=META,
+        subgroup="audmodel.dummy",
+        repository=repo,
+    )
+    assert uid == audmodel.uid("torch", PARAMS, "1.0.0", subgroup="audmodel.dummy")
+    assert reader.exists(uid)
+    assert reader.header(uid) == writer.header(uid)
+    assert reader.header(uid)["date"] == DATE
+    assert reader.date(uid) == "1985-11-18"
+    assert reader.subgroup(uid) == "audmodel.dummy"
+    assert reader.parameters(uid) == PARAMS
+    assert list(reader.parameters(uid)) == list(PARAMS), "dict order"
+    assert reader.meta(uid) == META
+    assert reader.resolve_alias("both-ways") == uid
+    assert reader.aliases(uid) == ["both-ways"]
+    assert reader.versions(uid[:8]) == ["1.0.0"]
+    assert reader.latest_version(uid[:8]) == "1.0.0"
+    assert reader.url(uid) == writer.url(uid)
+    assert reader.url(uid, type="meta") == writer.url(uid, type="meta")
+    assert str(reader.repository(uid)) == str(repo)
+    assert files(reader.load(uid)) == files(root)
+    # The other tool finds the model in the shared cache.
+    assert writer.load(uid) == reader.load(uid)
+
+    new = reader.update_meta(uid, {"data": {"emodb": {"split": "train"}}})
+    assert new["data"]["emodb"] == {"version": "1.2.0", "split": "train"}
+    assert writer.meta(uid) == new
+    assert reader.update_meta(uid, {"only": 1}, replace=True) == {"only": 1}
+    assert writer.meta(uid) == {"only": 1}
+
+
+def test_errors_are_the_references(isolated):
+    tmp, repos = isolated
+    repo = repos["rs"][0]
+    root = folder(tmp)
+    uid = audmodel_rs.publish(root, "torch", PARAMS, "1.0.0", repository=repo)
+    with pytest.raises(RuntimeError, match="exists already"):
+        audmodel_rs.publish(root, "torch", PARAMS, "1.0.0", repository=repo)
+    with pytest.raises(RuntimeError, match="does not exist"):
+        audmodel_rs.load("00000000-1.0.0")
+    with pytest.raises(RuntimeError, match="does not exist"):
+        audmodel_rs.resolve_alias("no-such-alias")
+    with pytest.raises(RuntimeError, match="does not exist"):
+        audmodel_rs.latest_version("00000000")
+    assert audmodel_rs.versions("00000000") == []
+    assert not audmodel_rs.exists("00000000-1.0.0")
+    with pytest.raises(ValueError):
+        audmodel_rs.publish(root, "torch", {"p": 1}, "1.0.0", alias="bad/alias", repository=repo)
+    with pytest.raises(ValueError, match="compression"):
+        audmodel_rs.publish(root, "torch", {"p": 2}, "1.0.0", compression=10, repository=repo)
+    with pytest.raises(ValueError, match="subgroup"):
+        audmodel_rs.publish(root, "torch", {"p": 3}, "1.0.0", subgroup="_uid", repository=repo)
+    with pytest.raises(ValueError, match="'type' has to be one of"):
+        audmodel_rs.url(uid, type="archive")
+    with pytest.raises(FileNotFoundError):
+        audmodel_rs.publish(str(tmp / "missing"), "torch", {"p": 4}, "1.0.0", repository=repo)
+    with pytest.raises(RuntimeError, match="Cannot serialize"):
+        audmodel_rs.publish(root, "torch", {"p": 5}, "1.0.0", meta={"s": {1, 2}}, repository=repo)
+    missing = audmodel_rs.Repository("repo", str(tmp / "nowhere"), "file-system")
+    with pytest.raises(audmodel_rs.BackendError, match="An exception was raised by the backend"):
+        audmodel_rs.publish(root, "torch", {"p": 6}, "1.0.0", repository=missing)
+    # None of the refused publishes left a model behind.
+    for p in range(1, 7):
+        assert not audmodel.exists(audmodel.uid("torch", {"p": p}, "1.0.0"))
+
+
+def test_repository_is_the_references():
+    a = audmodel_rs.Repository("data-local", "/data", "file-system")
+    assert repr(a) == repr(audmodel.Repository("data-local", "/data", "file-system"))
+    assert a == audmodel_rs.Repository("data-local", "/data", "file-system")
+    assert a != audmodel_rs.Repository("data-local", "/other", "file-system")
+    assert (a.name, a.host, a.backend) == ("data-local", "/data", "file-system")
+
+
+def test_config_is_read_at_every_call(isolated, tmp_path):
+    _, repos = isolated
+    root = folder(tmp_path, "c")
+    uid = audmodel_rs.publish(root, "torch", PARAMS, "1.0.0", repository=repos["rs"][0])
+    other = tmp_path / "other-cache"
+    audmodel_rs.config.CACHE_ROOT = str(other)
+    os.environ.pop("AUDMODEL_CACHE_ROOT")
+    assert audmodel_rs.default_cache_root() == str(other)
+    assert audmodel_rs.load(uid).startswith(str(other))
+    audmodel_rs.config.REPOSITORIES = []
+    assert not audmodel_rs.exists(uid)
+
+
+def test_threads_run_while_a_load_works(isolated):
+    tmp, repos = isolated
+    uid = audmodel_rs.publish(
+        folder(tmp, "t", size=64 << 20), "torch", PARAMS, "1.0.0", repository=repos["rs"][0]
+    )
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.001)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    results = []
+    loaders = [threading.Thread(target=lambda: results.append(audmodel_rs.load(uid))) for _ in range(4)]
+    for t in loaders:
+        t.start()
+    for t in loaders:
+        t.join()
+    stop.set()
+    ticker.join()
+    assert len(set(results)) == 1 and len(results) == 4
+    # The GIL was free: the ticker kept running through the load.
+    assert len(ticks) > 20, len(ticks)
+
+
+def test_ctrl_c_during_publish_raises_and_puts_nothing(isolated):
+    tmp, repos = isolated
+    root = folder(tmp, "k", size=256 << 20)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        audmodel_rs.publish(root, "torch", PARAMS, "1.0.0", compression=9, min_saving_percent=0,
+                            repository=repos["rs"][0])
+    assert time.monotonic() - started < 10, "KeyboardInterrupt came late"
+    timer.join()
+    leftovers = [
+        name
+        for name in files(tmp / "host")
+        if not name.endswith(".lock")
+    ]
+    assert leftovers == []
+    assert not audmodel.exists(audmodel.uid("torch", PARAMS, "1.0.0"))
