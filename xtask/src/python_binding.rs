@@ -27,7 +27,15 @@ pub(crate) fn test(workspace: &Path) -> Result<()> {
         .arg(&tests));
     let suite = reference_tests(python, &workspace.join("target"))?;
     let reference = run(Command::new(python)
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "as_reference"])
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "as_reference",
+        ])
         .arg(&suite)
         .env("PYTHONPATH", &tests)
         .current_dir(suite.parent().unwrap_or(&suite)));
@@ -44,7 +52,15 @@ fn reference_tests(python: &Path, target: &Path) -> Result<PathBuf> {
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     run(Command::new(python)
-        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+        ])
         .arg(REFERENCE)
         .arg("-d")
         .arg(&dir))?;

@@ -43,7 +43,11 @@ pub(crate) fn to_value(object: &Bound<'_, PyAny>) -> PyResult<Value> {
         return Ok(Value::Date(date));
     }
     if let Ok(list) = object.downcast::<PyList>() {
-        return list.iter().map(|item| to_value(&item)).collect::<PyResult<_>>().map(Value::List);
+        return list
+            .iter()
+            .map(|item| to_value(&item))
+            .collect::<PyResult<_>>()
+            .map(Value::List);
     }
     if let Ok(dict) = object.downcast::<PyDict>() {
         return to_mapping(dict).map(Value::Map);

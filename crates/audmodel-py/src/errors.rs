@@ -10,7 +10,7 @@ pyo3::create_exception!(
     audmodel_rs,
     BackendError,
     pyo3::exceptions::PyException,
-    "A repository could not be read or written (the reference's `audbackend.BackendError`)."
+    "A repository could not be read or written; the Python half raises it as the reference's `audbackend.BackendError`."
 );
 
 /// The exception the reference raises for this error, with the whole
@@ -30,11 +30,7 @@ pub(crate) fn to_python(err: audmodel::Error) -> PyErr {
         (ErrorKind::Interrupted, _) => PyKeyboardInterrupt::new_err(message),
         (ErrorKind::InvalidInput, _) => PyValueError::new_err(message),
         (ErrorKind::LockTimeout, _) => PyTimeoutError::new_err(message),
-        // The reference's message, then what failed.
-        (_, audmodel::Error::Backend { .. }) => BackendError::new_err(format!(
-            "An exception was raised by the backend, \
-             please see stack trace for further information.\n{message}"
-        )),
+        (_, audmodel::Error::Backend { .. }) => BackendError::new_err(message),
         (ErrorKind::NotFound, audmodel::Error::Io { .. } | audmodel::Error::Archive(_)) => {
             PyFileNotFoundError::new_err(message)
         }

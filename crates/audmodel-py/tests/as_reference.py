@@ -35,6 +35,18 @@ INTERNAL_TESTS = {
     "test_repository_register",
     # audmodel.core.utils.is_alias.
     "test_is_alias",
+    # Monkeypatch audmodel.core.api to interrupt, fail or record publish's
+    # steps (the Rust publish has no such functions; its interrupt and
+    # clean-up are tested in tests/test_binding.py and the Rust suite).
+    "test_publish_interrupted",
+    "test_publish_archive_error",
+    "test_publish_sigterm",
+    "test_publish_after_interruption",
+    "test_publish_order",
+    # Write corrupt files through Repository.create_backend_interface.
+    "test_resolve_alias_with_corrupted_yaml",
+    "test_aliases_with_malformed_aliases_file",
+    "test_repository_create_backend_interface_errors",
 }
 
 

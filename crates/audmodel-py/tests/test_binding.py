@@ -206,3 +206,12 @@ def test_ctrl_c_during_publish_raises_and_puts_nothing(isolated):
     ]
     assert leftovers == []
     assert not audmodel.exists(audmodel.uid("torch", PARAMS, "1.0.0"))
+
+
+def test_ids_of_parameters_yaml_cannot_hold_are_the_references():
+    class Opaque:
+        pass
+
+    params = {"object": Opaque(), "a": 1}
+    # The repr names the object's address: the same object in both calls.
+    assert audmodel_rs.uid("torch", params, "1.0.0") == audmodel.uid("torch", params, "1.0.0")

@@ -45,7 +45,7 @@ pub enum Error {
         found: String,
     },
     /// Not a valid alias.
-    #[error("invalid alias {alias:?}: {reason}")]
+    #[error("'{alias}' is not an allowed alias name: {reason}")]
     InvalidAlias {
         /// The refused alias.
         alias: String,
@@ -54,7 +54,7 @@ pub enum Error {
     },
     /// Not a valid version.
     #[error(
-        "invalid version {version:?}: versions have to be semantic versions 'X.Y.Z' (optionally followed by '-' or '+' and a suffix) made of the characters [A-Za-z0-9._-] and starting with a digit"
+        "'{version}' is not a valid version. Versions have to be semantic versions 'X.Y.Z', where X, Y, Z are integers, optionally followed by a suffix starting with '-', e.g. '1.0.0' or '1.0.0-prod'. Versions may only contain letters, digits, '.', '_', and '-', and have to start with a digit."
     )]
     InvalidVersion {
         /// The refused version.

@@ -10,11 +10,45 @@ the work runs in Rust without the GIL.
 """
 
 import datetime
+import functools
+import hashlib
 import os
 import typing
 
 from audmodel_rs import _native
-from audmodel_rs._native import BackendError
+
+
+try:
+    from audbackend import BackendError as _BackendError
+except ImportError:  # without the reference's audbackend
+
+    class _BackendError(Exception):
+        def __init__(self, exception: Exception):
+            self.exception = exception
+            super().__init__(
+                "An exception was raised by the backend, "
+                "please see stack trace for further information."
+            )
+
+
+class BackendError(_BackendError):
+    r"""A repository could not be read or written.
+
+    An ``audbackend.BackendError`` when ``audbackend`` is installed, so code
+    written for the reference catches it; ``exception`` holds the cause.
+
+    """
+
+
+def _raises_backend_error(function):
+    @functools.wraps(function)
+    def wrapped(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except _native.BackendError as error:
+            raise BackendError(RuntimeError(str(error))) from error
+
+    return wrapped
 
 
 __all__ = [
@@ -93,6 +127,7 @@ class config:
     CACHE_ROOT, REPOSITORIES = _load_config()
 
 
+@_raises_backend_error
 def default_cache_root() -> str:
     r"""The cache folder: ``AUDMODEL_CACHE_ROOT``, else ``config.CACHE_ROOT``."""
     return os.environ.get("AUDMODEL_CACHE_ROOT") or config.CACHE_ROOT
@@ -102,35 +137,57 @@ def _cache(cache_root: typing.Optional[str]) -> str:
     return os.path.abspath(os.path.expanduser(cache_root or default_cache_root()))
 
 
+def _check_opens(repository: Repository):
+    # As the reference: a repository it cannot open is the backend's error,
+    # not a missing model.
+    if repository.backend != "file-system":
+        return
+    root = os.path.join(os.path.abspath(repository._native()[1]), repository.name)
+    if not os.path.isdir(root):
+        raise BackendError(
+            FileNotFoundError(
+                2, f"repository '{repository.name}': no such folder", root
+            )
+        )
+
+
 def _repositories() -> list:
+    for repository in config.REPOSITORIES:
+        _check_opens(repository)
     return [r._native() for r in config.REPOSITORIES]
 
 
+@_raises_backend_error
 def aliases(uid: str, *, cache_root: str = None, verbose: bool = False) -> list:
     r"""The aliases of a model."""
     return _native.aliases(_cache(cache_root), _repositories(), uid)
 
 
+@_raises_backend_error
 def author(uid: str, *, cache_root: str = None) -> str:
     r"""The author of a model."""
     return header(uid, cache_root=cache_root)["author"]
 
 
+@_raises_backend_error
 def date(uid: str, *, cache_root: str = None) -> str:
     r"""The publication date of a model, as ``YYYY-MM-DD``."""
     return str(header(uid, cache_root=cache_root)["date"])
 
 
+@_raises_backend_error
 def exists(uid: str) -> bool:
     r"""Whether a model with this ID exists."""
     return _native.exists(_cache(None), _repositories(), uid)
 
 
+@_raises_backend_error
 def header(uid: str, *, cache_root: str = None, verbose: bool = False) -> dict:
     r"""The header of a model: author, date, name, parameters, subgroup, version."""
     return _native.header(_cache(cache_root), _repositories(), uid)
 
 
+@_raises_backend_error
 def latest_version(uid: str) -> str:
     r"""The latest version of a model."""
     found = versions(uid)
@@ -139,6 +196,7 @@ def latest_version(uid: str) -> str:
     return found[-1]
 
 
+@_raises_backend_error
 def legacy_uid(
     name: str,
     params: dict,
@@ -151,6 +209,7 @@ def legacy_uid(
     return _native.legacy_uid(name, params, version, subgroup, private)
 
 
+@_raises_backend_error
 def load(
     uid: str,
     *,
@@ -162,21 +221,25 @@ def load(
     return _native.load(_cache(cache_root), _repositories(), uid, timeout, verbose)
 
 
+@_raises_backend_error
 def meta(uid: str, *, cache_root: str = None, verbose: bool = False) -> dict:
     r"""The metadata of a model."""
     return _native.meta(_cache(cache_root), _repositories(), uid)
 
 
+@_raises_backend_error
 def name(uid: str, *, cache_root: str = None, verbose: bool = False) -> str:
     r"""The name of a model."""
     return header(uid, cache_root=cache_root)["name"]
 
 
+@_raises_backend_error
 def parameters(uid: str, *, cache_root: str = None, verbose: bool = False) -> dict:
     r"""The parameters of a model."""
     return header(uid, cache_root=cache_root)["parameters"]
 
 
+@_raises_backend_error
 def publish(
     root: str,
     name: str,
@@ -207,16 +270,7 @@ def publish(
             "see audmodel.config.REPOSITORIES for an example."
         )
     host = repository._native()[1]
-    if repository.backend == "file-system" and not os.path.isdir(
-        os.path.join(os.path.abspath(host), repository.name)
-    ):
-        # As the reference: a repository it cannot open is the backend's error.
-        raise BackendError(
-            "An exception was raised by the backend, "
-            "please see stack trace for further information.\n"
-            f"repository '{repository.name}': the folder "
-            f"'{os.path.join(os.path.abspath(host), repository.name)}' does not exist"
-        )
+    _check_opens(repository)
     if not isinstance(compression, int) or not 0 <= compression <= 9:
         raise ValueError(
             f"'compression' has to be between 0 and 9, not {compression}."
@@ -244,6 +298,7 @@ def publish(
     return _native.publish(_cache(None), _repositories(), args, verbose)
 
 
+@_raises_backend_error
 def repository(uid: str, *, cache_root: str = None) -> Repository:
     r"""The repository that holds a model."""
     found = _native.repository(_cache(cache_root), _repositories(), uid)
@@ -253,11 +308,13 @@ def repository(uid: str, *, cache_root: str = None) -> Repository:
     return Repository(*found)
 
 
+@_raises_backend_error
 def resolve_alias(alias: str, *, cache_root: str = None, verbose: bool = False) -> str:
     r"""The UID an alias points to."""
     return _native.resolve_alias(_cache(cache_root), _repositories(), alias)
 
 
+@_raises_backend_error
 def set_alias(
     alias: str, uid: str, *, cache_root: str = None, verbose: bool = False
 ) -> None:
@@ -265,16 +322,27 @@ def set_alias(
     _native.set_alias(_cache(cache_root), _repositories(), alias, uid)
 
 
+@_raises_backend_error
 def subgroup(uid: str, *, cache_root: str = None, verbose: bool = False) -> str:
     r"""The subgroup of a model."""
     return header(uid, cache_root=cache_root)["subgroup"]
 
 
+@_raises_backend_error
 def uid(name: str, params: dict, version: str = None, *, subgroup: str = None) -> str:
     r"""The short ID, or with ``version`` the UID, of a model."""
-    return _native.uid(name, params, version, subgroup)
+    try:
+        return _native.uid(name, params, version, subgroup)
+    except RuntimeError:
+        # Parameters no YAML file can hold still have an ID (which can never
+        # be published): the reference's formula over their ``str``.
+        ordered = {key: params[key] for key in sorted(params)}
+        unique = f"{subgroup or ''}.{name}" + str(ordered)
+        sid = hashlib.md5(unique.encode("utf-8")).hexdigest()[-8:]
+        return sid if version is None else f"{sid}-{version}"
 
 
+@_raises_backend_error
 def update_meta(
     uid: str,
     meta: dict,
@@ -287,6 +355,7 @@ def update_meta(
     return _native.update_meta(_cache(cache_root), _repositories(), uid, meta, replace)
 
 
+@_raises_backend_error
 def url(
     uid: str, *, type: str = "model", cache_root: str = None, verbose: bool = False
 ) -> str:
@@ -294,11 +363,13 @@ def url(
     return _native.url(_cache(cache_root), _repositories(), uid, type)
 
 
+@_raises_backend_error
 def version(uid: str, *, cache_root: str = None, verbose: bool = False) -> str:
     r"""The version of a model."""
     return header(uid, cache_root=cache_root)["version"]
 
 
+@_raises_backend_error
 def versions(uid: str, *, cache_root: str = None) -> list:
     r"""Every version of a model, ascending; empty when there is none."""
     return _native.versions(_cache(cache_root), _repositories(), uid)
