@@ -190,7 +190,7 @@ fn invalid_versions() {
                 version: version.to_owned()
             }
         );
-        assert!(err.to_string().contains(&format!("{version:?}")), "{err}");
+        assert!(err.to_string().contains(&format!("'{version}'")), "{err}");
     }
 }
 
