@@ -12,16 +12,22 @@ use crate::setup::run;
 /// The reference whose sdist holds the test suite run against the binding.
 const REFERENCE: &str = "audmodel==1.5.3";
 
-/// Installs the binding and runs both test suites.
-pub(crate) fn test(workspace: &Path) -> Result<()> {
+/// Builds the binding and installs it, with pytest, beside the reference;
+/// returns the virtualenv's interpreter.
+pub(crate) fn install(workspace: &Path) -> Result<&'static Path> {
     let python = audmodel_tests::python::reference()
         .map_err(|missing| anyhow!("the Python reference is needed: {missing}"))?;
-    let crate_dir = workspace.join("crates/audmodel-py");
     eprintln!("building and installing audmodel_rs (a release build of the workspace)");
     run(Command::new(python)
         .args(["-m", "pip", "install", "--quiet", "pytest"])
-        .arg(&crate_dir))?;
-    let tests = crate_dir.join("tests");
+        .arg(workspace.join("crates/audmodel-py")))?;
+    Ok(python)
+}
+
+/// Installs the binding and runs both test suites.
+pub(crate) fn test(workspace: &Path) -> Result<()> {
+    let python = install(workspace)?;
+    let tests = workspace.join("crates/audmodel-py/tests");
     let own = run(Command::new(python)
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .arg(&tests));

@@ -56,6 +56,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     let options = parse(args)?;
     setup::ensure_garage()?;
     let tools = harness::tools(true)?;
+    crate::python_binding::install(&harness::build::workspace_root())?;
     let model = model_folder(options.mib)?;
     let server = servers::s3_server().context("cannot start Garage")?;
     servers::create_bucket(server, FLOOR_BUCKET)?;
@@ -81,7 +82,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
                 let floor = measure_floor(store, &model)?;
                 publish_floor.push(floor.publish);
                 load_floor.push(floor.load);
-                for side in [Side::Python, Side::Rust] {
+                for side in [Side::Python, Side::Rust, Side::Binding] {
                     eprintln!(
                         "bench: {} compression {compression} run {run}/{} {}",
                         store.label(),

@@ -16,6 +16,7 @@ pub(super) enum Step {
 pub(super) struct Samples {
     python: Vec<Measured>,
     rust: Vec<Measured>,
+    binding: Vec<Measured>,
 }
 
 impl Samples {
@@ -23,6 +24,7 @@ impl Samples {
         match side {
             Side::Python => self.python.push(measured),
             Side::Rust => self.rust.push(measured),
+            Side::Binding => self.binding.push(measured),
         }
     }
 }
@@ -67,20 +69,21 @@ fn seconds(value: Option<f64>) -> String {
 /// The table, ready to paste into the README.
 pub(super) fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| repository | compression | step | floor (s) | Python (s) | Rust (s) | Python / Rust | Rust peak RSS (MiB) | Python peak RSS (MiB) |\n\
-         | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "| repository | compression | step | floor (s) | Python (s) | Rust (s) | Python / Rust | audmodel_rs (s) | Python / audmodel_rs | audmodel_rs / Rust | Rust peak RSS (MiB) | audmodel_rs peak RSS (MiB) | Python peak RSS (MiB) |\n\
+         | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.1}×", a / b),
+        _ => "?".to_owned(),
+    };
     for row in rows {
         let python = median_seconds(&row.samples.python);
         let rust = median_seconds(&row.samples.rust);
-        let ratio = match (python, rust) {
-            (Some(p), Some(r)) if r > 0.0 => format!("{:.1}×", p / r),
-            _ => "?".to_owned(),
-        };
+        let binding = median_seconds(&row.samples.binding);
         // Writing to a String cannot fail.
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.2} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.store,
             row.compression,
             match row.step {
@@ -90,8 +93,12 @@ pub(super) fn markdown(rows: &[Row]) -> String {
             row.floor,
             seconds(python),
             seconds(rust),
-            ratio,
+            ratio(python, rust),
+            seconds(binding),
+            ratio(python, binding),
+            ratio(binding, rust),
             peak_mib(&row.samples.rust),
+            peak_mib(&row.samples.binding),
             peak_mib(&row.samples.python),
         );
     }
@@ -122,6 +129,7 @@ mod tests {
         for (p, r) in [(9.0, 1.0), (8.0, 2.0), (10.0, 3.0)] {
             samples.push(Side::Python, run(p, 300 * 1024));
             samples.push(Side::Rust, run(r, 40 * 1024));
+            samples.push(Side::Binding, run(r + 0.25, 50 * 1024));
         }
         samples.push(Side::Rust, run(2.0, 60 * 1024));
         let table = markdown(&[Row {
@@ -134,7 +142,7 @@ mod tests {
         let line = table.lines().nth(2).unwrap_or_default();
         assert_eq!(
             line,
-            "| fs | 1 | publish | 0.50 | 9.00 | 2.00 | 4.5× | 60 | 300 |"
+            "| fs | 1 | publish | 0.50 | 9.00 | 2.00 | 4.5× | 2.25 | 4.0× | 1.1× | 60 | 50 | 300 |"
         );
     }
 }

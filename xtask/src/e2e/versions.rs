@@ -45,7 +45,7 @@ fn versions(ctx: &Ctx<'_>, writer: Side, reader: Side) -> Result<()> {
         let what = |x: &str| format!("{x} ({})", side.label());
         let expected = match side {
             Side::Python => by_repository,
-            Side::Rust => ascending,
+            Side::Rust | Side::Binding => ascending,
         };
         expect_eq(
             &what("versions"),

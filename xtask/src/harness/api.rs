@@ -16,6 +16,9 @@ pub(crate) enum Side {
     Python,
     /// The `audmodel` binary.
     Rust,
+    /// The reference's scripts with `import audmodel_rs as audmodel`: the
+    /// Python module over the Rust crates.
+    Binding,
 }
 
 impl Side {
@@ -24,6 +27,7 @@ impl Side {
         match self {
             Side::Python => "py",
             Side::Rust => "rs",
+            Side::Binding => "py-rs",
         }
     }
 }
@@ -52,8 +56,12 @@ pub(crate) struct Publish<'a> {
     pub(crate) compression: u8,
 }
 
-/// Imported by every snippet: the reference, and its repositories by name.
-const PRELUDE: &str = "import json, sys, datetime\nimport audmodel\n\
+/// What a snippet imports as `audmodel`, for each Python side.
+const IMPORT_REFERENCE: &str = "import audmodel\n";
+const IMPORT_BINDING: &str = "import audmodel_rs as audmodel\n";
+
+/// Imported by every snippet after `audmodel`: its repositories by name.
+const PRELUDE: &str = "import json, sys, datetime\n\
 REPO = {r.name: r for r in audmodel.config.REPOSITORIES}\n\
 def out(x):\n    print(json.dumps(x, default=str))\n";
 
@@ -90,11 +98,15 @@ impl Client<'_> {
     /// The command that runs a Python snippet (the prelude before it) with
     /// `args` as `sys.argv[1:]`.
     fn python(&self, snippet: &str, args: &[&str]) -> Command {
+        let import = match self.side {
+            Side::Binding => IMPORT_BINDING,
+            Side::Python | Side::Rust => IMPORT_REFERENCE,
+        };
         let mut command = self.sandbox.command(&self.tools.python);
         command
             .env("PYTHONIOENCODING", "utf-8")
             .arg("-c")
-            .arg(format!("{PRELUDE}{snippet}"))
+            .arg(format!("{import}{PRELUDE}{snippet}"))
             .args(args);
         command
     }
@@ -109,7 +121,7 @@ impl Client<'_> {
     /// its standard output without the final newline.
     fn ask(&self, snippet: &str, python_args: &[&str], rust_args: &[&str]) -> Result<String> {
         let mut command = match self.side {
-            Side::Python => self.python(snippet, python_args),
+            Side::Python | Side::Binding => self.python(snippet, python_args),
             Side::Rust => self.rust(rust_args),
         };
         let out = capture(&mut command)?;
@@ -135,7 +147,7 @@ impl Client<'_> {
     /// The command that publishes, for timing.
     pub(crate) fn publish_command(&self, p: &Publish<'_>) -> Command {
         match self.side {
-            Side::Python => {
+            Side::Python | Side::Binding => {
                 let args = json!({
                     "root": p.root, "name": p.name, "version": p.version,
                     "subgroup": p.subgroup, "params": p.params, "meta": p.meta,
@@ -189,7 +201,7 @@ impl Client<'_> {
     /// The command that loads a model, for timing.
     pub(crate) fn load_command(&self, id: &str) -> Command {
         match self.side {
-            Side::Python => self.python("print(audmodel.load(sys.argv[1]))", &[id]),
+            Side::Python | Side::Binding => self.python("print(audmodel.load(sys.argv[1]))", &[id]),
             Side::Rust => self.rust(&["load", id]),
         }
     }
