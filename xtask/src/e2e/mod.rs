@@ -77,14 +77,22 @@ fn run(tools: &Tools, s3: Option<&Garage>, reference_only: bool) -> (usize, usiz
         for case in &cases {
             let directions: &[(Side, Side)] = match (&case.directions, reference_only) {
                 (_, true) => &[(Side::Python, Side::Python)],
-                (Directions::Both, false) => {
-                    &[(Side::Python, Side::Rust), (Side::Rust, Side::Python)]
+                (Directions::Both, false) => &[
+                    (Side::Python, Side::Rust),
+                    (Side::Rust, Side::Python),
+                    (Side::Python, Side::Binding),
+                    (Side::Binding, Side::Python),
+                ],
+                (Directions::Once, false) => {
+                    &[(Side::Python, Side::Rust), (Side::Python, Side::Binding)]
                 }
-                (Directions::Once, false) => &[(Side::Python, Side::Rust)],
             };
             for &(writer, reader) in directions {
                 let mut name = format!("{} {}", case.name, store.label());
-                if reference_only || matches!(case.directions, Directions::Both) {
+                if reference_only
+                    || !matches!(case.directions, Directions::Once)
+                    || reader == Side::Binding
+                {
                     name = format!("{name} {}->{}", writer.label(), reader.label());
                 }
                 match (case.run)(&ctx, writer, reader) {
@@ -170,6 +178,8 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     };
     crate::setup::ensure_garage()?;
     let tools = crate::harness::tools(false)?;
+    // The Python module plays a side too.
+    crate::python_binding::install(&crate::harness::build::workspace_root())?;
     let (passed, failed) = match servers::s3_server() {
         Ok(server) => run(&tools, Some(server), reference_only),
         Err(error) => {

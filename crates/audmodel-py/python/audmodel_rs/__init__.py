@@ -18,26 +18,39 @@ import typing
 from audmodel_rs import _native
 
 
-try:
-    from audbackend import BackendError as _BackendError
-except ImportError:  # without the reference's audbackend
+@functools.lru_cache(maxsize=None)
+def _backend_error_class() -> type:
+    # Made on first use: importing audbackend takes longer than a load from
+    # the cache.
+    try:
+        from audbackend import BackendError as base
+    except ImportError:  # without the reference's audbackend
 
-    class _BackendError(Exception):
-        def __init__(self, exception: Exception):
-            self.exception = exception
-            super().__init__(
-                "An exception was raised by the backend, "
-                "please see stack trace for further information."
-            )
+        class base(Exception):
+            def __init__(self, exception: Exception):
+                self.exception = exception
+                super().__init__(
+                    "An exception was raised by the backend, "
+                    "please see stack trace for further information."
+                )
+
+    return type(
+        "BackendError",
+        (base,),
+        {
+            "__module__": __name__,
+            "__doc__": "A repository could not be read or written.\n\n"
+            "An ``audbackend.BackendError`` when ``audbackend`` is installed, "
+            "so code written for the reference catches it; ``exception`` "
+            "holds the cause.",
+        },
+    )
 
 
-class BackendError(_BackendError):
-    r"""A repository could not be read or written.
-
-    An ``audbackend.BackendError`` when ``audbackend`` is installed, so code
-    written for the reference catches it; ``exception`` holds the cause.
-
-    """
+def __getattr__(name: str):
+    if name == "BackendError":
+        return _backend_error_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _raises_backend_error(function):
@@ -46,7 +59,7 @@ def _raises_backend_error(function):
         try:
             return function(*args, **kwargs)
         except _native.BackendError as error:
-            raise BackendError(RuntimeError(str(error))) from error
+            raise _backend_error_class()(RuntimeError(str(error))) from error
 
     return wrapped
 
@@ -144,7 +157,7 @@ def _check_opens(repository: Repository):
         return
     root = os.path.join(os.path.abspath(repository._native()[1]), repository.name)
     if not os.path.isdir(root):
-        raise BackendError(
+        raise _backend_error_class()(
             FileNotFoundError(
                 2, f"repository '{repository.name}': no such folder", root
             )
