@@ -215,3 +215,18 @@ def test_ids_of_parameters_yaml_cannot_hold_are_the_references():
     params = {"object": Opaque(), "a": 1}
     # The repr names the object's address: the same object in both calls.
     assert audmodel_rs.uid("torch", params, "1.0.0") == audmodel.uid("torch", params, "1.0.0")
+
+
+def test_verbose_shows_progress_on_stderr(isolated, capfd):
+    tmp, repos = isolated
+    uid = audmodel_rs.publish(
+        folder(tmp, "v"), "torch", PARAMS, "1.0.0", verbose=True, repository=repos["rs"][0]
+    )
+    published = capfd.readouterr()
+    assert "Pack" in published.err and "Upload" in published.err, published.err
+    assert published.out == ""
+    audmodel_rs.load(uid, verbose=True)
+    loaded = capfd.readouterr()
+    assert "Unpack" in loaded.err, loaded.err
+    audmodel_rs.load(uid)
+    assert capfd.readouterr().err == "", "not verbose: silent"
