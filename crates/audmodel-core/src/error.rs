@@ -13,6 +13,12 @@ pub enum Error {
         /// The ID as given (or resolved).
         id: String,
     },
+    /// The model is not in the cache (or not in the state asked for).
+    #[error("The model '{id}' is not in the cache.")]
+    NotCached {
+        /// The ID as given.
+        id: String,
+    },
     /// No alias file with this name in any configured repository.
     #[error("An alias with name '{alias}' does not exist.")]
     AliasNotFound {
@@ -181,7 +187,9 @@ impl Error {
         use audmodel_archive::Error as A;
         use audmodel_backend::ErrorKind as B;
         match self {
-            Error::ModelNotFound { .. } | Error::AliasNotFound { .. } => ErrorKind::NotFound,
+            Error::ModelNotFound { .. } | Error::AliasNotFound { .. } | Error::NotCached { .. } => {
+                ErrorKind::NotFound
+            }
             Error::ModelExists { .. }
             | Error::PublishedInTheMeantime { .. }
             | Error::AliasTaken { .. } => ErrorKind::AlreadyExists,

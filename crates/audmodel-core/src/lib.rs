@@ -5,14 +5,19 @@
 //! repositories searched in order) with opened repositories. The data flow
 //! of each operation lives in its own module: `publish`, `load`, `lookup`
 //! (ID resolution across repositories), `cache`, `lock`, `meta`, `alias`,
-//! `list`.
+//! `list`, and looking after the cache: `cache_list`, `cache_verify`,
+//! `cache_remove` (and prune), `last_loaded`.
 
 mod alias;
 mod cache;
+mod cache_list;
+mod cache_remove;
+mod cache_verify;
 mod client;
 mod config;
 mod error;
 mod header;
+mod last_loaded;
 mod list;
 mod load;
 mod lock;
@@ -26,6 +31,9 @@ mod repos;
 mod scratch;
 mod turn;
 
+pub use cache_list::{CacheState, CachedModel};
+pub use cache_remove::{PruneOptions, Removed};
+pub use cache_verify::{CacheCheck, FileProblem};
 pub use client::{Audmodel, DEFAULT_LOCK_TIMEOUT, UrlKind};
 pub use config::{
     CACHE_ROOT_ENV, Config, ConfigSources, DEFAULT_CONFIG, Source, USER_CONFIG_FILE,

@@ -9,7 +9,7 @@ use audmodel_uid::CancelToken;
 use crate::lookup::Located;
 use crate::pipe::pipe;
 use crate::progress::{Stage, run_stage};
-use crate::{Audmodel, Error, ErrorKind, Operation, lock, paths};
+use crate::{Audmodel, Error, ErrorKind, Operation, last_loaded, lock, paths};
 
 /// Options of [`Audmodel::load_with`].
 #[derive(Debug, Clone, Default)]
@@ -67,7 +67,8 @@ impl Audmodel {
     /// that folder. A folder already there is returned at once, without
     /// asking any repository. Concurrent loads of one model (Python or Rust
     /// processes) wait for each other through the lock file
-    /// `{cache}/{sid}/.{V}.lock`.
+    /// `{cache}/{sid}/.{V}.lock`, whose modification time records when the
+    /// model was last loaded (see [`cache_list`](Self::cache_list)).
     ///
     /// The model appears in the cache whole or not at all: it is unpacked
     /// into `{V}~` next to it and renamed into place only when every entry
@@ -86,6 +87,7 @@ impl Audmodel {
         // A model folder only ever appears by a rename, whole: no lock needed
         // to see it.
         if is_filled(&root) {
+            last_loaded::touch(&root);
             return Ok(root);
         }
         // An unknown model is refused before anything (a lock file) is
@@ -93,6 +95,7 @@ impl Audmodel {
         let at = self.locate(&model)?;
         let _lock = lock::lock(&root, self.lock_timeout)?;
         if is_filled(&root) {
+            last_loaded::touch(&root);
             return Ok(root);
         }
         let header = self.header_at(&at)?;
@@ -126,6 +129,7 @@ impl Audmodel {
             },
             other => other,
         })?;
+        last_loaded::touch(&root);
         Ok(root)
     }
 
@@ -258,7 +262,7 @@ impl Identity {
 }
 
 /// The reference treats an existing but empty folder as not loaded.
-fn is_filled(root: &std::path::Path) -> bool {
+pub(crate) fn is_filled(root: &std::path::Path) -> bool {
     std::fs::read_dir(root).is_ok_and(|mut entries| entries.next().is_some())
 }
 
