@@ -7,6 +7,9 @@ use audmodel::ErrorKind;
 /// `exists` answered no.
 pub(crate) const NO: u8 = 1;
 
+/// `cache verify` found a damaged model.
+pub(crate) const DAMAGED: u8 = 8;
+
 /// A failure of the command line itself (a bad input file, say), with the
 /// kind that picks its exit status.
 #[derive(Debug, thiserror::Error)]

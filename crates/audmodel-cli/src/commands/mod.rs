@@ -1,6 +1,7 @@
 //! Runs a parsed command line; one module per group of commands.
 
 mod alias;
+mod cache;
 mod config;
 mod lookup;
 mod ls;
@@ -48,6 +49,7 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
         Command::Subgroup(a) => out.text(&client()?.subgroup(&a.id)?.unwrap_or_default()),
         Command::Version(a) => out.text(&client()?.version(&a.id)?),
         Command::Ls(args) => ls::ls(&client()?, args, out),
+        Command::Cache(command) => cache::cache(&client()?, command, out),
         Command::Config => config::config(&audmodel::Config::load()?, out),
         Command::Completions { shell } => {
             let mut command = Cli::command();
@@ -59,7 +61,10 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
     .map(|()| 0)
     .or_else(|err| match err.downcast::<lookup::Absent>() {
         Ok(lookup::Absent) => Ok(crate::exit::NO),
-        Err(err) => Err(err),
+        Err(err) => match err.downcast::<cache::Damaged>() {
+            Ok(cache::Damaged) => Ok(crate::exit::DAMAGED),
+            Err(err) => Err(err),
+        },
     })
 }
 
