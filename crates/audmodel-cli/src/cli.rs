@@ -15,7 +15,7 @@ Exit status:
   5    invalid input (ID, version, alias, parameters, metadata, configuration)
   6    repository, file or other failure
   7    a lock of the cache could not be acquired in time
-  8    `cache verify`: a cached model is damaged
+  8    `verify`, `cache verify`: a model is damaged
   130  interrupted (Ctrl+C); what was put in the repository is removed
 
 ID is a UID (d4e9c65b-1.0.0), a short ID (d4e9c65b, the latest version),
@@ -131,6 +131,14 @@ pub(crate) enum Command {
         after_help = "Example:\n  audmodel ls --subgroup audmodel.dummy --param sampling_rate=16000"
     )]
     Ls(LsArgs),
+    /// Check published models in their repository: the archive's MD5
+    /// against its checksum, its zip structure and every entry's CRC, and
+    /// that header, metadata and alias files parse. Exit status 8 when any
+    /// is damaged.
+    #[command(
+        after_help = "Examples:\n  audmodel verify d4e9c65b-1.0.0\n  audmodel verify --all --repository models"
+    )]
+    Verify(VerifyArgs),
     /// Look after the cache: list, verify, remove and prune cached models.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -313,6 +321,20 @@ pub(crate) struct LsArgs {
     /// Only models with this parameter value (KEY=VALUE, the value read as YAML); repeatable.
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub(crate) params: Vec<String>,
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").args(["id", "all"]).required(true)))]
+pub(crate) struct VerifyArgs {
+    /// UID, short ID, legacy UID or alias.
+    pub(crate) id: Option<String>,
+    /// Every published model.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// With --all: only the models of this repository.
+    #[arg(long, value_name = "NAME", requires = "all")]
+    pub(crate) repository: Option<String>,
 }
 
 /// `cache ...`.

@@ -133,7 +133,7 @@ impl Audmodel {
 }
 
 /// The aliases file of a located model; empty when there is none.
-fn read_aliases(at: &Located) -> Result<Vec<String>, Error> {
+pub(crate) fn read_aliases(at: &Located) -> Result<Vec<String>, Error> {
     let model = &at.model;
     let path = paths::aliases(&model.sid)?;
     if !at

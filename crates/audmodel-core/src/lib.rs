@@ -30,6 +30,7 @@ mod publish;
 mod repos;
 mod scratch;
 mod turn;
+mod verify;
 
 pub use cache_list::{CacheState, CachedModel};
 pub use cache_remove::{PruneOptions, Removed};
@@ -45,6 +46,7 @@ pub use list::{ListFilter, ModelSummary};
 pub use load::LoadOptions;
 pub use progress::{Progress, Stage};
 pub use publish::PublishOptions;
+pub use verify::RepositoryCheck;
 
 pub use audmodel_backend::{Registry, Repository};
 pub use audmodel_uid::yaml;

@@ -28,14 +28,14 @@ impl LoadOptions {
 }
 
 /// The archive of a located model, and how to say which one it is.
-struct Archive<'a> {
-    at: &'a Located,
-    logical: BackendPath,
-    cancel: &'a CancelToken,
+pub(crate) struct Archive<'a> {
+    pub(crate) at: &'a Located,
+    pub(crate) logical: BackendPath,
+    pub(crate) cancel: &'a CancelToken,
 }
 
 impl Archive<'_> {
-    fn what(&self) -> String {
+    pub(crate) fn what(&self) -> String {
         format!(
             "archive of model '{}' in repository '{}'",
             self.at.model.uid(),
@@ -162,7 +162,7 @@ impl Audmodel {
 
     /// Unpacks an archive as it downloads: one thread fetches and hashes,
     /// this one writes the files.
-    fn unpack_download(&self, archive: &Archive<'_>, root: &Path) -> Result<(), Error> {
+    pub(crate) fn unpack_download(&self, archive: &Archive<'_>, root: &Path) -> Result<(), Error> {
         let (versioned, logical, version) =
             (archive.versioned(), &archive.logical, archive.version());
         let backend_err = || archive.at.backend_err();

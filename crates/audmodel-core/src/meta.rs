@@ -93,7 +93,7 @@ impl Audmodel {
 }
 
 /// Metadata bytes to a mapping; `null` (no metadata) reads as `{}`.
-fn parse_meta(bytes: &[u8], what: &str) -> Result<Value, Error> {
+pub(crate) fn parse_meta(bytes: &[u8], what: &str) -> Result<Value, Error> {
     let what = format!("metadata '{what}'");
     let text = std::str::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
     match audmodel_uid::yaml::from_str(text) {

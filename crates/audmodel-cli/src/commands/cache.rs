@@ -10,7 +10,8 @@ use crate::cli::{CacheCommand, CacheSort};
 use crate::output::{Output, table, write_out};
 use crate::units::human_size;
 
-/// Raised by `cache verify` after printing a damaged model, for exit status 8.
+/// Raised by `verify` and `cache verify` after printing a damaged model,
+/// for exit status 8.
 #[derive(Debug, thiserror::Error)]
 #[error("a cached model is damaged")]
 pub(super) struct Damaged;

@@ -8,6 +8,7 @@ mod ls;
 mod meta;
 mod publish;
 mod uid;
+mod verify;
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
         Command::Subgroup(a) => out.text(&client()?.subgroup(&a.id)?.unwrap_or_default()),
         Command::Version(a) => out.text(&client()?.version(&a.id)?),
         Command::Ls(args) => ls::ls(&client()?, args, out),
+        Command::Verify(args) => verify::verify(&client()?, args, out),
         Command::Cache(command) => cache::cache(&client()?, command, out),
         Command::Config => config::config(&audmodel::Config::load()?, out),
         Command::Completions { shell } => {
