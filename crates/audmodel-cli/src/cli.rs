@@ -16,6 +16,7 @@ Exit status:
   6    repository, file or other failure
   7    a lock of the cache could not be acquired in time
   8    `verify`, `cache verify`: a model is damaged
+  9    offline (--offline, AUDMODEL_OFFLINE=1) and the cache cannot answer
   130  interrupted (Ctrl+C); what was put in the repository is removed
 
 ID is a UID (d4e9c65b-1.0.0), a short ID (d4e9c65b, the latest version),
@@ -51,6 +52,11 @@ pub(crate) struct Cli {
         value_name = "SECONDS"
     )]
     pub(crate) lock_timeout: Option<u64>,
+    /// Answer from the cache alone, asking no repository: load, header,
+    /// meta, versions and latest-version (of the cached versions), alias
+    /// resolve (of an alias resolved online before). Also AUDMODEL_OFFLINE=1.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub(crate) offline: bool,
     /// What to do.
     #[command(subcommand)]
     pub(crate) command: Command,

@@ -36,6 +36,7 @@ fn status_of(kind: ErrorKind) -> u8 {
         ErrorKind::InvalidInput => 5,
         ErrorKind::LockTimeout => 7,
         ErrorKind::Interrupted => 130,
+        ErrorKind::Offline => 9,
         _ => 6,
     }
 }

@@ -116,6 +116,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The client works offline and the cache cannot answer.
+    #[error("offline: {what}, and no repository may be asked (--offline or AUDMODEL_OFFLINE=1)")]
+    Offline {
+        /// What was asked for, naming the model, alias or repository.
+        what: String,
+    },
     /// The caller's [`CancelToken`](crate::CancelToken) stopped the
     /// operation; what a publish had put is removed, and a load caches
     /// nothing.
@@ -179,6 +185,8 @@ pub enum ErrorKind {
     Io,
     /// Stopped by the caller's cancellation token.
     Interrupted,
+    /// Offline, and the cache alone cannot answer.
+    Offline,
 }
 
 impl Error {
@@ -218,6 +226,7 @@ impl Error {
             }
             Error::Io { .. } => ErrorKind::Io,
             Error::Interrupted { .. } => ErrorKind::Interrupted,
+            Error::Offline { .. } => ErrorKind::Offline,
         }
     }
 

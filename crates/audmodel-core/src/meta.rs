@@ -12,6 +12,19 @@ impl Audmodel {
     /// The metadata, with the cache copy refreshed when its MD5 differs from
     /// the repository's checksum (as the reference's `get_meta`).
     pub(crate) fn meta_of(&self, model: &Model) -> Result<Value, Error> {
+        if self.is_offline() {
+            let local = self.cache_file(model, "meta.yaml");
+            let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
+            return match std::fs::read(&local) {
+                Ok(bytes) => parse_meta(&bytes, &local.display().to_string()),
+                Err(_) => Err(Error::Offline {
+                    what: format!(
+                        "the metadata of model '{}' is not in the cache",
+                        model.uid()
+                    ),
+                }),
+            };
+        }
         self.meta_at(&self.locate(model)?)
     }
 

@@ -35,8 +35,16 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
         Command::Header(a) => out.header(&client()?.header(&a.id)?),
         Command::Meta(a) => out.value(&client()?.meta(&a.id)?),
         Command::UpdateMeta(args) => meta::update_meta(&client()?, args, out),
-        Command::Versions(a) => out.lines(&client()?.versions(&a.id)?),
-        Command::LatestVersion(a) => out.text(&client()?.latest_version(&a.id)?),
+        Command::Versions(a) => {
+            let client = client()?;
+            offline_note(&cli, &client);
+            out.lines(&client.versions(&a.id)?)
+        }
+        Command::LatestVersion(a) => {
+            let client = client()?;
+            offline_note(&cli, &client);
+            out.text(&client.latest_version(&a.id)?)
+        }
         Command::Exists(a) => lookup::exists(&client()?, &a.id, out),
         Command::Url(args) => lookup::url(&client()?, args, out),
         Command::Uid(args) => uid::uid(args, out),
@@ -70,6 +78,13 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
     })
 }
 
+/// Says on standard error that versions are those of the cache only.
+fn offline_note(cli: &Cli, client: &Audmodel) {
+    if client.is_offline() && !cli.quiet {
+        eprintln!("note: offline: only the versions in the cache");
+    }
+}
+
 /// The client of the configuration in use, with progress bars when standard
 /// error is a terminal and `--quiet` was not given.
 fn client(cli: &Cli) -> Result<Audmodel> {
@@ -77,7 +92,8 @@ fn client(cli: &Cli) -> Result<Audmodel> {
     if cli.verbose {
         config::note(&config);
     }
-    let mut client = Audmodel::new(config);
+    let mut client =
+        Audmodel::new(config).with_offline(cli.offline || audmodel::offline_from_env());
     if !cli.quiet && std::io::stderr().is_terminal() {
         client = client.with_progress(Arc::new(Bars::new()));
     }
