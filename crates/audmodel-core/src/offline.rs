@@ -1,7 +1,7 @@
 //! Working offline: answers from the cache alone (SPEC 5), without
 //! touching any repository, and a clear error where the cache cannot
 //! answer. Aliases resolved online are remembered in the hidden folder
-//! `{cache}/.aliases/` (the reference never looks there), so a cached
+//! `{cache}/.aliases/_{alias}` (the reference never looks there), so a cached
 //! alias resolves offline too.
 
 use crate::cache::write_whole;
@@ -68,20 +68,30 @@ impl Audmodel {
         Ok(versions)
     }
 
-    /// `{cache}/.aliases/{alias}`, holding the UID the alias pointed to
+    /// `{cache}/.aliases/_{alias}`, holding the UID the alias pointed to
     /// when it was last resolved online.
     fn alias_copy(&self, alias: &str) -> std::path::PathBuf {
-        self.config.cache_root.join(".aliases").join(alias)
+        // `.` and `..` are valid aliases; a leading `_` keeps every alias
+        // a plain file name.
+        self.config
+            .cache_root
+            .join(".aliases")
+            .join(format!("_{alias}"))
     }
 
     /// Remembers what an alias resolved to online; a cache that cannot be
     /// written only costs the offline answer.
     pub(crate) fn remember_alias(&self, alias: &str, uid: &str) {
+        if audmodel_uid::validate_alias(alias).is_err() {
+            return;
+        }
         let _ = write_whole(&self.alias_copy(alias), format!("{uid}\n").as_bytes());
     }
 
     /// The UID an alias resolved to when last resolved online.
     pub(crate) fn cached_alias(&self, alias: &str) -> Result<String, Error> {
+        // An alias names a file of the cache here: never a path.
+        audmodel_uid::validate_alias(alias)?;
         let path = self.alias_copy(alias);
         match std::fs::read_to_string(&path) {
             Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
