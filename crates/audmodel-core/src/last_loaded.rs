@@ -1,7 +1,8 @@
 //! When a cached model was last loaded: the modification time of its lock
-//! file `{cache}/{sid}/.{V}.lock` (SPEC 5). The reference opens that file
-//! with `O_TRUNC` whenever it takes the lock, which sets the time too, and
-//! it never reads the time, so recording it changes nothing it sees.
+//! file `{cache}/{sid}/.{V}.lock` (SPEC 5). The reference never reads that
+//! time, so recording it changes nothing it sees; its `filelock` opens the
+//! file without truncating it, so its loads set the time only when they
+//! create the file.
 
 use std::path::Path;
 use std::time::SystemTime;
