@@ -149,8 +149,8 @@ fn ls_verify_and_repair_a_cache_of_every_kind_of_model() {
     assert!(out.status.success(), "{}", describe(&out));
     let out = sandbox.cli(&["cache", "verify"]);
     assert!(out.status.success(), "after repair: {}", describe(&out));
-    for i in 0..5 {
-        same_files(&models[i].0, &folder(i)).unwrap();
+    for (i, (root, _)) in models.iter().enumerate().take(5) {
+        same_files(root, &folder(i)).unwrap();
     }
     // The reference then loads every model whole, the partial and the
     // looked-up one too.

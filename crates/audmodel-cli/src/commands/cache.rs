@@ -48,7 +48,7 @@ pub(super) fn cache(client: &Audmodel, command: &CacheCommand, out: Output) -> R
 fn ls(client: &Audmodel, sort: Option<CacheSort>, out: Output) -> Result<()> {
     let mut models = client.cache_list()?;
     match sort {
-        Some(CacheSort::Size) => models.sort_by(|a, b| b.size.cmp(&a.size)),
+        Some(CacheSort::Size) => models.sort_by_key(|m| std::cmp::Reverse(m.size)),
         Some(CacheSort::Used) => models.sort_by_key(|m| m.last_loaded),
         Some(CacheSort::Name) => models.sort_by(|a, b| (&a.name, &a.uid).cmp(&(&b.name, &b.uid))),
         None => {}
