@@ -145,6 +145,48 @@ impl Directory {
     pub fn unpacked_size(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
     }
+
+    /// The file entries as the archive declares them, in archive order:
+    /// what a folder unpacked from it must hold, without downloading it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), audmodel_archive::Error> {
+    /// use audmodel_archive::{PackOptions, no_progress, pack, read_directory};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let model = dir.path().join("model");
+    /// std::fs::create_dir_all(model.join("conf")).unwrap();
+    /// std::fs::write(model.join("conf/a.yaml"), b"a: 1\n").unwrap();
+    /// let archive = dir.path().join("model.zip");
+    /// pack(&model, &archive, &PackOptions::default(), &no_progress)?;
+    /// let bytes = std::fs::read(&archive).unwrap();
+    /// let directory = read_directory(bytes.len() as u64, |range| {
+    ///     Ok::<_, audmodel_archive::Error>(bytes[range.start as usize..range.end as usize].to_vec())
+    /// })?;
+    /// let entry = directory.entries().next().unwrap();
+    /// assert_eq!((entry.name, entry.size), ("conf/a.yaml", 5));
+    /// assert_eq!(entry.crc, crc32fast::hash(b"a: 1\n"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn entries(&self) -> impl Iterator<Item = EntryInfo<'_>> {
+        self.files.iter().map(|f| EntryInfo {
+            name: &f.name,
+            size: f.size,
+            crc: f.crc,
+        })
+    }
+}
+
+/// One file of a [`Directory`], as its central directory declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EntryInfo<'a> {
+    /// The entry's name: a relative path with `/`, checked safe.
+    pub name: &'a str,
+    /// Its uncompressed size in bytes.
+    pub size: u64,
+    /// The CRC-32 of its uncompressed bytes.
+    pub crc: u32,
 }
 
 /// Reads and checks the central directory of a remote archive of `len`

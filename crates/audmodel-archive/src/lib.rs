@@ -31,7 +31,7 @@ mod zip_format;
 #[path = "../tests/support/mod.rs"]
 mod test_support;
 
-pub use directory::{Directory, read_directory};
+pub use directory::{Directory, EntryInfo, read_directory};
 pub use error::Error;
 pub use pack::{PackOptions, Packed, pack, pack_size};
 pub use unpack::{Unpacked, unpack, unpack_checked};

@@ -15,6 +15,8 @@ Exit status:
   5    invalid input (ID, version, alias, parameters, metadata, configuration)
   6    repository, file or other failure
   7    a lock of the cache could not be acquired in time
+  8    `verify`, `cache verify`: a model is damaged
+  9    offline (--offline, AUDMODEL_OFFLINE=1) and the cache cannot answer
   130  interrupted (Ctrl+C); what was put in the repository is removed
 
 ID is a UID (d4e9c65b-1.0.0), a short ID (d4e9c65b, the latest version),
@@ -50,6 +52,11 @@ pub(crate) struct Cli {
         value_name = "SECONDS"
     )]
     pub(crate) lock_timeout: Option<u64>,
+    /// Answer from the cache alone, asking no repository: load, header,
+    /// meta, versions and latest-version (of the cached versions), alias
+    /// resolve (of an alias resolved online before). Also AUDMODEL_OFFLINE=1.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub(crate) offline: bool,
     /// What to do.
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -130,6 +137,17 @@ pub(crate) enum Command {
         after_help = "Example:\n  audmodel ls --subgroup audmodel.dummy --param sampling_rate=16000"
     )]
     Ls(LsArgs),
+    /// Check published models in their repository: the archive's MD5
+    /// against its checksum, its zip structure and every entry's CRC, and
+    /// that header, metadata and alias files parse. Exit status 8 when any
+    /// is damaged.
+    #[command(
+        after_help = "Examples:\n  audmodel verify d4e9c65b-1.0.0\n  audmodel verify --all --repository models"
+    )]
+    Verify(VerifyArgs),
+    /// Look after the cache: list, verify, remove and prune cached models.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Print the cache root and repositories in use and where each came from.
     #[command(after_help = "Example:\n  audmodel config --json")]
     Config,
@@ -309,6 +327,81 @@ pub(crate) struct LsArgs {
     /// Only models with this parameter value (KEY=VALUE, the value read as YAML); repeatable.
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub(crate) params: Vec<String>,
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").args(["id", "all"]).required(true)))]
+pub(crate) struct VerifyArgs {
+    /// UID, short ID, legacy UID or alias.
+    pub(crate) id: Option<String>,
+    /// Every published model.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// With --all: only the models of this repository.
+    #[arg(long, value_name = "NAME", requires = "all")]
+    pub(crate) repository: Option<String>,
+}
+
+/// `cache ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CacheCommand {
+    /// List every model in the cache: UID, name, subgroup, size on disk,
+    /// files, when last loaded, and state (complete; partial: a load was
+    /// cut short; no-model: only the header or metadata copy); a total line.
+    #[command(after_help = "Example:\n  audmodel cache ls --sort size")]
+    Ls {
+        /// Order of the rows: largest, least recently loaded, or by name
+        /// (default: by UID).
+        #[arg(long, value_enum)]
+        sort: Option<CacheSort>,
+    },
+    /// Check cached models against their archives' table of contents in the
+    /// repository (no download): sizes, CRC-32s, no missing or extra files.
+    /// Exit status 8 when any is damaged.
+    #[command(after_help = "Example:\n  audmodel cache verify --repair")]
+    Verify {
+        /// UIDs, short IDs (every cached version) or aliases; all complete
+        /// models when none.
+        ids: Vec<String>,
+        /// Load the damaged models again.
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Remove models from the cache; prints what was freed.
+    #[command(after_help = "Example:\n  audmodel cache rm d4e9c65b-1.0.0")]
+    Rm {
+        /// UIDs, short IDs (every cached version) or aliases.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Remove the least recently loaded models; prints what was freed.
+    #[command(
+        after_help = "Example:\n  audmodel cache prune --older-than 30d --max-size 50GiB --dry-run"
+    )]
+    Prune {
+        /// Remove models not loaded for this long (s, m, h, d, w: 30d).
+        #[arg(long, value_parser = crate::units::parse_duration, value_name = "AGE")]
+        older_than: Option<std::time::Duration>,
+        /// Then remove the least recently loaded until the cache takes at
+        /// most this much (B, KB, MB, GB, KiB, MiB, GiB, TiB: 50GiB).
+        #[arg(long, value_parser = crate::units::parse_size, value_name = "SIZE")]
+        max_size: Option<u64>,
+        /// Only print what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Orders of `cache ls`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CacheSort {
+    /// Largest first.
+    Size,
+    /// Least recently loaded first.
+    Used,
+    /// By name, then UID.
+    Name,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

@@ -7,6 +7,9 @@ use audmodel::ErrorKind;
 /// `exists` answered no.
 pub(crate) const NO: u8 = 1;
 
+/// `cache verify` found a damaged model.
+pub(crate) const DAMAGED: u8 = 8;
+
 /// A failure of the command line itself (a bad input file, say), with the
 /// kind that picks its exit status.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +36,7 @@ fn status_of(kind: ErrorKind) -> u8 {
         ErrorKind::InvalidInput => 5,
         ErrorKind::LockTimeout => 7,
         ErrorKind::Interrupted => 130,
+        ErrorKind::Offline => 9,
         _ => 6,
     }
 }

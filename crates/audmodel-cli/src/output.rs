@@ -60,6 +60,23 @@ pub(crate) fn write_out(text: &str) -> Result<()> {
     }
 }
 
+/// Rows of cells as columns padded to their widest cell.
+pub(crate) fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let widths: Vec<usize> = (0..N)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, w)| format!("{cell:<w$}"))
+                .collect();
+            format!("{}\n", cells.join("  ").trim_end())
+        })
+        .collect()
+}
+
 /// A Python value as JSON. Dates become `"YYYY-MM-DD"`; integers beyond the
 /// 64-bit range and the floats JSON cannot hold (`inf`, `-inf`, `nan`)
 /// become strings of their Python repr; non-string keys become their JSON

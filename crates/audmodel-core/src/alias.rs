@@ -31,7 +31,12 @@ impl Audmodel {
     /// The UID an alias points to (the first repository holding the alias
     /// file wins).
     pub fn resolve_alias(&self, alias: &str) -> Result<String, Error> {
-        Ok(self.find_alias(alias)?.1)
+        if self.is_offline() {
+            return self.cached_alias(alias);
+        }
+        let uid = self.find_alias(alias)?.1;
+        self.remember_alias(alias, &uid);
+        Ok(uid)
     }
 
     /// The repository index holding the alias file, and its UID.
@@ -133,7 +138,7 @@ impl Audmodel {
 }
 
 /// The aliases file of a located model; empty when there is none.
-fn read_aliases(at: &Located) -> Result<Vec<String>, Error> {
+pub(crate) fn read_aliases(at: &Located) -> Result<Vec<String>, Error> {
     let model = &at.model;
     let path = paths::aliases(&model.sid)?;
     if !at

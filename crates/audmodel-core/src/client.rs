@@ -81,9 +81,9 @@ impl Audmodel {
         }
     }
 
-    /// A client with [`Config::load`].
+    /// A client with [`Config::load`], offline when [`OFFLINE_ENV`](crate::OFFLINE_ENV) says so.
     pub fn from_env() -> Result<Self, Error> {
-        Ok(Self::new(Config::load()?))
+        Ok(Self::new(Config::load()?).with_offline(crate::offline_from_env()))
     }
 
     /// Reports progress of packing, upload, download and unpacking to `progress`.

@@ -13,6 +13,12 @@ pub enum Error {
         /// The ID as given (or resolved).
         id: String,
     },
+    /// The model is not in the cache (or not in the state asked for).
+    #[error("The model '{id}' is not in the cache.")]
+    NotCached {
+        /// The ID as given.
+        id: String,
+    },
     /// No alias file with this name in any configured repository.
     #[error("An alias with name '{alias}' does not exist.")]
     AliasNotFound {
@@ -110,6 +116,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The client works offline and the cache cannot answer.
+    #[error("offline: {what}, and no repository may be asked (--offline or AUDMODEL_OFFLINE=1)")]
+    Offline {
+        /// What was asked for, naming the model, alias or repository.
+        what: String,
+    },
     /// The caller's [`CancelToken`](crate::CancelToken) stopped the
     /// operation; what a publish had put is removed, and a load caches
     /// nothing.
@@ -173,6 +185,8 @@ pub enum ErrorKind {
     Io,
     /// Stopped by the caller's cancellation token.
     Interrupted,
+    /// Offline, and the cache alone cannot answer.
+    Offline,
 }
 
 impl Error {
@@ -181,7 +195,9 @@ impl Error {
         use audmodel_archive::Error as A;
         use audmodel_backend::ErrorKind as B;
         match self {
-            Error::ModelNotFound { .. } | Error::AliasNotFound { .. } => ErrorKind::NotFound,
+            Error::ModelNotFound { .. } | Error::AliasNotFound { .. } | Error::NotCached { .. } => {
+                ErrorKind::NotFound
+            }
             Error::ModelExists { .. }
             | Error::PublishedInTheMeantime { .. }
             | Error::AliasTaken { .. } => ErrorKind::AlreadyExists,
@@ -210,6 +226,7 @@ impl Error {
             }
             Error::Io { .. } => ErrorKind::Io,
             Error::Interrupted { .. } => ErrorKind::Interrupted,
+            Error::Offline { .. } => ErrorKind::Offline,
         }
     }
 

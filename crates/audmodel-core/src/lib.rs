@@ -5,19 +5,25 @@
 //! repositories searched in order) with opened repositories. The data flow
 //! of each operation lives in its own module: `publish`, `load`, `lookup`
 //! (ID resolution across repositories), `cache`, `lock`, `meta`, `alias`,
-//! `list`.
+//! `list`, and looking after the cache: `cache_list`, `cache_verify`,
+//! `cache_remove` (and prune), `last_loaded`.
 
 mod alias;
 mod cache;
+mod cache_list;
+mod cache_remove;
+mod cache_verify;
 mod client;
 mod config;
 mod error;
 mod header;
+mod last_loaded;
 mod list;
 mod load;
 mod lock;
 mod lookup;
 mod meta;
+mod offline;
 mod paths;
 mod pipe;
 mod progress;
@@ -25,7 +31,11 @@ mod publish;
 mod repos;
 mod scratch;
 mod turn;
+mod verify;
 
+pub use cache_list::{CacheState, CachedModel};
+pub use cache_remove::{PruneOptions, Removed};
+pub use cache_verify::{CacheCheck, FileProblem};
 pub use client::{Audmodel, DEFAULT_LOCK_TIMEOUT, UrlKind};
 pub use config::{
     CACHE_ROOT_ENV, Config, ConfigSources, DEFAULT_CONFIG, Source, USER_CONFIG_FILE,
@@ -35,8 +45,10 @@ pub use error::{Error, ErrorKind, Operation};
 pub use header::Header;
 pub use list::{ListFilter, ModelSummary};
 pub use load::LoadOptions;
+pub use offline::{OFFLINE_ENV, offline_from_env};
 pub use progress::{Progress, Stage};
 pub use publish::PublishOptions;
+pub use verify::RepositoryCheck;
 
 pub use audmodel_backend::{Registry, Repository};
 pub use audmodel_uid::yaml;

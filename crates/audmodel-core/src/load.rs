@@ -9,7 +9,7 @@ use audmodel_uid::CancelToken;
 use crate::lookup::Located;
 use crate::pipe::pipe;
 use crate::progress::{Stage, run_stage};
-use crate::{Audmodel, Error, ErrorKind, Operation, lock, paths};
+use crate::{Audmodel, Error, ErrorKind, Operation, last_loaded, lock, paths};
 
 /// Options of [`Audmodel::load_with`].
 #[derive(Debug, Clone, Default)]
@@ -28,14 +28,14 @@ impl LoadOptions {
 }
 
 /// The archive of a located model, and how to say which one it is.
-struct Archive<'a> {
-    at: &'a Located,
-    logical: BackendPath,
-    cancel: &'a CancelToken,
+pub(crate) struct Archive<'a> {
+    pub(crate) at: &'a Located,
+    pub(crate) logical: BackendPath,
+    pub(crate) cancel: &'a CancelToken,
 }
 
 impl Archive<'_> {
-    fn what(&self) -> String {
+    pub(crate) fn what(&self) -> String {
         format!(
             "archive of model '{}' in repository '{}'",
             self.at.model.uid(),
@@ -67,7 +67,8 @@ impl Audmodel {
     /// that folder. A folder already there is returned at once, without
     /// asking any repository. Concurrent loads of one model (Python or Rust
     /// processes) wait for each other through the lock file
-    /// `{cache}/{sid}/.{V}.lock`.
+    /// `{cache}/{sid}/.{V}.lock`, whose modification time records when the
+    /// model was last loaded (see [`cache_list`](Self::cache_list)).
     ///
     /// The model appears in the cache whole or not at all: it is unpacked
     /// into `{V}~` next to it and renamed into place only when every entry
@@ -86,6 +87,7 @@ impl Audmodel {
         // A model folder only ever appears by a rename, whole: no lock needed
         // to see it.
         if is_filled(&root) {
+            last_loaded::touch(&root);
             return Ok(root);
         }
         // An unknown model is refused before anything (a lock file) is
@@ -93,6 +95,7 @@ impl Audmodel {
         let at = self.locate(&model)?;
         let _lock = lock::lock(&root, self.lock_timeout)?;
         if is_filled(&root) {
+            last_loaded::touch(&root);
             return Ok(root);
         }
         let header = self.header_at(&at)?;
@@ -126,6 +129,7 @@ impl Audmodel {
             },
             other => other,
         })?;
+        last_loaded::touch(&root);
         Ok(root)
     }
 
@@ -158,7 +162,7 @@ impl Audmodel {
 
     /// Unpacks an archive as it downloads: one thread fetches and hashes,
     /// this one writes the files.
-    fn unpack_download(&self, archive: &Archive<'_>, root: &Path) -> Result<(), Error> {
+    pub(crate) fn unpack_download(&self, archive: &Archive<'_>, root: &Path) -> Result<(), Error> {
         let (versioned, logical, version) =
             (archive.versioned(), &archive.logical, archive.version());
         let backend_err = || archive.at.backend_err();
@@ -258,7 +262,7 @@ impl Identity {
 }
 
 /// The reference treats an existing but empty folder as not loaded.
-fn is_filled(root: &std::path::Path) -> bool {
+pub(crate) fn is_filled(root: &std::path::Path) -> bool {
     std::fs::read_dir(root).is_ok_and(|mut entries| entries.next().is_some())
 }
 

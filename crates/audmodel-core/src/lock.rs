@@ -39,8 +39,8 @@ pub(crate) fn lock_file(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.lock"))
 }
 
-/// Locks `path` (a file or folder that need not exist), waiting up to `timeout`.
-pub(crate) fn lock(path: &Path, timeout: Duration) -> Result<Lock, Error> {
+/// Opens (creating it, with its folder) the lock file of `path`, group-writable.
+pub(crate) fn open(path: &Path) -> Result<(File, PathBuf), Error> {
     let file_path = lock_file(path);
     if let Some(dir) = file_path.parent() {
         std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
@@ -55,6 +55,12 @@ pub(crate) fn lock(path: &Path, timeout: Duration) -> Result<Lock, Error> {
         .map_err(Error::io(&file_path))?;
     // The umask may have removed group write; only the owner can fix it.
     let _ = file.set_permissions(std::fs::Permissions::from_mode(LOCK_FILE_MODE));
+    Ok((file, file_path))
+}
+
+/// Locks `path` (a file or folder that need not exist), waiting up to `timeout`.
+pub(crate) fn lock(path: &Path, timeout: Duration) -> Result<Lock, Error> {
+    let (file, file_path) = open(path)?;
     let start = Instant::now();
     loop {
         match file.try_lock() {

@@ -103,6 +103,11 @@ impl Audmodel {
     /// The first repository (in configured order) holding the model's header.
     pub(crate) fn locate(&self, model: &Model) -> Result<Located, Error> {
         let header = paths::header(&model.sid)?;
+        if self.is_offline() {
+            return Err(Error::Offline {
+                what: format!("model '{}' is not in the cache", model.uid()),
+            });
+        }
         self.repos
             .first(|index, versioned| {
                 Ok(versioned.exists(&header, &model.version)?.then(|| Located {
@@ -117,6 +122,9 @@ impl Audmodel {
 
     /// Every version of a short ID in every repository, merged and sorted.
     pub(crate) fn all_versions(&self, sid: &str) -> Result<Vec<String>, Error> {
+        if self.is_offline() {
+            return self.cached_version_list(sid);
+        }
         let header = paths::header(sid)?;
         let mut all = Vec::new();
         let mut failure = None;
@@ -143,7 +151,7 @@ impl Audmodel {
     }
 
     /// All versions of the model, merged over every repository and sorted;
-    /// empty when there is none.
+    /// empty when there is none. Offline, the versions in the cache.
     pub fn versions(&self, id: &str) -> Result<Vec<String>, Error> {
         let model = match self.resolve(id) {
             Ok(m) => m,

@@ -12,6 +12,19 @@ impl Audmodel {
     /// The metadata, with the cache copy refreshed when its MD5 differs from
     /// the repository's checksum (as the reference's `get_meta`).
     pub(crate) fn meta_of(&self, model: &Model) -> Result<Value, Error> {
+        if self.is_offline() {
+            let local = self.cache_file(model, "meta.yaml");
+            let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
+            return match std::fs::read(&local) {
+                Ok(bytes) => parse_meta(&bytes, &local.display().to_string()),
+                Err(_) => Err(Error::Offline {
+                    what: format!(
+                        "the metadata of model '{}' is not in the cache",
+                        model.uid()
+                    ),
+                }),
+            };
+        }
         self.meta_at(&self.locate(model)?)
     }
 
@@ -93,7 +106,7 @@ impl Audmodel {
 }
 
 /// Metadata bytes to a mapping; `null` (no metadata) reads as `{}`.
-fn parse_meta(bytes: &[u8], what: &str) -> Result<Value, Error> {
+pub(crate) fn parse_meta(bytes: &[u8], what: &str) -> Result<Value, Error> {
     let what = format!("metadata '{what}'");
     let text = std::str::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
     match audmodel_uid::yaml::from_str(text) {

@@ -13,6 +13,8 @@ pub(crate) struct Repos {
     repositories: Vec<Repository>,
     registry: Registry,
     opened: Mutex<Vec<Option<Versioned>>>,
+    /// No repository may be opened.
+    offline: bool,
 }
 
 impl Repos {
@@ -22,7 +24,16 @@ impl Repos {
             repositories,
             registry,
             opened,
+            offline: false,
         }
+    }
+
+    pub(crate) fn set_offline(&mut self, offline: bool) {
+        self.offline = offline;
+    }
+
+    pub(crate) fn is_offline(&self) -> bool {
+        self.offline
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -46,6 +57,11 @@ impl Repos {
 
     /// The opened repository at `index`.
     pub(crate) fn open(&self, index: usize) -> Result<Versioned, Error> {
+        if self.offline {
+            return Err(Error::Offline {
+                what: format!("this needs repository '{}'", self.repositories[index].name),
+            });
+        }
         let mut opened = self
             .opened
             .lock()

@@ -5,7 +5,7 @@ use audmodel::{Audmodel, ListFilter, ModelSummary};
 use serde_json::json;
 
 use crate::cli::LsArgs;
-use crate::output::{Output, to_json, write_out};
+use crate::output::{Output, table as columns, to_json, write_out};
 
 /// Prints the models passing the filters as an aligned table or JSON.
 pub(super) fn ls(client: &Audmodel, args: &LsArgs, out: Output) -> Result<()> {
@@ -57,17 +57,5 @@ fn table(models: &[ModelSummary]) -> String {
             ]
         }))
         .collect();
-    let widths: Vec<usize> = (0..6)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    rows.iter()
-        .map(|row| {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, w)| format!("{cell:<w$}"))
-                .collect();
-            format!("{}\n", cells.join("  ").trim_end())
-        })
-        .collect()
+    columns(&rows)
 }

@@ -1,12 +1,14 @@
 //! Runs a parsed command line; one module per group of commands.
 
 mod alias;
+mod cache;
 mod config;
 mod lookup;
 mod ls;
 mod meta;
 mod publish;
 mod uid;
+mod verify;
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -33,8 +35,16 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
         Command::Header(a) => out.header(&client()?.header(&a.id)?),
         Command::Meta(a) => out.value(&client()?.meta(&a.id)?),
         Command::UpdateMeta(args) => meta::update_meta(&client()?, args, out),
-        Command::Versions(a) => out.lines(&client()?.versions(&a.id)?),
-        Command::LatestVersion(a) => out.text(&client()?.latest_version(&a.id)?),
+        Command::Versions(a) => {
+            let client = client()?;
+            offline_note(&cli, &client);
+            out.lines(&client.versions(&a.id)?)
+        }
+        Command::LatestVersion(a) => {
+            let client = client()?;
+            offline_note(&cli, &client);
+            out.text(&client.latest_version(&a.id)?)
+        }
         Command::Exists(a) => lookup::exists(&client()?, &a.id, out),
         Command::Url(args) => lookup::url(&client()?, args, out),
         Command::Uid(args) => uid::uid(args, out),
@@ -48,6 +58,8 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
         Command::Subgroup(a) => out.text(&client()?.subgroup(&a.id)?.unwrap_or_default()),
         Command::Version(a) => out.text(&client()?.version(&a.id)?),
         Command::Ls(args) => ls::ls(&client()?, args, out),
+        Command::Verify(args) => verify::verify(&client()?, args, out),
+        Command::Cache(command) => cache::cache(&client()?, command, out),
         Command::Config => config::config(&audmodel::Config::load()?, out),
         Command::Completions { shell } => {
             let mut command = Cli::command();
@@ -59,8 +71,18 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
     .map(|()| 0)
     .or_else(|err| match err.downcast::<lookup::Absent>() {
         Ok(lookup::Absent) => Ok(crate::exit::NO),
-        Err(err) => Err(err),
+        Err(err) => match err.downcast::<cache::Damaged>() {
+            Ok(cache::Damaged) => Ok(crate::exit::DAMAGED),
+            Err(err) => Err(err),
+        },
     })
+}
+
+/// Says on standard error that versions are those of the cache only.
+fn offline_note(cli: &Cli, client: &Audmodel) {
+    if client.is_offline() && !cli.quiet {
+        eprintln!("note: offline: only the versions in the cache");
+    }
 }
 
 /// The client of the configuration in use, with progress bars when standard
@@ -70,7 +92,8 @@ fn client(cli: &Cli) -> Result<Audmodel> {
     if cli.verbose {
         config::note(&config);
     }
-    let mut client = Audmodel::new(config);
+    let mut client =
+        Audmodel::new(config).with_offline(cli.offline || audmodel::offline_from_env());
     if !cli.quiet && std::io::stderr().is_terminal() {
         client = client.with_progress(Arc::new(Bars::new()));
     }

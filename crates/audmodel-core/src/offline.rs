@@ -1,0 +1,103 @@
+//! Working offline: answers from the cache alone (SPEC 5), without
+//! touching any repository, and a clear error where the cache cannot
+//! answer. Aliases resolved online are remembered in the hidden folder
+//! `{cache}/.aliases/_{alias}` (the reference never looks there), so a cached
+//! alias resolves offline too.
+
+use crate::cache::write_whole;
+use crate::cache_list::CacheState;
+use crate::{Audmodel, Error};
+
+/// The environment variable that, set to `1` (or `true`, `yes`), makes
+/// [`Audmodel::from_env`] (and the CLI) work offline.
+pub const OFFLINE_ENV: &str = "AUDMODEL_OFFLINE";
+
+/// Whether [`OFFLINE_ENV`] asks for offline work.
+pub fn offline_from_env() -> bool {
+    std::env::var(OFFLINE_ENV)
+        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
+impl Audmodel {
+    /// Works from the cache alone when `offline`: no repository is opened.
+    /// `load` of a cached model, `header`, `meta` (the cached copy, not
+    /// compared with the repository's), `versions` and `latest_version`
+    /// (of the cached versions only) and `resolve_alias` of an alias
+    /// resolved online before answer from the cache; everything else fails
+    /// at once with [`Error::Offline`].
+    ///
+    /// ```
+    /// use audmodel_core::{Audmodel, Config, ErrorKind, Mapping, PublishOptions, Repository};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let model = dir.path().join("model");
+    /// std::fs::create_dir(&model).unwrap();
+    /// std::fs::write(model.join("weights.bin"), b"0123").unwrap();
+    /// let repo = Repository::new("models", dir.path().join("host").to_str().unwrap(), "file-system");
+    /// let config = Config::new(dir.path().join("cache"), vec![repo]);
+    /// let online = Audmodel::new(config.clone());
+    /// let uid = online
+    ///     .publish(&model, "torch", &Mapping::new(), "1.0.0", &PublishOptions::default())
+    ///     .unwrap();
+    /// online.load(&uid).unwrap();
+    /// let offline = Audmodel::new(config).with_offline(true);
+    /// assert!(offline.load(&uid).is_ok());
+    /// assert_eq!(offline.versions(&uid[..8]).unwrap(), ["1.0.0"]);
+    /// let err = offline.load(&format!("{}-2.0.0", &uid[..8])).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Offline);
+    /// ```
+    pub fn with_offline(mut self, offline: bool) -> Self {
+        self.repos.set_offline(offline);
+        self
+    }
+
+    /// Whether this client works from the cache alone.
+    pub fn is_offline(&self) -> bool {
+        self.repos.is_offline()
+    }
+
+    /// The cached versions of a short ID (a model folder or a header copy),
+    /// ascending.
+    pub(crate) fn cached_version_list(&self, sid: &str) -> Result<Vec<String>, Error> {
+        let mut versions: Vec<String> = self
+            .cached_versions(sid)?
+            .into_iter()
+            .filter(|m| m.state == CacheState::Complete || m.name.is_some())
+            .map(|m| m.version)
+            .collect();
+        audmodel_uid::sort_versions(&mut versions);
+        Ok(versions)
+    }
+
+    /// `{cache}/.aliases/_{alias}`, holding the UID the alias pointed to
+    /// when it was last resolved online.
+    fn alias_copy(&self, alias: &str) -> std::path::PathBuf {
+        // `.` and `..` are valid aliases; a leading `_` keeps every alias
+        // a plain file name.
+        self.config
+            .cache_root
+            .join(".aliases")
+            .join(format!("_{alias}"))
+    }
+
+    /// Remembers what an alias resolved to online; a cache that cannot be
+    /// written only costs the offline answer.
+    pub(crate) fn remember_alias(&self, alias: &str, uid: &str) {
+        if audmodel_uid::validate_alias(alias).is_err() {
+            return;
+        }
+        let _ = write_whole(&self.alias_copy(alias), format!("{uid}\n").as_bytes());
+    }
+
+    /// The UID an alias resolved to when last resolved online.
+    pub(crate) fn cached_alias(&self, alias: &str) -> Result<String, Error> {
+        // An alias names a file of the cache here: never a path.
+        audmodel_uid::validate_alias(alias)?;
+        let path = self.alias_copy(alias);
+        match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+            _ => Err(Error::Offline {
+                what: format!("alias '{alias}' was never resolved online"),
+            }),
+        }
+    }
+}
