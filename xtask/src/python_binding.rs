@@ -41,6 +41,9 @@ pub(crate) fn test(workspace: &Path) -> Result<()> {
             "no:cacheprovider",
             "-p",
             "as_reference",
+            // The sdist's own options need its coverage and doctest plugins.
+            "-o",
+            "addopts=",
         ])
         .arg(&suite)
         .env("PYTHONPATH", &tests)

@@ -3,6 +3,7 @@
 //! root and repositories) from the Python half, which owns the signatures,
 //! the defaults and `audmodel_rs.config`.
 
+mod cache;
 mod convert;
 mod errors;
 mod progress;
@@ -316,6 +317,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(resolve_alias, m)?,
         wrap_pyfunction!(repository, m)?,
         wrap_pyfunction!(parameters, m)?,
+        wrap_pyfunction!(cache::cache_ls, m)?,
+        wrap_pyfunction!(cache::cache_verify, m)?,
+        wrap_pyfunction!(cache::cache_rm, m)?,
+        wrap_pyfunction!(cache::cache_prune, m)?,
+        wrap_pyfunction!(cache::verify, m)?,
     ] {
         m.add_function(function)?;
     }

@@ -230,3 +230,28 @@ def test_verbose_shows_progress_on_stderr(isolated, capfd):
     assert "Unpack" in loaded.err, loaded.err
     audmodel_rs.load(uid)
     assert capfd.readouterr().err == "", "not verbose: silent"
+
+
+def test_cache_care_from_python(isolated):
+    tmp, repos = isolated
+    uid = audmodel_rs.publish(folder(tmp, "cc"), "torch", PARAMS, "1.0.0", repository=repos["rs"][0])
+    path = audmodel.load(uid)  # loaded by the reference
+    [listed] = audmodel_rs.cache_ls()
+    assert (listed["uid"], listed["state"], listed["files"]) == (uid, "complete", 2)
+    assert listed["path"] == path
+    [check] = audmodel_rs.cache_verify()
+    assert check["problems"] == []
+    with open(os.path.join(path, "weights.bin"), "r+b") as fp:
+        fp.write(b"\0")
+    [check] = audmodel_rs.cache_verify(uid)
+    assert len(check["problems"]) == 1 and "weights.bin" in check["problems"][0], check
+    audmodel_rs.cache_verify(uid, repair=True)
+    assert audmodel_rs.cache_verify(uid)[0]["problems"] == []
+    assert audmodel_rs.verify(uid)["problems"] == []
+    assert audmodel_rs.cache_prune(max_size=0, dry_run=True)[0]["uid"] == uid
+    assert os.path.isdir(path)
+    [gone] = audmodel_rs.cache_rm(uid)
+    assert gone["uid"] == uid and gone["bytes"] > 0
+    assert not os.path.exists(path)
+    # The reference loads it again, whole.
+    assert files(audmodel.load(uid)) == files(str(tmp / "model-cc"))

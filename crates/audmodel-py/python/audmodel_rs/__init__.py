@@ -69,6 +69,10 @@ __all__ = [
     "Repository",
     "aliases",
     "author",
+    "cache_ls",
+    "cache_prune",
+    "cache_rm",
+    "cache_verify",
     "config",
     "date",
     "default_cache_root",
@@ -89,6 +93,7 @@ __all__ = [
     "update_meta",
     "url",
     "version",
+    "verify",
     "versions",
 ]
 
@@ -386,3 +391,67 @@ def version(uid: str, *, cache_root: str = None, verbose: bool = False) -> str:
 def versions(uid: str, *, cache_root: str = None) -> list:
     r"""Every version of a model, ascending; empty when there is none."""
     return _native.versions(_cache(cache_root), _repositories(), uid)
+
+
+@_raises_backend_error
+def cache_ls(*, cache_root: str = None) -> list:
+    r"""Every model in the cache (not in the reference).
+
+    Each a dict: ``uid``, ``name``, ``subgroup``, ``size`` (bytes on disk),
+    ``files``, ``last_loaded`` (seconds since the epoch, or ``None``),
+    ``state`` (``complete``, ``partial`` or ``no-model``) and ``path``.
+
+    """
+    return _native.cache_ls(_cache(cache_root), _repositories())
+
+
+@_raises_backend_error
+def cache_verify(*uids: str, repair: bool = False, cache_root: str = None) -> list:
+    r"""Checks cached models against their archive's table of contents.
+
+    Every cached model when no ``uids`` are given; ``repair`` loads the
+    damaged ones again. Each result a dict with ``uid``, ``path``, ``files``
+    and ``problems`` (empty when the model is whole). Not in the reference.
+
+    """
+    return _native.cache_verify(_cache(cache_root), _repositories(), list(uids), repair)
+
+
+@_raises_backend_error
+def cache_rm(*uids: str, cache_root: str = None) -> list:
+    r"""Removes models from the cache, under the lock a load takes.
+
+    Returns what was removed (``uid``, ``path``, ``bytes``). Not in the
+    reference.
+
+    """
+    return _native.cache_rm(_cache(cache_root), _repositories(), list(uids))
+
+
+@_raises_backend_error
+def cache_prune(
+    *,
+    older_than: float = None,
+    max_size: int = None,
+    dry_run: bool = False,
+    cache_root: str = None,
+) -> list:
+    r"""Removes models not loaded for ``older_than`` seconds, then the least
+    recently loaded until the cache takes at most ``max_size`` bytes.
+
+    Returns what was (or, with ``dry_run``, would be) removed. Not in the
+    reference.
+
+    """
+    return _native.cache_prune(_cache(cache_root), older_than, max_size, dry_run)
+
+
+@_raises_backend_error
+def verify(uid: str) -> dict:
+    r"""Checks a published model in its repository: checksum, zip, CRCs, YAML.
+
+    A dict with ``uid``, ``repository`` and ``problems`` (empty when sound).
+    Not in the reference.
+
+    """
+    return _native.verify(_cache(None), _repositories(), uid)
