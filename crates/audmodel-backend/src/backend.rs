@@ -45,6 +45,10 @@ pub struct Capabilities {
     /// concurrent create-only writes exactly one succeeds. Without it the
     /// check and the write are two steps, and a racer may be overwritten.
     pub create_only: bool,
+    /// The store honours `If-Match` (a write conditional on the version
+    /// read) as well as create-only writes. No [`PutMode`] asks for it yet:
+    /// it says what the store could decide.
+    pub compare_and_swap: bool,
 }
 
 /// A flat store of files addressed by [`BackendPath`]s: a folder on a file

@@ -116,6 +116,7 @@ impl Backend for FileSystem {
             locks: true,
             local_files: true,
             create_only: true,
+            compare_and_swap: false,
         }
     }
 

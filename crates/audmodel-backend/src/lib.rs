@@ -38,6 +38,6 @@ pub use error::{Error, ErrorKind, Source};
 pub use filesystem::FileSystem;
 pub use memory::Memory;
 pub use path::BackendPath;
-pub use registry::{Registry, Repository};
+pub use registry::{ConditionalWrites, Registry, Repository};
 pub use s3::{S3, S3Builder};
 pub use versioned::Versioned;

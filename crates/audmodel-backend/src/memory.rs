@@ -86,6 +86,7 @@ impl Backend for Memory {
             locks: false,
             local_files: false,
             create_only: true,
+            compare_and_swap: false,
         }
     }
 

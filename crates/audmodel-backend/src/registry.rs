@@ -14,6 +14,37 @@ pub struct Repository {
     pub host: String,
     /// The backend name, a key of the [`Registry`] (`file-system`, `s3`, `minio`).
     pub backend: String,
+    /// Whether the store enforces create-only and compare-and-swap writes
+    /// (the entry's `conditional_writes`, an addition the reference ignores).
+    pub conditional_writes: ConditionalWrites,
+}
+
+/// Whether an S3 store enforces conditional writes (`If-None-Match: *`,
+/// `If-Match`): AWS S3, MinIO, Ceph RGW and SeaweedFS do, Garage 2.5
+/// ignores them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ConditionalWrites {
+    /// Ask the store once per process (a create-only write of a key no
+    /// tool reads, twice: the second must be refused).
+    #[default]
+    Auto,
+    /// The store enforces them.
+    Yes,
+    /// The store ignores them.
+    No,
+}
+
+impl ConditionalWrites {
+    /// `auto`, `yes` or `no` (also `true`/`false`), as written in the
+    /// configuration file; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(ConditionalWrites::Auto),
+            "yes" | "true" | "on" => Some(ConditionalWrites::Yes),
+            "no" | "false" | "off" => Some(ConditionalWrites::No),
+            _ => None,
+        }
+    }
 }
 
 impl Repository {
@@ -27,7 +58,14 @@ impl Repository {
             name: name.into(),
             host: host.into(),
             backend: backend.into(),
+            conditional_writes: ConditionalWrites::Auto,
         }
+    }
+
+    /// The same repository with `conditional_writes` set.
+    pub fn with_conditional_writes(mut self, conditional_writes: ConditionalWrites) -> Self {
+        self.conditional_writes = conditional_writes;
+        self
     }
 }
 
@@ -109,7 +147,10 @@ impl Default for Registry {
         });
         for name in ["s3", "minio"] {
             registry.register(name, |repo| {
-                Ok(Arc::new(S3::builder(&repo.host, &repo.name).build()?) as Arc<dyn Backend>)
+                let s3 = S3::builder(&repo.host, &repo.name)
+                    .conditional_writes(repo.conditional_writes)
+                    .build()?;
+                Ok(Arc::new(s3) as Arc<dyn Backend>)
             });
         }
         registry

@@ -3,8 +3,8 @@
 
 use std::io::{Read, Seek, Write};
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,8 +18,8 @@ use object_store::{
 
 use crate::s3_config::host_settings;
 use crate::{
-    Backend, BackendExt, BackendPath, Capabilities, Error, ObjectMeta, Progress, PutMode,
-    PutOptions,
+    Backend, BackendExt, BackendPath, Capabilities, ConditionalWrites, Error, ObjectMeta, Progress,
+    PutMode, PutOptions,
 };
 use audmodel_uid::{md5_hex, md5_reader, user_name};
 
@@ -43,9 +43,18 @@ pub struct S3Builder {
     part_size: usize,
     parallel: usize,
     connect_timeout: Duration,
+    conditional_writes: ConditionalWrites,
 }
 
 impl S3Builder {
+    /// Whether the store enforces conditional writes (default
+    /// [`ConditionalWrites::Auto`]: asked once, on the first call of
+    /// [`Backend::capabilities`]).
+    pub fn conditional_writes(mut self, conditional_writes: ConditionalWrites) -> Self {
+        self.conditional_writes = conditional_writes;
+        self
+    }
+
     /// Uses these credentials instead of the environment and the INI file.
     pub fn credentials(mut self, access_key: &str, secret_key: &str) -> Self {
         self.access_key = Some(access_key.to_owned());
@@ -156,6 +165,11 @@ impl S3Builder {
             part_size: self.part_size,
             parallel: self.parallel,
             bucket_checked: Arc::new(AtomicBool::new(false)),
+            conditional: Arc::new(match self.conditional_writes {
+                ConditionalWrites::Auto => OnceLock::new(),
+                ConditionalWrites::Yes => OnceLock::from(true),
+                ConditionalWrites::No => OnceLock::from(false),
+            }),
         })
     }
 }
@@ -198,6 +212,8 @@ pub struct S3 {
     /// Whether the bucket was seen to exist, so a missing object is reported
     /// as such and a missing bucket as the bucket.
     bucket_checked: Arc<AtomicBool>,
+    /// Whether the store enforces conditional writes, once known.
+    conditional: Arc<OnceLock<bool>>,
 }
 
 fn attributes(checksum: &str) -> Attributes {
@@ -281,6 +297,7 @@ impl S3 {
             part_size: DEFAULT_PART_SIZE,
             parallel: DEFAULT_PARALLEL,
             connect_timeout: Duration::from_secs(5),
+            conditional_writes: ConditionalWrites::Auto,
         }
     }
 
@@ -292,6 +309,45 @@ impl S3 {
     /// The bucket.
     pub fn bucket(&self) -> &str {
         &self.bucket
+    }
+
+    /// Whether the store refuses a create-only write of a key that exists,
+    /// as configured or, for [`ConditionalWrites::Auto`], as a probe finds
+    /// once per backend: a create-only PUT of a hidden key no tool reads
+    /// (`.audmodel-conditional-probe-…`), twice, without checking first;
+    /// the second must be refused. The key is removed again. A probe that
+    /// cannot write (a read-only key, a store that is down) answers `false`.
+    pub fn enforces_conditional_writes(&self) -> bool {
+        *self
+            .conditional
+            .get_or_init(|| self.probe_conditional_writes())
+    }
+
+    fn probe_conditional_writes(&self) -> bool {
+        use std::hash::{BuildHasher, RandomState};
+        let random = RandomState::new().hash_one(std::process::id());
+        let location = Key::from(format!(".audmodel-conditional-probe-{random:016x}"));
+        let put = || {
+            let options = object_store::PutOptions {
+                mode: object_store::PutMode::Create,
+                ..object_store::PutOptions::default()
+            };
+            self.runtime.block_on(self.store.put_opts(
+                &location,
+                PutPayload::from_static(b"probe"),
+                options,
+            ))
+        };
+        let enforced = match put() {
+            Ok(_) => matches!(
+                put(),
+                Err(object_store::Error::AlreadyExists { .. }
+                    | object_store::Error::Precondition { .. })
+            ),
+            Err(_) => false,
+        };
+        let _ = self.runtime.block_on(self.store.delete(&location));
+        enforced
     }
 
     /// Maps an `object_store` error about `path` to a typed error.
@@ -580,13 +636,15 @@ impl S3 {
 }
 
 impl Backend for S3 {
-    /// Create-only writes are not known to be enforced: Garage ignores
-    /// `If-None-Match`.
+    /// Create-only and compare-and-swap writes as configured, or as the
+    /// store answered the probe ([`S3::enforces_conditional_writes`]).
     fn capabilities(&self) -> Capabilities {
+        let conditional = self.enforces_conditional_writes();
         Capabilities {
             locks: false,
             local_files: false,
-            create_only: false,
+            create_only: conditional,
+            compare_and_swap: conditional,
         }
     }
 

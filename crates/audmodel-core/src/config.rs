@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use audmodel_backend::Repository;
+use audmodel_backend::{ConditionalWrites, Repository};
 use audmodel_uid::Value;
 
 use crate::Error;
@@ -227,7 +227,18 @@ fn repository(entry: &Value) -> Result<Repository, String> {
             known.names().join(", ")
         ));
     }
-    Ok(Repository::new(name, host, backend))
+    let conditional = match map.get("conditional_writes") {
+        None => ConditionalWrites::Auto,
+        Some(Value::Bool(true)) => ConditionalWrites::Yes,
+        Some(Value::Bool(false)) => ConditionalWrites::No,
+        Some(v) => scalar(v)
+            .as_deref()
+            .and_then(ConditionalWrites::parse)
+            .ok_or_else(|| {
+                format!("'conditional_writes' of repository '{name}' must be auto, yes or no")
+            })?,
+    };
+    Ok(Repository::new(name, host, backend).with_conditional_writes(conditional))
 }
 
 /// The reference reads its configuration with PyYAML's `BaseLoader`, where

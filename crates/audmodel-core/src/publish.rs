@@ -4,6 +4,7 @@
 //! depends on the store: see [`commit`].
 
 mod commit;
+mod create_only;
 mod locked;
 mod plan;
 mod staged;

@@ -3,26 +3,36 @@
 //!
 //! - [`locked`](super::locked): stores with locks (a file system).
 //!   Publishers of one model take turns; exactly one succeeds.
-//! - [`staged`](super::staged): stores without locks (S3). The archive is
+//! - [`create_only`](super::create_only): stores without locks whose
+//!   create-only writes the store decides (S3 that honours
+//!   `If-None-Match`, the in-memory store). A create-only claim decides
+//!   the winner before anyone writes under a final key.
+//! - [`staged`](super::staged): stores without locks that ignore
+//!   create-only writes (Garage), and archives over 5 GiB. The archive is
 //!   staged under a hidden key and copied into place just before the
 //!   header; races are detected after the fact and settled.
 //!
-//! Both put the header last, create-only: it is what registers the model,
+//! All put the header last, create-only: it is what registers the model,
 //! so a reader never finds a header whose files are missing.
 
 use audmodel_backend::{BackendPath, PutMode, PutOptions, Versioned};
 
 use super::plan::Plan;
-use super::{Packed, locked, staged};
+use super::staged_archive::MAX_COPY;
+use super::{Packed, create_only, locked, staged};
 use crate::alias::{alias_yaml, aliases_yaml};
 use crate::progress::{Stage, run_stage};
 use crate::{Audmodel, Error, paths};
 
 /// Commits `packed` as the model `plan` describes.
 pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<(), Error> {
-    match plan.versioned.capabilities().locks {
-        true => locked::commit(client, plan, packed),
-        false => staged::commit(client, plan, packed),
+    let can = plan.versioned.capabilities();
+    if can.locks {
+        locked::commit(client, plan, packed)
+    } else if can.create_only && packed.size <= MAX_COPY {
+        create_only::commit(client, plan, packed)
+    } else {
+        staged::commit(client, plan, packed)
     }
 }
 
