@@ -17,7 +17,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use convert::{mapping_to_python, to_mapping, to_python, to_value};
+use convert::{to_mapping, to_python, to_value};
 use run::{blocking, cancellable};
 
 /// A repository as the Python half passes it: `(name, host, backend)`.
@@ -283,19 +283,6 @@ fn repository(
     Ok((repo.name, repo.host, repo.backend))
 }
 
-/// The mapping of a header's parameters, for `parameters()`.
-#[pyfunction]
-fn parameters<'py>(
-    py: Python<'py>,
-    cache_root: &str,
-    repositories: Vec<Repo>,
-    uid: &str,
-) -> PyResult<Bound<'py, PyDict>> {
-    let client = client(cache_root, &repositories, false);
-    let params = blocking(py, || client.parameters(uid))?;
-    mapping_to_python(py, &params)
-}
-
 /// The module `audmodel_rs._native`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -316,7 +303,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(set_alias, m)?,
         wrap_pyfunction!(resolve_alias, m)?,
         wrap_pyfunction!(repository, m)?,
-        wrap_pyfunction!(parameters, m)?,
         wrap_pyfunction!(cache::cache_ls, m)?,
         wrap_pyfunction!(cache::cache_verify, m)?,
         wrap_pyfunction!(cache::cache_rm, m)?,
