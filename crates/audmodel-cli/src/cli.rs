@@ -44,14 +44,16 @@ pub(crate) struct Cli {
     /// Notes on standard error: the configuration in use and where it came from.
     #[arg(long, short, global = true, help_heading = "Global options")]
     pub(crate) verbose: bool,
-    /// Seconds to wait for a lock of the cache before giving up (default 4 h).
+    /// Seconds to wait for a lock of the cache before giving up, fractions
+    /// allowed (`0.5`; default 4 h).
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
-        value_name = "SECONDS"
+        value_name = "SECONDS",
+        value_parser = parse_seconds
     )]
-    pub(crate) lock_timeout: Option<u64>,
+    pub(crate) lock_timeout: Option<std::time::Duration>,
     /// Answer from the cache alone, asking no repository: load, header,
     /// meta, versions and latest-version (of the cached versions), alias
     /// resolve (of an alias resolved online before). Also AUDMODEL_OFFLINE=1.
@@ -402,6 +404,13 @@ pub(crate) enum CacheSort {
     Used,
     /// By name, then UID.
     Name,
+}
+
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|seconds| std::time::Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| format!("'{text}' is not a number of seconds (0 or more)"))
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

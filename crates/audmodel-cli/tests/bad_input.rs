@@ -222,6 +222,13 @@ fn usage_errors_exit_with_2() {
         &["--version"],
     );
     refused(&s, &["url", "known", "--type", "zip"], 2, &["zip"]);
+    refused(
+        &s,
+        &["load", "known", "--lock-timeout", "soon"],
+        2,
+        &["soon"],
+    );
+    refused(&s, &["load", "known", "--lock-timeout", "-1"], 2, &["-1"]);
 }
 
 #[test]
@@ -235,4 +242,28 @@ fn broken_configuration_is_named() {
         5,
         &[config.to_str().unwrap(), "repositories"],
     );
+}
+
+/// A fractional `--lock-timeout` bounds the wait for a load held by
+/// another process: the load gives up with status 7 naming the lock.
+#[test]
+fn a_fractional_lock_timeout_bounds_the_wait() {
+    let s = published();
+    // Not loaded yet: a load must take the lock.
+    let uid = s.publish("2.0.0", "{sampling_rate: 16000}", &[]);
+    let uid = uid.trim();
+    let (sid, version) = uid.split_once('-').unwrap();
+    let dir = s.cache().join(sid);
+    std::fs::create_dir_all(&dir).unwrap();
+    let held = std::fs::File::create(dir.join(format!(".{version}.lock"))).unwrap();
+    held.lock().unwrap();
+    let out = s
+        .cmd(&["load", uid, "--lock-timeout", "0.5"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains(&format!(".{version}.lock")), "{stderr}");
+    held.unlock().unwrap();
+    assert!(s.ok(&["load", uid, "--lock-timeout", "0.5"]).contains(sid));
 }

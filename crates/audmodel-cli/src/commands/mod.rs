@@ -12,7 +12,6 @@ mod verify;
 
 use std::io::IsTerminal;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Result;
 use audmodel::Audmodel;
@@ -97,8 +96,8 @@ fn client(cli: &Cli) -> Result<Audmodel> {
     if !cli.quiet && std::io::stderr().is_terminal() {
         client = client.with_progress(Arc::new(Bars::new()));
     }
-    if let Some(seconds) = cli.lock_timeout {
-        client = client.with_lock_timeout(Duration::from_secs(seconds));
+    if let Some(timeout) = cli.lock_timeout {
+        client = client.with_lock_timeout(timeout);
     }
     Ok(client)
 }
