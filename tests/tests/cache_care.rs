@@ -268,7 +268,7 @@ fn watch(
 }
 
 /// Files below `dir` and their sizes; `None` when `dir` or a part of it
-/// vanished while it was listed.
+/// vanished, or `dir` was replaced, while it was listed.
 fn try_tree(dir: &Path) -> Option<BTreeMap<String, u64>> {
     fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, u64>) -> Option<()> {
         for entry in std::fs::read_dir(dir).ok()? {
@@ -283,9 +283,17 @@ fn try_tree(dir: &Path) -> Option<BTreeMap<String, u64>> {
         }
         Some(())
     }
+    // A folder renamed away (by a removal) while it is walked goes on being
+    // listed under its new name as its files are deleted: that is no view
+    // of `dir`. Only a walk that began and ended on the same folder counts.
+    let identity = |dir: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
+    };
+    let before = identity(dir)?;
     let mut out = BTreeMap::new();
     walk(dir, "", &mut out)?;
-    Some(out)
+    (identity(dir)? == before).then_some(out)
 }
 
 #[test]
