@@ -18,7 +18,7 @@
 use audmodel_backend::{BackendPath, PutMode, PutOptions, Versioned};
 
 use super::plan::Plan;
-use super::staged_archive::MAX_COPY;
+use super::staged_archive::{MAX_COPY, StagedArchive};
 use super::{Packed, create_only, locked, staged};
 use crate::alias::{alias_yaml, aliases_yaml};
 use crate::progress::{Stage, run_stage};
@@ -93,6 +93,25 @@ pub(super) fn put_archive(
             plan.versioned
                 .put_file(&packed.zip, &plan.paths.archive, version, options, progress)
         },
+    )
+    .map_err(plan.backend_err())
+}
+
+/// Uploads the archive under a hidden key beside its final one (both
+/// lock-free protocols), with the upload's progress and cancellation.
+pub(super) fn stage_archive<'a>(
+    client: &Audmodel,
+    plan: &'a Plan,
+    packed: &Packed,
+) -> Result<StagedArchive<'a>, Error> {
+    let stored =
+        Versioned::path(&plan.paths.archive, &plan.model.version).map_err(plan.backend_err())?;
+    run_stage(
+        &*client.progress,
+        Stage::Upload,
+        packed.size,
+        &plan.cancel,
+        |progress| StagedArchive::upload(&**plan.versioned.backend(), packed, &stored, progress),
     )
     .map_err(plan.backend_err())
 }

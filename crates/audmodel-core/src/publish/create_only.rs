@@ -22,10 +22,8 @@
 use audmodel_backend::{BackendExt, BackendPath, ErrorKind, PutMode, Versioned};
 
 use super::Packed;
-use super::commit::{Put, put_meta_and_alias};
+use super::commit::{Put, put_meta_and_alias, stage_archive};
 use super::plan::Plan;
-use super::staged_archive::StagedArchive;
-use crate::progress::{Stage, run_stage};
 use crate::{Audmodel, Error};
 
 pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<(), Error> {
@@ -34,14 +32,7 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<
     let err = || plan.backend_err();
     let backend = &**plan.versioned.backend();
     let stored_archive = Versioned::path(&plan.paths.archive, version).map_err(err())?;
-    let staged = run_stage(
-        &*client.progress,
-        Stage::Upload,
-        packed.size,
-        &plan.cancel,
-        |progress| StagedArchive::upload(backend, packed, &stored_archive, progress),
-    )
-    .map_err(err())?;
+    let staged = stage_archive(client, plan, packed)?;
     plan.check_cancelled()?;
     if plan.registered()? {
         return Err(Error::ModelExists { uid });

@@ -22,10 +22,9 @@ use std::time::Duration;
 use audmodel_backend::{PutMode, Versioned};
 
 use super::Packed;
-use super::commit::{Put, put_archive, put_header, put_meta_and_alias};
+use super::commit::{Put, put_archive, put_header, put_meta_and_alias, stage_archive};
 use super::plan::Plan;
 use super::staged_archive::{MAX_COPY, StagedArchive};
-use crate::progress::{Stage, run_stage};
 use crate::{Audmodel, Error};
 
 /// How often the winner checks that the model's files are its own, and
@@ -38,23 +37,7 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<
     let stored_archive =
         Versioned::path(&plan.paths.archive, &plan.model.version).map_err(plan.backend_err())?;
     let staged = match packed.size <= MAX_COPY {
-        true => Some(
-            run_stage(
-                &*client.progress,
-                Stage::Upload,
-                packed.size,
-                &plan.cancel,
-                |progress| {
-                    StagedArchive::upload(
-                        &**plan.versioned.backend(),
-                        packed,
-                        &stored_archive,
-                        progress,
-                    )
-                },
-            )
-            .map_err(plan.backend_err())?,
-        ),
+        true => Some(stage_archive(client, plan, packed)?),
         false => None,
     };
     plan.check_cancelled()?;
