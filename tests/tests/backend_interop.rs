@@ -1,13 +1,15 @@
 //! The versioned layout and object metadata against the Python reference
 //! (`audbackend`'s Maven interface, as audmodel configures it): Python reads
-//! what Rust wrote and Rust reads what Python wrote, on a file system and on
-//! Garage.
+//! what Rust wrote and Rust reads what Python wrote, on a file system, on
+//! Garage and on SeaweedFS.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 
-use audmodel_backend::{Backend, BackendPath, FileSystem, PutMode, S3, Versioned};
+use audmodel_backend::{Backend, BackendPath, FileSystem, PutMode, Versioned};
 use audmodel_tests::garage::garage;
+use audmodel_tests::s3_server::S3Server;
+use audmodel_tests::seaweed::seaweed;
 use audmodel_tests::python;
 
 /// Opens the repository in Python as audmodel does and runs `body` with
@@ -229,15 +231,9 @@ fn file_system_repo() -> (tempfile::TempDir, String, Versioned) {
     (host, host_str, Versioned::new(fs))
 }
 
-fn garage_repo(prefix: &str) -> (String, Versioned) {
-    let g = garage();
-    let bucket = g.new_bucket(prefix);
-    let s3 = S3::builder(&g.endpoint, &bucket)
-        .secure(false)
-        .credentials(&g.access_key, &g.secret_key)
-        .build()
-        .unwrap();
-    (bucket, Versioned::new(Arc::new(s3)))
+fn s3_repo(server: &S3Server, prefix: &str) -> (String, Versioned) {
+    let bucket = server.new_bucket(prefix);
+    (bucket.clone(), Versioned::new(Arc::new(server.backend(&bucket))))
 }
 
 #[test]
@@ -258,32 +254,40 @@ fn rust_reads_what_python_wrote_on_a_file_system() {
     rust_reads_python("file-system", &host, "repo", &[], &versioned);
 }
 
-#[test]
-fn python_reads_what_rust_wrote_on_s3() {
-    if python::require().is_none() {
-        return;
-    }
-    let (bucket, versioned) = garage_repo("py-reads");
-    python_reads_rust(
-        "s3",
-        &garage().endpoint,
-        &bucket,
-        &garage().env(),
-        &versioned,
-    );
+fn python_reads_rust_on(server: &S3Server) {
+    let (bucket, versioned) = s3_repo(server, "py-reads");
+    python_reads_rust("s3", &server.endpoint, &bucket, &server.env(), &versioned);
+}
+
+fn rust_reads_python_on(server: &S3Server) {
+    let (bucket, versioned) = s3_repo(server, "rust-reads");
+    rust_reads_python("s3", &server.endpoint, &bucket, &server.env(), &versioned);
 }
 
 #[test]
-fn rust_reads_what_python_wrote_on_s3() {
-    if python::require().is_none() {
-        return;
+fn python_reads_what_rust_wrote_on_garage() {
+    if python::require().is_some() {
+        python_reads_rust_on(garage());
     }
-    let (bucket, versioned) = garage_repo("rust-reads");
-    rust_reads_python(
-        "s3",
-        &garage().endpoint,
-        &bucket,
-        &garage().env(),
-        &versioned,
-    );
+}
+
+#[test]
+fn rust_reads_what_python_wrote_on_garage() {
+    if python::require().is_some() {
+        rust_reads_python_on(garage());
+    }
+}
+
+#[test]
+fn python_reads_what_rust_wrote_on_seaweedfs() {
+    if let (Some(_), Some(server)) = (python::require(), seaweed()) {
+        python_reads_rust_on(server);
+    }
+}
+
+#[test]
+fn rust_reads_what_python_wrote_on_seaweedfs() {
+    if let (Some(_), Some(server)) = (python::require(), seaweed()) {
+        rust_reads_python_on(server);
+    }
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask e2e`: scenarios run both ways between the Python reference
-//! and the `audmodel` binary, on a file-system repository and on Garage.
+//! and the `audmodel` binary, on a file-system repository, on Garage (which
+//! ignores conditional writes) and on SeaweedFS (which enforces them).
 //!
 //! Each scenario gets its own sandboxed user (temporary HOME, configuration,
 //! cache, fresh repositories). The runner prints one line per scenario and a
@@ -16,7 +17,7 @@ use crate::harness::api::{Publish, Side, Tools};
 use crate::harness::data::{ModelShape, write_model};
 use crate::harness::{quietly, servers};
 use anyhow::{Result, bail};
-use audmodel_tests::garage::Garage;
+use audmodel_tests::s3_server::S3Server;
 use audmodel_tests::sandbox::{Sandbox, Store};
 use serde_json::{Value, json};
 use std::fmt::Debug;
@@ -53,11 +54,11 @@ impl Ctx<'_> {
     }
 }
 
-/// Runs every scenario on a file-system repository and, when a server is
-/// given, on Garage; prints the results and returns (passed, failed).
+/// Runs every scenario on a file-system repository and on each S3 server
+/// given; prints the results and returns (passed, failed).
 /// `reference_only` plays both sides with the reference, which checks the
 /// scenarios themselves.
-fn run(tools: &Tools, s3: Option<&Garage>, reference_only: bool) -> (usize, usize) {
+fn run(tools: &Tools, servers: &[&S3Server], reference_only: bool) -> (usize, usize) {
     let cases: Vec<Case> = [
         publish_load::cases(),
         files::cases(),
@@ -70,7 +71,7 @@ fn run(tools: &Tools, s3: Option<&Garage>, reference_only: bool) -> (usize, usiz
     .flatten()
     .collect();
     let mut stores = vec![Store::FileSystem];
-    stores.extend(s3.map(Store::S3));
+    stores.extend(servers.iter().map(|server| Store::S3(server)));
     let (mut passed, mut failed) = (0, 0);
     for store in stores {
         let ctx = Ctx { tools, store };
@@ -168,8 +169,8 @@ fn expect_eq<T: PartialEq + Debug>(what: &str, expected: T, actual: T) -> Result
 }
 
 /// `cargo xtask e2e [--reference-only]`: builds the binary, makes the
-/// reference's virtualenv and starts Garage when needed, runs every scenario,
-/// stops the server. Fails when any scenario fails.
+/// reference's virtualenv and starts the S3 servers when needed, runs every
+/// scenario, stops the servers. Fails when any scenario fails.
 pub(crate) fn command(args: &[String]) -> Result<()> {
     let reference_only = match args {
         [] => false,
@@ -177,18 +178,27 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
         _ => bail!("usage: cargo xtask e2e [--reference-only]"),
     };
     crate::setup::ensure_garage()?;
+    crate::setup::ensure_seaweedfs()?;
     let tools = crate::harness::tools(false)?;
     // The Python module plays a side too.
     crate::python_binding::install(&crate::harness::build::workspace_root())?;
-    let (passed, failed) = match servers::s3_server() {
-        Ok(server) => run(&tools, Some(server), reference_only),
-        Err(error) => {
-            // The file-system scenarios still say something useful.
-            println!("FAIL garage: cannot start the server: {error:#}");
-            let (passed, failed) = run(&tools, None, reference_only);
-            (passed, failed + 1)
+    let mut servers = Vec::new();
+    let mut unstarted = 0;
+    for (label, server) in [
+        ("garage", servers::s3_server()),
+        ("seaweedfs", servers::seaweed_server()),
+    ] {
+        match server {
+            Ok(server) => servers.push(server),
+            Err(error) => {
+                // The other stores' scenarios still say something useful.
+                println!("FAIL {label}: cannot start the server: {error:#}");
+                unstarted += 1;
+            }
         }
-    };
+    }
+    let (passed, failed) = run(&tools, &servers, reference_only);
+    let failed = failed + unstarted;
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
         bail!("{failed} end-to-end scenario(s) failed");

