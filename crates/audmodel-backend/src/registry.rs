@@ -144,6 +144,20 @@ impl Registry {
             .insert(name.to_owned(), Arc::new(move |repo, _| open(repo)));
     }
 
+    /// Adds or replaces the constructor of a backend name that is also
+    /// handed the registry's [`TransferObserver`], if any, to tell of
+    /// retries and resumes ([`S3Builder::observer`](crate::S3Builder::observer)).
+    pub fn register_observed(
+        &mut self,
+        name: &str,
+        open: impl Fn(&Repository, Option<&TransferObserver>) -> Result<Arc<dyn Backend>, Error>
+        + Send
+        + Sync
+        + 'static,
+    ) {
+        self.backends.insert(name.to_owned(), Arc::new(open));
+    }
+
     /// The registered backend names, sorted.
     pub fn names(&self) -> Vec<&str> {
         self.backends.keys().map(String::as_str).collect()
@@ -178,7 +192,7 @@ impl Default for Registry {
                 }
                 Ok(Arc::new(s3.build()?) as Arc<dyn Backend>)
             };
-            registry.backends.insert(name.to_owned(), Arc::new(open));
+            registry.register_observed(name, open);
         }
         registry
     }
