@@ -13,7 +13,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as Key;
 use object_store::{
     Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, ObjectStore,
-    ObjectStoreExt, PutMultipartOptions, PutPayload, RetryConfig, WriteMultipart,
+    ObjectStoreExt, PutMultipartOptions, PutPayload, RetryConfig,
 };
 
 use crate::s3_config::host_settings;
@@ -272,6 +272,25 @@ fn s3_code(text: &str) -> Option<&str> {
     Some(&text[start..start + len])
 }
 
+/// Whether an error is a connection that broke or stalled, so that the
+/// whole operation may be tried again: `object_store` retries requests,
+/// but not the reading of an answer's body after its head (a listing, the
+/// answer of a finished upload).
+fn is_broken_transfer(err: &(dyn std::error::Error + 'static)) -> bool {
+    use object_store::client::{HttpError, HttpErrorKind};
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(http) = e.downcast_ref::<HttpError>() {
+            return matches!(
+                http.kind(),
+                HttpErrorKind::Request | HttpErrorKind::Timeout | HttpErrorKind::Interrupted
+            );
+        }
+        current = e.source();
+    }
+    false
+}
+
 fn is_connection_failure(err: &(dyn std::error::Error + 'static)) -> bool {
     use object_store::client::{HttpError, HttpErrorKind};
     let mut current = Some(err);
@@ -373,6 +392,30 @@ impl S3 {
         enforced
     }
 
+    /// Runs a whole operation that is safe to repeat (a listing, a copy, the
+    /// start of an upload) again while it fails with a broken transfer,
+    /// within the retry bounds.
+    fn again<T>(
+        &self,
+        mut op: impl FnMut() -> Result<T, object_store::Error>,
+    ) -> Result<T, object_store::Error> {
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            match op() {
+                Err(e)
+                    if is_broken_transfer(&e)
+                        && attempt < self.transfer.retries
+                        && started.elapsed() < self.transfer.retry_timeout =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(100 << attempt.min(5)));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Maps an `object_store` error about `path` to a typed error.
     fn error(&self, err: object_store::Error, path: &str, what: &str) -> Error {
         let text = chain(&err);
@@ -436,10 +479,10 @@ impl S3 {
             return Ok(());
         }
         let probe = Key::from("audmodel-bucket-probe");
-        match self
-            .runtime
-            .block_on(self.store.list_with_delimiter(Some(&probe)))
-        {
+        match self.again(|| {
+            self.runtime
+                .block_on(self.store.list_with_delimiter(Some(&probe)))
+        }) {
             Ok(_) => {
                 self.bucket_checked.store(true, Ordering::Relaxed);
                 Ok(())
@@ -511,41 +554,85 @@ impl S3 {
             attributes: attributes(&checksum),
             ..PutMultipartOptions::default()
         };
-        let result: Result<(), Error> = self.runtime.block_on(async {
-            let upload = self
-                .store
-                .put_multipart_opts(&location, options)
-                .await
-                .map_err(|e| self.error(e, dst.as_str(), "write"))?;
-            let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
+        let upload = self
+            .again(|| {
+                self.runtime
+                    .block_on(self.store.put_multipart_opts(&location, options.clone()))
+            })
+            .map_err(|e| self.error(e, dst.as_str(), "write"))?;
+        let mut upload = upload;
+        let finished = self.runtime.block_on(async {
+            // Parts of their own (not `WriteMultipart`, whose `finish`
+            // aborts the upload when the completion's answer breaks, which
+            // on Garage removes the object just completed).
+            let mut parts = tokio::task::JoinSet::new();
+            let mut part = Vec::with_capacity(self.part_size);
             let mut buf = vec![0u8; (1 << 20).min(self.part_size)];
-            loop {
+            let failure = loop {
                 let n = match file.read(&mut buf) {
-                    Ok(0) => break,
                     Ok(n) => n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        let _ = writer.abort().await;
-                        return Err(local_err(e));
-                    }
+                    Err(e) => break Some(local_err(e)),
                 };
-                if let Err(e) = writer.wait_for_capacity(self.parallel).await {
-                    let _ = writer.abort().await;
-                    return Err(self.error(e, dst.as_str(), "write"));
+                part.extend_from_slice(&buf[..n]);
+                if part.len() >= self.part_size || (n == 0 && !part.is_empty()) {
+                    let full = std::mem::replace(&mut part, Vec::with_capacity(self.part_size));
+                    parts.spawn(upload.put_part(PutPayload::from(full)));
                 }
-                writer.write(&buf[..n]);
+                // Memory is bounded by `parallel` parts in flight.
+                let mut failed = None;
+                while parts.len() >= self.parallel || (n == 0 && !parts.is_empty()) {
+                    match parts.join_next().await {
+                        Some(Ok(Ok(()))) | None => {}
+                        Some(Ok(Err(e))) => failed = Some(self.error(e, dst.as_str(), "write")),
+                        Some(Err(e)) => {
+                            let e = object_store::Error::JoinError { source: e };
+                            failed = Some(self.error(e, dst.as_str(), "write"));
+                        }
+                    }
+                    if failed.is_some() {
+                        break;
+                    }
+                }
+                if failed.is_some() {
+                    break failed;
+                }
+                if n == 0 {
+                    break None;
+                }
                 if let Err(cancelled) = progress(n as u64) {
-                    let _ = writer.abort().await;
-                    return Err(cancelled.into());
+                    break Some(cancelled.into());
                 }
+            };
+            if let Some(failure) = failure {
+                parts.shutdown().await;
+                let _ = upload.abort().await;
+                return Err(failure);
             }
-            writer
-                .finish()
-                .await
-                .map_err(|e| self.error(e, dst.as_str(), "write"))
-                .map(drop)
-        });
-        result
+            Ok(upload.complete().await)
+        })?;
+        match finished {
+            Ok(_) => Ok(()),
+            // The answer to the completion broke: it may have been done,
+            // and doing it again would fail (the upload is gone). Ours is
+            // there when the size and checksum are.
+            Err(e) if is_broken_transfer(&e) && self.is_stored(dst, size, &checksum) => Ok(()),
+            Err(e) => {
+                let _ = self.runtime.block_on(upload.abort());
+                Err(self.error(e, dst.as_str(), "write"))
+            }
+        }
+    }
+
+    /// Whether `path` holds `size` bytes with the `checksum` metadata.
+    fn is_stored(&self, path: &BackendPath, size: u64, checksum: &str) -> bool {
+        self.head_object(path).is_ok_and(|head| {
+            head.meta.size == size
+                && head
+                    .attributes
+                    .get(&Attribute::Metadata("checksum".into()))
+                    .is_some_and(|v| v.as_ref() == checksum)
+        })
     }
 
     /// Downloads an object into `out`: ranges of `part_size`, `parallel` in
@@ -761,8 +848,10 @@ impl Backend for S3 {
             Some(key(prefix)?)
         };
         let metas: Vec<_> = self
-            .runtime
-            .block_on(self.store.list(folder.as_ref()).try_collect())
+            .again(|| {
+                self.runtime
+                    .block_on(self.store.list(folder.as_ref()).try_collect())
+            })
             .map_err(|e| self.error(e, prefix.as_str(), "list"))?;
         let mut found: Vec<BackendPath> = metas
             .iter()
@@ -776,8 +865,7 @@ impl Backend for S3 {
     /// Checks that the object exists first: S3 deletes missing keys silently.
     fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), Error> {
         let (from, to) = (key(src)?, key(dst)?);
-        self.runtime
-            .block_on(self.store.copy(&from, &to))
+        self.again(|| self.runtime.block_on(self.store.copy(&from, &to)))
             .map_err(|e| self.error(e, src.as_str(), "copy"))
     }
 

@@ -146,10 +146,19 @@ impl http_body::Body for WatchedBody {
                     self.offset += data.len() as u64;
                 }
             }
-            Poll::Ready(Some(Err(_))) => {
+            // A download goes on from there; any other answer is asked again.
+            Poll::Ready(Some(Err(e))) if self.request.starts_with("GET ") => {
+                let _ = e;
                 self.observer.notify(&TransferEvent::Resume {
                     request: self.request.clone(),
                     offset: self.offset,
+                });
+            }
+            Poll::Ready(Some(Err(e))) => {
+                let error = describe(e);
+                self.observer.notify(&TransferEvent::Retry {
+                    request: self.request.clone(),
+                    error,
                 });
             }
             _ => {}
