@@ -169,7 +169,11 @@ impl FaultProxy {
 
     /// The request line of every request seen, in order.
     pub fn log(&self) -> Vec<String> {
-        self.state.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.state
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Faults injected.
@@ -265,8 +269,11 @@ impl Pump<'_> {
     }
 }
 
-/// The head of a message (up to the blank line) and its `content-length`.
-fn read_head(from: &mut impl BufRead) -> std::io::Result<Option<(Vec<u8>, Option<u64>, bool)>> {
+/// A message head, its `content-length` and whether its body is chunked.
+type Head = (Vec<u8>, Option<u64>, bool);
+
+/// The head of a message (up to the blank line); `None` at the end.
+fn read_head(from: &mut impl BufRead) -> std::io::Result<Option<Head>> {
     let (mut head, mut length, mut chunked) = (Vec::new(), None, false);
     loop {
         let mut line = Vec::new();
@@ -294,7 +301,11 @@ fn serve(state: &State, client: TcpStream) -> std::io::Result<()> {
         let first = head.iter().position(|&b| b == b'\n').unwrap_or(0);
         let line = String::from_utf8_lossy(&head[..first]).trim().to_owned();
         state.requests.fetch_add(1, Ordering::SeqCst);
-        state.log.lock().unwrap_or_else(|e| e.into_inner()).push(line.clone());
+        state
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line.clone());
         let length = length.unwrap_or(0);
         let fault = state.fault_for(&line);
         if let Some(Fault::Status(status)) = fault {

@@ -112,7 +112,12 @@ fn registry() -> Registry {
     registry
 }
 
-fn client(cache: &Path, bucket: &str, host: &str, transfer: TransferSettings) -> (Audmodel, Arc<Counts>) {
+fn client(
+    cache: &Path,
+    bucket: &str,
+    host: &str,
+    transfer: TransferSettings,
+) -> (Audmodel, Arc<Counts>) {
     let repo = Repository::new(bucket, host, "s3").with_transfer(transfer);
     let counts = Arc::new(Counts::default());
     let client = Audmodel::with_registry(Config::new(cache, vec![repo]), registry())
@@ -174,14 +179,20 @@ fn library_publish_and_load_survive_faults_on_every_second_request() {
     assert!(sent < 64 * MIB * 2, "{sent} bytes up");
     let path = client.load(&uid).unwrap();
     same_files(&root, &path).unwrap();
-    let (retries, resumes) = (counts.retries.load(Ordering::SeqCst), counts.resumes.load(Ordering::SeqCst));
+    let (retries, resumes) = (
+        counts.retries.load(Ordering::SeqCst),
+        counts.resumes.load(Ordering::SeqCst),
+    );
     eprintln!(
         "every second request: {} requests, {} faults, {retries} retries, {resumes} resumes",
         proxy.requests(),
         proxy.faults()
     );
     assert!(proxy.faults() >= 10, "{} faults", proxy.faults());
-    assert!(retries > 0 && resumes > 0, "{retries} retries, {resumes} resumes");
+    assert!(
+        retries > 0 && resumes > 0,
+        "{retries} retries, {resumes} resumes"
+    );
 }
 
 /// A sandbox whose repository is `bucket` reached through `host`, with
@@ -207,7 +218,11 @@ fn cli_publish_and_load_survive_faults_and_show_the_counts() {
     let (s, ini) = sandbox_through(&proxy.host(), "    stall_timeout: 5\n");
     let root = model(&s.scratch("in"));
     let run = |args: &[&str]| {
-        let out = s.cli_command(args).env("MINIO_CONFIG_FILE", &ini).output().unwrap();
+        let out = s
+            .cli_command(args)
+            .env("MINIO_CONFIG_FILE", &ini)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", describe(&out));
         (
             String::from_utf8_lossy(&out.stdout).trim().to_owned(),
@@ -215,13 +230,24 @@ fn cli_publish_and_load_survive_faults_and_show_the_counts() {
         )
     };
     let root_arg = root.to_str().unwrap();
-    let (uid, published) = run(&["--verbose", "publish", root_arg, "--name", "torch", "--version", "1.0.0"]);
+    let (uid, published) = run(&[
+        "--verbose",
+        "publish",
+        root_arg,
+        "--name",
+        "torch",
+        "--version",
+        "1.0.0",
+    ]);
     let (folder, loaded) = run(&["--verbose", "load", &uid]);
     same_files(&root, Path::new(&folder)).unwrap();
     eprintln!("publish:\n{published}\nload:\n{loaded}");
     assert!(published.contains("retry 1: "), "{published}");
     assert!(loaded.contains("retry 1: "), "{loaded}");
-    assert!(loaded.contains("resume 1: GET ") && loaded.contains(" from byte "), "{loaded}");
+    assert!(
+        loaded.contains("resume 1: GET ") && loaded.contains(" from byte "),
+        "{loaded}"
+    );
 }
 
 #[test]
@@ -244,13 +270,21 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
     let err = publish(&failing, &root).unwrap_err();
     let publish_took = started.elapsed();
     let text = error_chain(&err);
-    eprintln!("publish gave up after {publish_took:?} and {} requests: {text}", proxy.requests());
+    eprintln!(
+        "publish gave up after {publish_took:?} and {} requests: {text}",
+        proxy.requests()
+    );
     assert!(publish_took < bound, "{publish_took:?}");
     assert!(text.contains("after 2 retries"), "{text}");
     assert_eq!(g.keys(&bucket), Vec::<String>::new());
 
     // Published past the proxy, then loaded through it.
-    let (direct, _) = client(&dir.path().join("direct-cache"), &bucket, &g.endpoint, transfer);
+    let (direct, _) = client(
+        &dir.path().join("direct-cache"),
+        &bucket,
+        &g.endpoint,
+        transfer,
+    );
     let uid = publish(&direct, &root).unwrap();
     let keys = g.keys(&bucket);
     let started = Instant::now();
@@ -258,7 +292,10 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
     let err = failing.load(&uid).unwrap_err();
     let load_took = started.elapsed();
     let text = error_chain(&err);
-    eprintln!("load gave up after {load_took:?} and {} requests: {text}", proxy.requests() - requests);
+    eprintln!(
+        "load gave up after {load_took:?} and {} requests: {text}",
+        proxy.requests() - requests
+    );
     assert!(load_took < bound, "{load_took:?}");
     assert!(text.contains("after 2 retries"), "{text}");
     assert_eq!(cached_models(&cache), Vec::<PathBuf>::new());
@@ -267,12 +304,23 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
     // The CLI says the same, with the bounds from its configuration file.
     let (s, ini) = sandbox_through(&proxy.host(), "    retries: 2\n    retry_timeout: 10\n");
     let out = s
-        .cli_command(&["publish", root.to_str().unwrap(), "--name", "torch", "--version", "2.0.0"])
+        .cli_command(&[
+            "publish",
+            root.to_str().unwrap(),
+            "--name",
+            "torch",
+            "--version",
+            "2.0.0",
+        ])
         .env("MINIO_CONFIG_FILE", &ini)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("after 2 retries"), "{}", describe(&out));
+    assert!(
+        !out.status.success() && stderr.contains("after 2 retries"),
+        "{}",
+        describe(&out)
+    );
     assert_eq!(g.keys(&s.repositories()[0]), Vec::<String>::new());
 }
 
@@ -326,7 +374,10 @@ fn a_download_reset_after_90_percent_costs_about_10_percent_more() {
         Ok(())
     })
     .unwrap();
-    assert!(data == std::fs::read(&file).unwrap(), "the download differs");
+    assert!(
+        data == std::fs::read(&file).unwrap(),
+        "the download differs"
+    );
     // Progress counts each byte once: no jump back.
     assert_eq!(counted.load(Ordering::SeqCst) as u64, size);
     let down = proxy.bytes_down();

@@ -12,8 +12,8 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as Key;
 use object_store::{
-    Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, ObjectStore,
-    ObjectStoreExt, PutMultipartOptions, PutPayload, RetryConfig,
+    Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt,
+    PutMultipartOptions, PutPayload, RetryConfig,
 };
 
 use crate::s3_config::host_settings;
@@ -669,10 +669,9 @@ impl S3 {
             Ok(first) => first,
             Err(FetchError::Sink(e)) => return Err(e),
             // An empty object has no first byte to ask for.
-            Err(FetchError::Store {
-                source,
-                resumes: 0,
-            }) if !matches!(source, object_store::Error::NotFound { .. }) => {
+            Err(FetchError::Store { source, resumes: 0 })
+                if !matches!(source, object_store::Error::NotFound { .. }) =>
+            {
                 return match self.head_object(src) {
                     Ok(head) if head.meta.size == 0 => Ok(()),
                     _ => Err(self.error(source, src.as_str(), "read")),

@@ -112,10 +112,7 @@ async fn attempt<E>(
         if_match: etag,
         ..GetOptions::default()
     };
-    let answer = store
-        .get_opts(location, options)
-        .await
-        .map_err(store_err)?;
+    let answer = store.get_opts(location, options).await.map_err(store_err)?;
     let fetched = state
         .seen
         .get_or_insert_with(|| Fetched {

@@ -92,6 +92,9 @@ mod tests {
             log.line(&resume).as_deref(),
             Some("resume 1: GET /b/k from byte 7")
         );
-        assert_eq!(log.line(&retry).as_deref().map(|l| &l[..7]), Some("retry 2"));
+        assert_eq!(
+            log.line(&retry).as_deref().map(|l| &l[..7]),
+            Some("retry 2")
+        );
     }
 }
