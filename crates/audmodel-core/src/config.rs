@@ -356,3 +356,28 @@ pub(crate) fn expand_home(path: &Path) -> PathBuf {
     };
     std::path::absolute(&expanded).unwrap_or(expanded)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn transfer_keys_of_an_entry_and_bad_values_named() {
+        let yaml = "repositories:\n  - name: b\n    host: h:1\n    backend: s3\n    retries: 2\n    retry_timeout: 7.5\n    stall_timeout: 5\n";
+        let (_, repos) = parse(yaml, None).unwrap();
+        let transfer = repos.unwrap()[0].transfer;
+        assert_eq!(transfer.retries, 2);
+        assert_eq!(transfer.retry_timeout, Duration::from_millis(7500));
+        assert_eq!(transfer.stall_timeout, Duration::from_secs(5));
+        assert_eq!(transfer.connect_timeout, Duration::from_secs(10));
+        let bad = parse(
+            &yaml.replace("stall_timeout: 5", "stall_timeout: soon"),
+            None,
+        );
+        let text = bad.unwrap_err().to_string();
+        assert!(text.contains("'stall_timeout' of repository 'b'"), "{text}");
+        assert!(text.contains("'soon' is not a number of seconds"), "{text}");
+        assert!(retries("101").is_err() && seconds("0").is_err());
+    }
+}
