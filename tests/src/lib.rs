@@ -4,6 +4,7 @@
 //! want of something this machine lacks (never under CI).
 
 pub mod cli;
+pub mod fault_proxy;
 pub mod garage;
 pub mod hostile_zip;
 pub mod model_files;

@@ -27,6 +27,9 @@ mod path;
 mod registry;
 mod s3;
 mod s3_config;
+mod s3_resume;
+mod s3_watch;
+mod transfer;
 mod versioned;
 
 #[cfg(feature = "conformance")]
@@ -40,4 +43,8 @@ pub use memory::Memory;
 pub use path::BackendPath;
 pub use registry::{ConditionalWrites, Registry, Repository};
 pub use s3::{S3, S3Builder};
+pub use transfer::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RETRIES, DEFAULT_RETRY_TIMEOUT, DEFAULT_STALL_TIMEOUT,
+    TransferEvent, TransferObserver, TransferSettings,
+};
 pub use versioned::Versioned;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::{Backend, Error, FileSystem, S3};
+use crate::{Backend, Error, FileSystem, S3, TransferObserver, TransferSettings};
 
 /// A repository as configured: name, host, backend name (SPEC 3, 6).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -17,6 +17,10 @@ pub struct Repository {
     /// Whether the store enforces create-only and compare-and-swap writes
     /// (the entry's `conditional_writes`, an addition the reference ignores).
     pub conditional_writes: ConditionalWrites,
+    /// Retry bounds and timeouts of a network store (the entry's
+    /// `retries`, `retry_timeout`, `connect_timeout`, `stall_timeout`,
+    /// additions the reference ignores).
+    pub transfer: TransferSettings,
 }
 
 /// Whether an S3 store enforces conditional writes (`If-None-Match: *`,
@@ -59,12 +63,19 @@ impl Repository {
             host: host.into(),
             backend: backend.into(),
             conditional_writes: ConditionalWrites::Auto,
+            transfer: TransferSettings::default(),
         }
     }
 
     /// The same repository with `conditional_writes` set.
     pub fn with_conditional_writes(mut self, conditional_writes: ConditionalWrites) -> Self {
         self.conditional_writes = conditional_writes;
+        self
+    }
+
+    /// The same repository with `transfer` as its retry bounds and timeouts.
+    pub fn with_transfer(mut self, transfer: TransferSettings) -> Self {
+        self.transfer = transfer;
         self
     }
 }
@@ -80,10 +91,12 @@ impl std::fmt::Display for Repository {
     }
 }
 
-type Open = dyn Fn(&Repository) -> Result<Arc<dyn Backend>, Error> + Send + Sync;
+type Open =
+    dyn Fn(&Repository, Option<&TransferObserver>) -> Result<Arc<dyn Backend>, Error> + Send + Sync;
 
 /// Backend name -> constructor, so a user can add a backend.
-/// [`Registry::default`] knows `file-system`, `s3` and `minio`.
+/// [`Registry::default`] knows `file-system`, `s3` and `minio`; the S3
+/// ones tell the registry's [`TransferObserver`] of retries and resumes.
 ///
 /// ```
 /// use audmodel_backend::{Registry, Repository};
@@ -96,6 +109,7 @@ type Open = dyn Fn(&Repository) -> Result<Arc<dyn Backend>, Error> + Send + Sync
 #[derive(Clone)]
 pub struct Registry {
     backends: BTreeMap<String, Arc<Open>>,
+    observer: Option<TransferObserver>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -109,7 +123,15 @@ impl Registry {
     pub fn new() -> Self {
         Registry {
             backends: BTreeMap::new(),
+            observer: None,
         }
+    }
+
+    /// Tells `observer` of the retries and resumes of the backends opened
+    /// from now on (the built-in S3 ones; a registered constructor sees no
+    /// observer).
+    pub fn set_observer(&mut self, observer: TransferObserver) {
+        self.observer = Some(observer);
     }
 
     /// Adds or replaces the constructor of a backend name.
@@ -117,6 +139,21 @@ impl Registry {
         &mut self,
         name: &str,
         open: impl Fn(&Repository) -> Result<Arc<dyn Backend>, Error> + Send + Sync + 'static,
+    ) {
+        self.backends
+            .insert(name.to_owned(), Arc::new(move |repo, _| open(repo)));
+    }
+
+    /// Adds or replaces the constructor of a backend name that is also
+    /// handed the registry's [`TransferObserver`], if any, to tell of
+    /// retries and resumes ([`S3Builder::observer`](crate::S3Builder::observer)).
+    pub fn register_observed(
+        &mut self,
+        name: &str,
+        open: impl Fn(&Repository, Option<&TransferObserver>) -> Result<Arc<dyn Backend>, Error>
+        + Send
+        + Sync
+        + 'static,
     ) {
         self.backends.insert(name.to_owned(), Arc::new(open));
     }
@@ -130,7 +167,7 @@ impl Registry {
     /// the backend when it is not registered.
     pub fn open(&self, repo: &Repository) -> Result<Arc<dyn Backend>, Error> {
         match self.backends.get(&repo.backend) {
-            Some(open) => open(repo),
+            Some(open) => open(repo, self.observer.as_ref()),
             None => Err(Error::UnknownBackend {
                 name: repo.backend.clone(),
                 known: self.backends.keys().cloned().collect(),
@@ -146,12 +183,16 @@ impl Default for Registry {
             Ok(Arc::new(FileSystem::new(&repo.host, &repo.name)?) as Arc<dyn Backend>)
         });
         for name in ["s3", "minio"] {
-            registry.register(name, |repo| {
-                let s3 = S3::builder(&repo.host, &repo.name)
+            let open = |repo: &Repository, observer: Option<&TransferObserver>| {
+                let mut s3 = S3::builder(&repo.host, &repo.name)
                     .conditional_writes(repo.conditional_writes)
-                    .build()?;
-                Ok(Arc::new(s3) as Arc<dyn Backend>)
-            });
+                    .transfer(repo.transfer);
+                if let Some(observer) = observer {
+                    s3 = s3.observer(observer.clone());
+                }
+                Ok(Arc::new(s3.build()?) as Arc<dyn Backend>)
+            };
+            registry.register_observed(name, open);
         }
         registry
     }

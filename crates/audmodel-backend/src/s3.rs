@@ -12,24 +12,24 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as Key;
 use object_store::{
-    Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore,
-    ObjectStoreExt, PutMultipartOptions, PutPayload, RetryConfig, WriteMultipart,
+    Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt,
+    PutMultipartOptions, PutPayload, RetryConfig,
 };
 
 use crate::s3_config::host_settings;
+use crate::s3_resume::{FetchError, fetch};
+use crate::s3_watch::WatchingConnector;
 use crate::{
     Backend, BackendExt, BackendPath, Capabilities, ConditionalWrites, Error, ObjectMeta, Progress,
-    PutMode, PutOptions,
+    PutMode, PutOptions, TransferObserver, TransferSettings,
 };
 use audmodel_uid::{md5_hex, md5_reader, user_name};
 
 const DEFAULT_PART_SIZE: usize = 16 << 20;
 const DEFAULT_PARALLEL: usize = 4;
-/// Longest silence while reading a response.
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Retries of a failed request: few, so a host that is down is reported
-/// within seconds.
-const MAX_RETRIES: usize = 2;
+/// A whole request may be long (a large part on a slow link); silence is
+/// bounded by the stall timeout.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Options of an [`S3`] backend; start with [`S3::builder`].
 #[derive(Debug, Clone)]
@@ -42,7 +42,8 @@ pub struct S3Builder {
     region: Option<String>,
     part_size: usize,
     parallel: usize,
-    connect_timeout: Duration,
+    transfer: TransferSettings,
+    observer: Option<TransferObserver>,
     conditional_writes: ConditionalWrites,
 }
 
@@ -90,29 +91,43 @@ impl S3Builder {
         self
     }
 
-    /// Time to establish a connection (default 5 s).
+    /// Time to establish a connection (default 10 s, as the reference).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.transfer.connect_timeout = timeout;
+        self
+    }
+
+    /// Retry bounds and timeouts (default [`TransferSettings::default`]).
+    pub fn transfer(mut self, settings: TransferSettings) -> Self {
+        self.transfer = settings;
+        self
+    }
+
+    /// Tells `observer` of every failed attempt and resumed download.
+    pub fn observer(mut self, observer: TransferObserver) -> Self {
+        self.observer = Some(observer);
         self
     }
 
     /// Creates the client and its runtime; contacts no server.
     pub fn build(self) -> Result<S3, Error> {
         let scheme = if self.secure { "https" } else { "http" };
+        let transfer = self.transfer;
         let client = ClientOptions::new()
             .with_allow_http(!self.secure)
-            .with_connect_timeout(self.connect_timeout)
-            .with_read_timeout(READ_TIMEOUT)
-            // Whole requests may be long (a large part on a slow link); silence is bounded above.
-            .with_timeout(Duration::from_secs(600));
+            .with_connect_timeout(transfer.connect_timeout)
+            .with_read_timeout(transfer.stall_timeout)
+            .with_timeout(REQUEST_TIMEOUT.max(transfer.stall_timeout));
+        // object_store retries each request (parts of an upload one by one,
+        // resuming a broken answer from its last byte); see `TransferSettings`.
         let retry = RetryConfig {
             backoff: BackoffConfig {
                 init_backoff: Duration::from_millis(100),
-                max_backoff: Duration::from_secs(2),
+                max_backoff: Duration::from_secs(5),
                 base: 2.0,
             },
-            max_retries: MAX_RETRIES,
-            retry_timeout: Duration::from_secs(30),
+            max_retries: transfer.retries as usize,
+            retry_timeout: transfer.retry_timeout,
         };
         let aws = aws_region(&self.host);
         let region = self
@@ -140,6 +155,9 @@ impl S3Builder {
             .with_unsigned_payload(true)
             .with_client_options(client)
             .with_retry(retry);
+        if let Some(observer) = self.observer.clone() {
+            builder = builder.with_http_connector(WatchingConnector { observer });
+        }
         match (&self.access_key, &self.secret_key) {
             (Some(access), Some(secret)) => {
                 builder = builder
@@ -164,6 +182,7 @@ impl S3Builder {
             bucket: self.bucket,
             part_size: self.part_size,
             parallel: self.parallel,
+            transfer,
             bucket_checked: Arc::new(AtomicBool::new(false)),
             conditional: Arc::new(match self.conditional_writes {
                 ConditionalWrites::Auto => OnceLock::new(),
@@ -184,8 +203,10 @@ impl S3Builder {
 ///
 /// Every object gets the user metadata `checksum` (MD5 hex of the content)
 /// and `owner` (the user name), as the reference writes and reads them.
-/// Every request has a connect and read timeout and few retries, so a host
-/// that is down gives [`Error::Unreachable`] within seconds.
+/// Every request has a connect and a stall timeout and is retried within
+/// the bounds of its [`TransferSettings`] when that is safe (a part of an
+/// upload alone, a broken download from the byte it reached), so a host
+/// that is down gives [`Error::Unreachable`] within seconds (by default).
 ///
 /// **Create-only writes.** [`PutMode::Create`] first checks that the
 /// object is missing ([`Error::AlreadyExists`] otherwise) and then uploads
@@ -209,6 +230,7 @@ pub struct S3 {
     bucket: String,
     part_size: usize,
     parallel: usize,
+    transfer: TransferSettings,
     /// Whether the bucket was seen to exist, so a missing object is reported
     /// as such and a missing bucket as the bucket.
     bucket_checked: Arc<AtomicBool>,
@@ -248,6 +270,25 @@ fn s3_code(text: &str) -> Option<&str> {
     let start = text.find("<Code>")? + "<Code>".len();
     let len = text[start..].find("</Code>")?;
     Some(&text[start..start + len])
+}
+
+/// Whether an error is a connection that broke or stalled, so that the
+/// whole operation may be tried again: `object_store` retries requests,
+/// but not the reading of an answer's body after its head (a listing, the
+/// answer of a finished upload).
+fn is_broken_transfer(err: &(dyn std::error::Error + 'static)) -> bool {
+    use object_store::client::{HttpError, HttpErrorKind};
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(http) = e.downcast_ref::<HttpError>() {
+            return matches!(
+                http.kind(),
+                HttpErrorKind::Request | HttpErrorKind::Timeout | HttpErrorKind::Interrupted
+            );
+        }
+        current = e.source();
+    }
+    false
 }
 
 fn is_connection_failure(err: &(dyn std::error::Error + 'static)) -> bool {
@@ -296,7 +337,8 @@ impl S3 {
             region: settings.region,
             part_size: DEFAULT_PART_SIZE,
             parallel: DEFAULT_PARALLEL,
-            connect_timeout: Duration::from_secs(5),
+            transfer: TransferSettings::default(),
+            observer: None,
             conditional_writes: ConditionalWrites::Auto,
         }
     }
@@ -348,6 +390,30 @@ impl S3 {
         };
         let _ = self.runtime.block_on(self.store.delete(&location));
         enforced
+    }
+
+    /// Runs a whole operation that is safe to repeat (a listing, a copy, the
+    /// start of an upload) again while it fails with a broken transfer,
+    /// within the retry bounds.
+    fn again<T>(
+        &self,
+        mut op: impl FnMut() -> Result<T, object_store::Error>,
+    ) -> Result<T, object_store::Error> {
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            match op() {
+                Err(e)
+                    if is_broken_transfer(&e)
+                        && attempt < self.transfer.retries
+                        && started.elapsed() < self.transfer.retry_timeout =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(100 << attempt.min(5)));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Maps an `object_store` error about `path` to a typed error.
@@ -413,10 +479,10 @@ impl S3 {
             return Ok(());
         }
         let probe = Key::from("audmodel-bucket-probe");
-        match self
-            .runtime
-            .block_on(self.store.list_with_delimiter(Some(&probe)))
-        {
+        match self.again(|| {
+            self.runtime
+                .block_on(self.store.list_with_delimiter(Some(&probe)))
+        }) {
             Ok(_) => {
                 self.bucket_checked.store(true, Ordering::Relaxed);
                 Ok(())
@@ -488,41 +554,85 @@ impl S3 {
             attributes: attributes(&checksum),
             ..PutMultipartOptions::default()
         };
-        let result: Result<(), Error> = self.runtime.block_on(async {
-            let upload = self
-                .store
-                .put_multipart_opts(&location, options)
-                .await
-                .map_err(|e| self.error(e, dst.as_str(), "write"))?;
-            let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
+        let upload = self
+            .again(|| {
+                self.runtime
+                    .block_on(self.store.put_multipart_opts(&location, options.clone()))
+            })
+            .map_err(|e| self.error(e, dst.as_str(), "write"))?;
+        let mut upload = upload;
+        let finished = self.runtime.block_on(async {
+            // Parts of their own (not `WriteMultipart`, whose `finish`
+            // aborts the upload when the completion's answer breaks, which
+            // on Garage removes the object just completed).
+            let mut parts = tokio::task::JoinSet::new();
+            let mut part = Vec::with_capacity(self.part_size);
             let mut buf = vec![0u8; (1 << 20).min(self.part_size)];
-            loop {
+            let failure = loop {
                 let n = match file.read(&mut buf) {
-                    Ok(0) => break,
                     Ok(n) => n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        let _ = writer.abort().await;
-                        return Err(local_err(e));
-                    }
+                    Err(e) => break Some(local_err(e)),
                 };
-                if let Err(e) = writer.wait_for_capacity(self.parallel).await {
-                    let _ = writer.abort().await;
-                    return Err(self.error(e, dst.as_str(), "write"));
+                part.extend_from_slice(&buf[..n]);
+                if part.len() >= self.part_size || (n == 0 && !part.is_empty()) {
+                    let full = std::mem::replace(&mut part, Vec::with_capacity(self.part_size));
+                    parts.spawn(upload.put_part(PutPayload::from(full)));
                 }
-                writer.write(&buf[..n]);
+                // Memory is bounded by `parallel` parts in flight.
+                let mut failed = None;
+                while parts.len() >= self.parallel || (n == 0 && !parts.is_empty()) {
+                    match parts.join_next().await {
+                        Some(Ok(Ok(()))) | None => {}
+                        Some(Ok(Err(e))) => failed = Some(self.error(e, dst.as_str(), "write")),
+                        Some(Err(e)) => {
+                            let e = object_store::Error::JoinError { source: e };
+                            failed = Some(self.error(e, dst.as_str(), "write"));
+                        }
+                    }
+                    if failed.is_some() {
+                        break;
+                    }
+                }
+                if failed.is_some() {
+                    break failed;
+                }
+                if n == 0 {
+                    break None;
+                }
                 if let Err(cancelled) = progress(n as u64) {
-                    let _ = writer.abort().await;
-                    return Err(cancelled.into());
+                    break Some(cancelled.into());
                 }
+            };
+            if let Some(failure) = failure {
+                parts.shutdown().await;
+                let _ = upload.abort().await;
+                return Err(failure);
             }
-            writer
-                .finish()
-                .await
-                .map_err(|e| self.error(e, dst.as_str(), "write"))
-                .map(drop)
-        });
-        result
+            Ok(upload.complete().await)
+        })?;
+        match finished {
+            Ok(_) => Ok(()),
+            // The answer to the completion broke: it may have been done,
+            // and doing it again would fail (the upload is gone). Ours is
+            // there when the size and checksum are.
+            Err(e) if is_broken_transfer(&e) && self.is_stored(dst, size, &checksum) => Ok(()),
+            Err(e) => {
+                let _ = self.runtime.block_on(upload.abort());
+                Err(self.error(e, dst.as_str(), "write"))
+            }
+        }
+    }
+
+    /// Whether `path` holds `size` bytes with the `checksum` metadata.
+    fn is_stored(&self, path: &BackendPath, size: u64, checksum: &str) -> bool {
+        self.head_object(path).is_ok_and(|head| {
+            head.meta.size == size
+                && head
+                    .attributes
+                    .get(&Attribute::Metadata("checksum".into()))
+                    .is_some_and(|v| v.as_ref() == checksum)
+        })
     }
 
     /// Downloads an object into `out`: ranges of `part_size`, `parallel` in
@@ -530,7 +640,8 @@ impl S3 {
     /// range streams into its own queue as its bytes arrive, so the front
     /// one is written while the later ones fill. The first range is asked
     /// for before the size is known (its answer tells it), so a small file
-    /// costs one request.
+    /// costs one request. A range that breaks goes on from the byte it
+    /// reached ([`fetch`]), so `out` sees every byte once, in order.
     fn download(
         &self,
         src: &BackendPath,
@@ -539,34 +650,39 @@ impl S3 {
     ) -> Result<(), Error> {
         let location = key(src)?;
         let part = self.part_size as u64;
-        let failed = |e| self.error(e, src.as_str(), "read");
+        let resumes = self.transfer.retries;
         let write = |out: &mut dyn Write, piece: &[u8]| -> Result<(), Error> {
             out.write_all(piece)
                 .map_err(|e| Error::io(e, src.as_str(), "cannot write the download of"))?;
             progress(piece.len() as u64)?;
             Ok(())
         };
-        let first = GetOptions {
-            range: Some(GetRange::Bounded(0..part)),
-            ..GetOptions::default()
-        };
-        let first = match self.runtime.block_on(self.store.get_opts(&location, first)) {
+        let first = self.runtime.block_on(fetch(
+            &self.store,
+            &location,
+            0..part,
+            None,
+            resumes,
+            |piece| write(out, &piece),
+        ));
+        let first = match first {
             Ok(first) => first,
+            Err(FetchError::Sink(e)) => return Err(e),
             // An empty object has no first byte to ask for.
-            Err(e) if !matches!(e, object_store::Error::NotFound { .. }) => {
+            Err(FetchError::Store { source, resumes: 0 })
+                if !matches!(source, object_store::Error::NotFound { .. }) =>
+            {
                 return match self.head_object(src) {
                     Ok(head) if head.meta.size == 0 => Ok(()),
-                    _ => Err(failed(e)),
+                    _ => Err(self.error(source, src.as_str(), "read")),
                 };
             }
-            Err(e) => return Err(failed(e)),
-        };
-        self.runtime.block_on(async {
-            let size = first.meta.size;
-            let mut body = first.into_stream();
-            while let Some(piece) = body.try_next().await.map_err(failed)? {
-                write(out, &piece)?;
+            Err(FetchError::Store { source, resumes }) => {
+                return Err(self.fetch_error(source, resumes, src));
             }
+        };
+        let size = first.size;
+        self.runtime.block_on(async {
             let ranges: Vec<(u64, u64)> = (1..size.div_ceil(part))
                 .map(|i| (i * part, ((i + 1) * part).min(size)))
                 .collect();
@@ -575,19 +691,17 @@ impl S3 {
                     let (pieces, queue) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
                     let location = location.clone();
                     let store = Arc::clone(&self.store);
+                    let etag = first.etag.clone();
                     // On the runtime's workers, while this thread writes.
                     let fetch = tokio::spawn(async move {
-                        let options = GetOptions {
-                            range: Some(GetRange::Bounded(start..end)),
-                            ..GetOptions::default()
-                        };
-                        let mut body = store.get_opts(&location, options).await?.into_stream();
-                        while let Some(piece) = body.try_next().await? {
-                            if pieces.send(piece).is_err() {
-                                break; // the download was given up
-                            }
+                        let sent = fetch(&store, &location, start..end, etag, resumes, |piece| {
+                            pieces.send(piece).map_err(drop)
+                        });
+                        match sent.await {
+                            // The download was given up: nobody reads on.
+                            Ok(_) | Err(FetchError::Sink(())) => Ok(()),
+                            Err(FetchError::Store { source, resumes }) => Err((source, resumes)),
                         }
-                        Ok::<(), object_store::Error>(())
                     });
                     futures::future::ready((queue, fetch))
                 })
@@ -600,11 +714,28 @@ impl S3 {
                 }
                 fetch
                     .await
-                    .unwrap_or_else(|e| Err(object_store::Error::JoinError { source: e }))
-                    .map_err(failed)?;
+                    .unwrap_or_else(|e| Err((object_store::Error::JoinError { source: e }, 0)))
+                    .map_err(|(source, resumes)| self.fetch_error(source, resumes, src))?;
             }
             Ok(())
         })
+    }
+
+    /// The error of a download that failed; after resumes of ours it says
+    /// how many, since the store's own error counts only its last request.
+    fn fetch_error(&self, source: object_store::Error, resumes: u32, src: &BackendPath) -> Error {
+        if resumes == 0 {
+            return self.error(source, src.as_str(), "read");
+        }
+        Error::other(
+            format!(
+                "cannot read '{}' in bucket '{}' on '{}' (broke again after {resumes} resumed attempts)",
+                src.as_str(),
+                self.bucket,
+                self.host
+            ),
+            source,
+        )
     }
 
     /// The `object_store` mode of a write: create-only writes check first,
@@ -675,14 +806,25 @@ impl Backend for S3 {
     fn read_range(&self, src: &BackendPath, range: std::ops::Range<u64>) -> Result<Vec<u8>, Error> {
         let location = key(src)?;
         let wanted = range.end.saturating_sub(range.start);
-        let options = GetOptions {
-            range: Some(GetRange::Bounded(range)),
-            ..GetOptions::default()
-        };
-        let bytes = self
-            .runtime
-            .block_on(async { self.store.get_opts(&location, options).await?.bytes().await })
-            .map_err(|e| self.error(e, src.as_str(), "read"))?;
+        let mut bytes = Vec::with_capacity(wanted.min(self.part_size as u64) as usize);
+        let fetched = self.runtime.block_on(fetch(
+            &self.store,
+            &location,
+            range,
+            None,
+            self.transfer.retries,
+            |piece| {
+                bytes.extend_from_slice(&piece);
+                Ok::<(), std::convert::Infallible>(())
+            },
+        ));
+        match fetched {
+            Ok(_) => {}
+            Err(FetchError::Store { source, resumes }) => {
+                return Err(self.fetch_error(source, resumes, src));
+            }
+            Err(FetchError::Sink(never)) => match never {},
+        }
         // A server answers a range beyond the end with what it has.
         if bytes.len() as u64 != wanted {
             return Err(Error::io(
@@ -691,7 +833,7 @@ impl Backend for S3 {
                 "cannot read the asked range of",
             ));
         }
-        Ok(bytes.to_vec())
+        Ok(bytes)
     }
 
     fn head(&self, path: &BackendPath) -> Result<ObjectMeta, Error> {
@@ -705,8 +847,10 @@ impl Backend for S3 {
             Some(key(prefix)?)
         };
         let metas: Vec<_> = self
-            .runtime
-            .block_on(self.store.list(folder.as_ref()).try_collect())
+            .again(|| {
+                self.runtime
+                    .block_on(self.store.list(folder.as_ref()).try_collect())
+            })
             .map_err(|e| self.error(e, prefix.as_str(), "list"))?;
         let mut found: Vec<BackendPath> = metas
             .iter()
@@ -720,8 +864,7 @@ impl Backend for S3 {
     /// Checks that the object exists first: S3 deletes missing keys silently.
     fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), Error> {
         let (from, to) = (key(src)?, key(dst)?);
-        self.runtime
-            .block_on(self.store.copy(&from, &to))
+        self.again(|| self.runtime.block_on(self.store.copy(&from, &to)))
             .map_err(|e| self.error(e, src.as_str(), "copy"))
     }
 

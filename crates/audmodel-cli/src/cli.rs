@@ -41,7 +41,8 @@ pub(crate) struct Cli {
         conflicts_with = "verbose"
     )]
     pub(crate) quiet: bool,
-    /// Notes on standard error: the configuration in use and where it came from.
+    /// Notes on standard error: the configuration in use and where it came
+    /// from, and each retry and resumed download of a transfer, numbered.
     #[arg(long, short, global = true, help_heading = "Global options")]
     pub(crate) verbose: bool,
     /// Seconds to wait for a lock of the cache before giving up, fractions

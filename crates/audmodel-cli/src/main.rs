@@ -7,6 +7,7 @@ mod input;
 mod interrupt;
 mod output;
 mod progress;
+mod transfer_log;
 mod units;
 
 use std::process::ExitCode;

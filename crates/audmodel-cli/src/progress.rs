@@ -24,6 +24,11 @@ impl Bars {
         }
     }
 
+    /// Prints `line` on standard error above the bars.
+    pub(crate) fn println(&self, line: &str) {
+        self.multi.suspend(|| eprintln!("{line}"));
+    }
+
     fn with_bar(&self, stage: Stage, f: impl FnOnce(&ProgressBar)) {
         // A poisoned lock only means another thread panicked while drawing.
         let bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use audmodel_backend::{Registry, Repository};
+use audmodel_backend::{Registry, Repository, TransferObserver};
 use audmodel_uid::{Mapping, Value};
 use chrono::NaiveDate;
 
@@ -86,8 +86,13 @@ impl Audmodel {
         Ok(Self::new(Config::load()?).with_offline(crate::offline_from_env()))
     }
 
-    /// Reports progress of packing, upload, download and unpacking to `progress`.
+    /// Reports progress of packing, upload, download and unpacking to
+    /// `progress`, and the retries and resumes of the repositories opened
+    /// from now on ([`Progress::transfer`]).
     pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
+        let observer = Arc::clone(&progress);
+        self.repos
+            .set_observer(TransferObserver::new(move |event| observer.transfer(event)));
         self.progress = progress;
         self
     }

@@ -2,13 +2,25 @@
 
 use std::path::{Path, PathBuf};
 
-use audmodel_backend::{ConditionalWrites, Repository};
+use std::time::Duration;
+
+use audmodel_backend::{ConditionalWrites, Repository, TransferSettings};
 use audmodel_uid::Value;
 
 use crate::Error;
 
 /// The environment variable that overrides the cache root.
 pub const CACHE_ROOT_ENV: &str = "AUDMODEL_CACHE_ROOT";
+
+/// Environment variables that override every repository's transfer
+/// settings: retries, and the retry, connect and stall timeouts in seconds.
+pub const RETRIES_ENV: &str = "AUDMODEL_RETRIES";
+/// See [`RETRIES_ENV`].
+pub const RETRY_TIMEOUT_ENV: &str = "AUDMODEL_RETRY_TIMEOUT";
+/// See [`RETRIES_ENV`].
+pub const CONNECT_TIMEOUT_ENV: &str = "AUDMODEL_CONNECT_TIMEOUT";
+/// See [`RETRIES_ENV`].
+pub const STALL_TIMEOUT_ENV: &str = "AUDMODEL_STALL_TIMEOUT";
 
 /// The user configuration file, relative to the home folder.
 pub const USER_CONFIG_FILE: &str = ".config/audmodel.yaml";
@@ -83,7 +95,9 @@ impl Config {
     }
 
     /// `~/.config/audmodel.yaml` over the built-in [`DEFAULT_CONFIG`], then
-    /// `AUDMODEL_CACHE_ROOT` (when set and not empty) over the cache root.
+    /// `AUDMODEL_CACHE_ROOT` (when set and not empty) over the cache root
+    /// and the transfer variables ([`RETRIES_ENV`]) over every repository's
+    /// settings.
     pub fn load() -> Result<Config, Error> {
         let mut config = Self::default_config()?;
         if let Some(home) = home_dir() {
@@ -93,7 +107,37 @@ impl Config {
             }
         }
         config.apply_env();
+        config.apply_transfer_env()?;
         Ok(config)
+    }
+
+    /// Overrides every repository's transfer settings with those of
+    /// [`RETRIES_ENV`], [`RETRY_TIMEOUT_ENV`], [`CONNECT_TIMEOUT_ENV`] and
+    /// [`STALL_TIMEOUT_ENV`] that are set and not empty; an error naming
+    /// the variable when one is not a number.
+    pub fn apply_transfer_env(&mut self) -> Result<(), Error> {
+        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let bad = |name: &str, message: String| Error::Config {
+            path: None,
+            message: format!("{name}: {message}"),
+        };
+        for repo in &mut self.repositories {
+            let mut transfer = repo.transfer;
+            if let Some(text) = read(RETRIES_ENV) {
+                transfer.retries = retries(&text).map_err(|m| bad(RETRIES_ENV, m))?;
+            }
+            for (name, field) in [
+                (RETRY_TIMEOUT_ENV, &mut transfer.retry_timeout),
+                (CONNECT_TIMEOUT_ENV, &mut transfer.connect_timeout),
+                (STALL_TIMEOUT_ENV, &mut transfer.stall_timeout),
+            ] {
+                if let Some(text) = read(name) {
+                    *field = seconds(&text).map_err(|m| bad(name, m))?;
+                }
+            }
+            repo.transfer = transfer;
+        }
+        Ok(())
     }
 
     /// `path` over the built-in [`DEFAULT_CONFIG`] (no environment).
@@ -238,7 +282,54 @@ fn repository(entry: &Value) -> Result<Repository, String> {
                 format!("'conditional_writes' of repository '{name}' must be auto, yes or no")
             })?,
     };
-    Ok(Repository::new(name, host, backend).with_conditional_writes(conditional))
+    let transfer = transfer_settings(map, &name)?;
+    Ok(Repository::new(name, host, backend)
+        .with_conditional_writes(conditional)
+        .with_transfer(transfer))
+}
+
+/// The entry's `retries`, `retry_timeout`, `connect_timeout` and
+/// `stall_timeout` (seconds) over the defaults.
+fn transfer_settings(map: &audmodel_uid::Mapping, name: &str) -> Result<TransferSettings, String> {
+    let mut transfer = TransferSettings::default();
+    let text = |key: &str| -> Option<String> {
+        map.get(key).map(|v| match v {
+            Value::Float(f) => f.to_string(),
+            other => scalar(other).unwrap_or_default(),
+        })
+    };
+    if let Some(value) = text("retries") {
+        transfer.retries =
+            retries(&value).map_err(|m| format!("'retries' of repository '{name}': {m}"))?;
+    }
+    for (key, field) in [
+        ("retry_timeout", &mut transfer.retry_timeout),
+        ("connect_timeout", &mut transfer.connect_timeout),
+        ("stall_timeout", &mut transfer.stall_timeout),
+    ] {
+        if let Some(value) = text(key) {
+            *field = seconds(&value).map_err(|m| format!("'{key}' of repository '{name}': {m}"))?;
+        }
+    }
+    Ok(transfer)
+}
+
+/// A number of retries: a whole number from 0 to 100.
+fn retries(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n <= 100 => Ok(n),
+        _ => Err(format!("'{text}' is not a number of retries from 0 to 100")),
+    }
+}
+
+/// A timeout in seconds, fractions allowed: more than 0, at most a day.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "'{text}' is not a number of seconds above 0 and at most 86400"
+        )),
+    }
 }
 
 /// The reference reads its configuration with PyYAML's `BaseLoader`, where
@@ -264,4 +355,29 @@ pub(crate) fn expand_home(path: &Path) -> PathBuf {
         _ => path.to_path_buf(),
     };
     std::path::absolute(&expanded).unwrap_or(expanded)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn transfer_keys_of_an_entry_and_bad_values_named() {
+        let yaml = "repositories:\n  - name: b\n    host: h:1\n    backend: s3\n    retries: 2\n    retry_timeout: 7.5\n    stall_timeout: 5\n";
+        let (_, repos) = parse(yaml, None).unwrap();
+        let transfer = repos.unwrap()[0].transfer;
+        assert_eq!(transfer.retries, 2);
+        assert_eq!(transfer.retry_timeout, Duration::from_millis(7500));
+        assert_eq!(transfer.stall_timeout, Duration::from_secs(5));
+        assert_eq!(transfer.connect_timeout, Duration::from_secs(10));
+        let bad = parse(
+            &yaml.replace("stall_timeout: 5", "stall_timeout: soon"),
+            None,
+        );
+        let text = bad.unwrap_err().to_string();
+        assert!(text.contains("'stall_timeout' of repository 'b'"), "{text}");
+        assert!(text.contains("'soon' is not a number of seconds"), "{text}");
+        assert!(retries("101").is_err() && seconds("0").is_err());
+    }
 }

@@ -38,8 +38,8 @@ pub use cache_remove::{PruneOptions, Removed};
 pub use cache_verify::{CacheCheck, FileProblem};
 pub use client::{Audmodel, DEFAULT_LOCK_TIMEOUT, UrlKind};
 pub use config::{
-    CACHE_ROOT_ENV, Config, ConfigSources, DEFAULT_CONFIG, Source, USER_CONFIG_FILE,
-    default_cache_root,
+    CACHE_ROOT_ENV, CONNECT_TIMEOUT_ENV, Config, ConfigSources, DEFAULT_CONFIG, RETRIES_ENV,
+    RETRY_TIMEOUT_ENV, STALL_TIMEOUT_ENV, Source, USER_CONFIG_FILE, default_cache_root,
 };
 pub use error::{Error, ErrorKind, Operation};
 pub use header::Header;
@@ -50,7 +50,7 @@ pub use progress::{Progress, Stage};
 pub use publish::PublishOptions;
 pub use verify::RepositoryCheck;
 
-pub use audmodel_backend::{Registry, Repository};
+pub use audmodel_backend::{Registry, Repository, TransferEvent, TransferSettings};
 pub use audmodel_uid::yaml;
 pub use audmodel_uid::{
     CancelToken, Mapping, ModelId, NaiveDate, Value, compare_versions, from_mapping, from_value,

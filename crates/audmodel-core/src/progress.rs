@@ -2,6 +2,7 @@
 //! The byte callbacks of the lower crates ([`audmodel_uid::Progress`])
 //! feed them, and carry the caller's cancellation back down.
 
+use audmodel_backend::TransferEvent;
 use audmodel_uid::CancelToken;
 
 /// A stage of long work that reports progress.
@@ -27,6 +28,13 @@ pub trait Progress: Send + Sync {
     fn advance(&self, stage: Stage, bytes: u64);
     /// The stage is done.
     fn finish(&self, stage: Stage);
+    /// A request to a repository failed and is retried, or a download
+    /// broke and resumes (counted across the stages; ignored by default).
+    /// The bytes of a resumed download are reported once: the progress of
+    /// its stage goes on from where it was.
+    fn transfer(&self, event: &TransferEvent) {
+        let _ = event;
+    }
 }
 
 /// The silent default.

@@ -28,6 +28,12 @@ impl Repos {
         }
     }
 
+    /// Tells `observer` of the retries and resumes of repositories opened
+    /// from now on.
+    pub(crate) fn set_observer(&mut self, observer: audmodel_backend::TransferObserver) {
+        self.registry.set_observer(observer);
+    }
+
     pub(crate) fn set_offline(&mut self, offline: bool) {
         self.offline = offline;
     }

@@ -20,6 +20,7 @@ use clap::CommandFactory;
 use crate::cli::{Cli, Command};
 use crate::output::Output;
 use crate::progress::Bars;
+use crate::transfer_log::TransferLog;
 
 /// Runs the command; returns the exit status on success (1 for `exists` = no).
 pub(crate) fn run(cli: Cli) -> Result<u8> {
@@ -93,8 +94,11 @@ fn client(cli: &Cli) -> Result<Audmodel> {
     }
     let mut client =
         Audmodel::new(config).with_offline(cli.offline || audmodel::offline_from_env());
-    if !cli.quiet && std::io::stderr().is_terminal() {
-        client = client.with_progress(Arc::new(Bars::new()));
+    let bars = (!cli.quiet && std::io::stderr().is_terminal()).then(Bars::new);
+    if cli.verbose {
+        client = client.with_progress(Arc::new(TransferLog::new(bars)));
+    } else if let Some(bars) = bars {
+        client = client.with_progress(Arc::new(bars));
     }
     if let Some(timeout) = cli.lock_timeout {
         client = client.with_lock_timeout(timeout);

@@ -1,0 +1,393 @@
+//! Publish and load through a bad network: the fault proxy of the test
+//! support between the tools and Garage resets connections at random
+//! points, answers 503 SlowDown and 500, truncates answers and stalls.
+//! Faults on every second request must be survived (files equal, retries
+//! and resumes counted); faults on every request must fail within the
+//! configured bounds and leave nothing behind; a download broken at 90 %
+//! must cost about 10 % more, not twice.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use audmodel::backend::{
+    Backend, BackendPath, PutOptions, S3, TransferEvent, TransferObserver, TransferSettings,
+    no_progress,
+};
+use audmodel::{Audmodel, Config, Mapping, Progress, PublishOptions, Registry, Repository, Stage};
+use audmodel_tests::fault_proxy::{At, Fault, FaultProxy, Rule, When};
+use audmodel_tests::garage::garage;
+use audmodel_tests::model_files::{same_files, write_random};
+use audmodel_tests::sandbox::{Sandbox, describe};
+
+const MIB: u64 = 1 << 20;
+/// The stall: below the default stall timeout of 60 s, so it would
+/// only be waited out; the tests lower the timeout to see it end attempts.
+const STALL: Duration = Duration::from_secs(20);
+const STALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A 64 MiB model: random weights (stored, as trained weights are) and two small files.
+fn model(dir: &Path) -> PathBuf {
+    let root = dir.join("model");
+    std::fs::create_dir_all(root.join("conf")).unwrap();
+    write_random(&root.join("weights.bin"), 64 * MIB - 4096, 15);
+    std::fs::write(root.join("conf/model.yaml"), "layers: 3\n").unwrap();
+    std::fs::write(root.join("README"), "a model\n").unwrap();
+    root
+}
+
+/// Faults on every second request, cycling through a reset at a random
+/// point, 503, 500 and a truncated answer; and one 20 s stall in the
+/// middle of an upload part and one in the middle of an archive download.
+fn every_second_request() -> Vec<Rule> {
+    vec![
+        Rule::new(When::First(1), vec![Fault::Stall(At::Fraction(0.5), STALL)])
+            .only("partNumber=2&")
+            .limit(1),
+        Rule::new(When::First(1), vec![Fault::Stall(At::Fraction(0.5), STALL)])
+            .only(".zip HTTP")
+            .limit(1),
+        Rule::new(
+            When::EveryNth(2),
+            vec![
+                Fault::Reset(At::Random),
+                Fault::Status(503),
+                Fault::Status(500),
+                Fault::Truncate,
+            ],
+        ),
+    ]
+}
+
+/// Faults on every request.
+fn every_request() -> Vec<Rule> {
+    vec![Rule::new(
+        When::Always,
+        vec![
+            Fault::Status(503),
+            Fault::Reset(At::Random),
+            Fault::Status(500),
+        ],
+    )]
+}
+
+/// Counts the transfer events the library reports.
+#[derive(Default)]
+struct Counts {
+    retries: AtomicUsize,
+    resumes: AtomicUsize,
+}
+
+impl Progress for Counts {
+    fn start(&self, _: Stage, _: u64) {}
+    fn advance(&self, _: Stage, _: u64) {}
+    fn finish(&self, _: Stage) {}
+    fn transfer(&self, event: &TransferEvent) {
+        match event {
+            TransferEvent::Retry { .. } => self.retries.fetch_add(1, Ordering::SeqCst),
+            TransferEvent::Resume { .. } => self.resumes.fetch_add(1, Ordering::SeqCst),
+            _ => 0,
+        };
+    }
+}
+
+/// The default registry, `s3` opened with the test key over plain HTTP,
+/// with the repository's transfer settings and the client's observer.
+fn registry() -> Registry {
+    let g = garage();
+    let (access, secret) = (g.access_key.clone(), g.secret_key.clone());
+    let mut registry = Registry::default();
+    registry.register_observed("s3", move |repo, observer| {
+        let mut s3 = S3::builder(&repo.host, &repo.name)
+            .credentials(&access, &secret)
+            .secure(false)
+            .transfer(repo.transfer);
+        if let Some(observer) = observer {
+            s3 = s3.observer(observer.clone());
+        }
+        Ok(Arc::new(s3.build()?) as Arc<dyn Backend>)
+    });
+    registry
+}
+
+fn client(
+    cache: &Path,
+    bucket: &str,
+    host: &str,
+    transfer: TransferSettings,
+) -> (Audmodel, Arc<Counts>) {
+    let repo = Repository::new(bucket, host, "s3").with_transfer(transfer);
+    let counts = Arc::new(Counts::default());
+    let client = Audmodel::with_registry(Config::new(cache, vec![repo]), registry())
+        .with_progress(Arc::clone(&counts) as Arc<dyn Progress>);
+    (client, counts)
+}
+
+fn publish(client: &Audmodel, root: &Path) -> Result<String, audmodel::Error> {
+    let mut params = Mapping::new();
+    params.insert("sampling_rate".into(), 16000i64.into());
+    client.publish(root, "torch", &params, "1.0.0", &PublishOptions::default())
+}
+
+/// Every model folder in the cache (nothing but lock and header files otherwise).
+fn cached_models(cache: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![cache.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if path.join("weights.bin").exists() || path.join("README").exists() {
+                    found.push(path.clone());
+                }
+                stack.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn library_publish_and_load_survive_faults_on_every_second_request() {
+    let g = garage();
+    let dir = tempfile::tempdir().unwrap();
+    let root = model(dir.path());
+    let bucket = g.new_bucket("net-lib");
+    let proxy = FaultProxy::start(&g.endpoint, every_second_request(), 7);
+    let transfer = TransferSettings::default().with_stall_timeout(STALL_TIMEOUT);
+    let (client, counts) = client(&dir.path().join("cache"), &bucket, &proxy.host(), transfer);
+
+    let published = publish(&client, &root);
+    let log = proxy.log();
+    let uid = published.unwrap_or_else(|e| panic!("{e:?}\n{log:#?}"));
+    let part_puts: Vec<&String> = log
+        .iter()
+        .filter(|l| l.starts_with("PUT ") && l.contains("partNumber="))
+        .collect();
+    let mut uploads: Vec<&str> = part_puts
+        .iter()
+        .filter_map(|l| l.split("uploadId=").nth(1))
+        .collect();
+    uploads.dedup();
+    // Four parts of one upload: a broken part is sent again, alone.
+    assert_eq!(uploads.len(), 1, "{log:#?}");
+    assert!(part_puts.len() > 4, "no part was retried: {log:#?}");
+    let sent = proxy.bytes_up();
+    eprintln!("upload: {} part requests, {sent} bytes up", part_puts.len());
+    assert!(sent < 64 * MIB * 2, "{sent} bytes up");
+    let path = client.load(&uid).unwrap();
+    same_files(&root, &path).unwrap();
+    let (retries, resumes) = (
+        counts.retries.load(Ordering::SeqCst),
+        counts.resumes.load(Ordering::SeqCst),
+    );
+    eprintln!(
+        "every second request: {} requests, {} faults, {retries} retries, {resumes} resumes",
+        proxy.requests(),
+        proxy.faults()
+    );
+    assert!(proxy.faults() >= 10, "{} faults", proxy.faults());
+    assert!(
+        retries > 0 && resumes > 0,
+        "{retries} retries, {resumes} resumes"
+    );
+}
+
+/// A sandbox whose repository is `bucket` reached through `host`, with
+/// `extra` lines in its entry and an INI file saying plain HTTP for it.
+fn sandbox_through(host: &str, extra: &str) -> (Sandbox, String) {
+    let g = garage();
+    let s = Sandbox::s3(g, "net-cli");
+    let bucket = s.repositories()[0].clone();
+    let config = format!(
+        "cache_root: {}\nrepositories:\n  - name: {bucket}\n    host: {host}\n    backend: s3\n{extra}",
+        s.cache().display()
+    );
+    std::fs::write(s.path().join("home/.config/audmodel.yaml"), config).unwrap();
+    let ini = s.path().join("minio.cfg");
+    std::fs::write(&ini, format!("[{host}]\nsecure =\n")).unwrap();
+    (s, ini.display().to_string())
+}
+
+#[test]
+fn cli_publish_and_load_survive_faults_and_show_the_counts() {
+    let g = garage();
+    let proxy = FaultProxy::start(&g.endpoint, every_second_request(), 11);
+    let (s, ini) = sandbox_through(&proxy.host(), "    stall_timeout: 5\n");
+    let root = model(&s.scratch("in"));
+    let run = |args: &[&str]| {
+        let out = s
+            .cli_command(args)
+            .env("MINIO_CONFIG_FILE", &ini)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", describe(&out));
+        (
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let root_arg = root.to_str().unwrap();
+    let (uid, published) = run(&[
+        "--verbose",
+        "publish",
+        root_arg,
+        "--name",
+        "torch",
+        "--version",
+        "1.0.0",
+    ]);
+    let (folder, loaded) = run(&["--verbose", "load", &uid]);
+    same_files(&root, Path::new(&folder)).unwrap();
+    eprintln!("publish:\n{published}\nload:\n{loaded}");
+    assert!(published.contains("retry 1: "), "{published}");
+    assert!(loaded.contains("retry 1: "), "{loaded}");
+    assert!(
+        loaded.contains("resume 1: GET ") && loaded.contains(" from byte "),
+        "{loaded}"
+    );
+}
+
+#[test]
+fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
+    let g = garage();
+    let dir = tempfile::tempdir().unwrap();
+    let root = model(dir.path());
+    let bucket = g.new_bucket("net-fail");
+    let transfer = TransferSettings::default()
+        .with_retries(2)
+        .with_retry_timeout(Duration::from_secs(10))
+        .with_stall_timeout(STALL_TIMEOUT);
+    // Bound: a few requests, each given up after 2 retries or 10 s.
+    let bound = Duration::from_secs(60);
+    let proxy = FaultProxy::start(&g.endpoint, every_request(), 3);
+    let cache = dir.path().join("cache");
+    let (failing, _) = client(&cache, &bucket, &proxy.host(), transfer);
+
+    let started = Instant::now();
+    let err = publish(&failing, &root).unwrap_err();
+    let publish_took = started.elapsed();
+    let text = error_chain(&err);
+    eprintln!(
+        "publish gave up after {publish_took:?} and {} requests: {text}",
+        proxy.requests()
+    );
+    assert!(publish_took < bound, "{publish_took:?}");
+    assert!(text.contains("after 2 retries"), "{text}");
+    assert_eq!(g.keys(&bucket), Vec::<String>::new());
+
+    // Published past the proxy, then loaded through it.
+    let (direct, _) = client(
+        &dir.path().join("direct-cache"),
+        &bucket,
+        &g.endpoint,
+        transfer,
+    );
+    let uid = publish(&direct, &root).unwrap();
+    let keys = g.keys(&bucket);
+    let started = Instant::now();
+    let requests = proxy.requests();
+    let err = failing.load(&uid).unwrap_err();
+    let load_took = started.elapsed();
+    let text = error_chain(&err);
+    eprintln!(
+        "load gave up after {load_took:?} and {} requests: {text}",
+        proxy.requests() - requests
+    );
+    assert!(load_took < bound, "{load_took:?}");
+    assert!(text.contains("after 2 retries"), "{text}");
+    assert_eq!(cached_models(&cache), Vec::<PathBuf>::new());
+    assert_eq!(g.keys(&bucket), keys);
+
+    // The CLI says the same, with the bounds from its configuration file.
+    let (s, ini) = sandbox_through(&proxy.host(), "    retries: 2\n    retry_timeout: 10\n");
+    let out = s
+        .cli_command(&[
+            "publish",
+            root.to_str().unwrap(),
+            "--name",
+            "torch",
+            "--version",
+            "2.0.0",
+        ])
+        .env("MINIO_CONFIG_FILE", &ini)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("after 2 retries"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(g.keys(&s.repositories()[0]), Vec::<String>::new());
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+#[test]
+fn a_download_reset_after_90_percent_costs_about_10_percent_more() {
+    let g = garage();
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = g.new_bucket("net-resume");
+    let size = 64 * MIB;
+    let file = dir.path().join("object.bin");
+    write_random(&file, size, 90);
+    let path = BackendPath::new("/object.bin").unwrap();
+    g.backend(&bucket)
+        .put_file(&file, &path, PutOptions::default(), &no_progress)
+        .unwrap();
+
+    let proxy = FaultProxy::start(
+        &g.endpoint,
+        vec![Rule::new(When::First(1), vec![Fault::Reset(At::Fraction(0.9))]).only("GET ")],
+        1,
+    );
+    let resumes = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&resumes);
+    let s3 = S3::builder(&proxy.host(), &bucket)
+        .credentials(&g.access_key, &g.secret_key)
+        .secure(false)
+        // One range: the reset strikes the whole object's download.
+        .part_size(2 * size as usize)
+        .observer(TransferObserver::new(move |event| {
+            if matches!(event, TransferEvent::Resume { .. }) {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+        }))
+        .build()
+        .unwrap();
+    let mut data = Vec::new();
+    let counted = AtomicUsize::new(0);
+    s3.read_to(&path, &mut data, &|n| {
+        counted.fetch_add(n as usize, Ordering::SeqCst);
+        Ok(())
+    })
+    .unwrap();
+    assert!(
+        data == std::fs::read(&file).unwrap(),
+        "the download differs"
+    );
+    // Progress counts each byte once: no jump back.
+    assert_eq!(counted.load(Ordering::SeqCst) as u64, size);
+    let down = proxy.bytes_down();
+    let ratio = down as f64 / size as f64;
+    eprintln!(
+        "reset at 90 %: {down} bytes at the proxy for {size} ({ratio:.3}x), {} requests, {} resumes",
+        proxy.requests(),
+        resumes.load(Ordering::SeqCst)
+    );
+    assert_eq!(resumes.load(Ordering::SeqCst), 1);
+    assert!(ratio < 1.3, "{ratio:.3}x");
+    assert!(ratio > 0.999, "{ratio:.3}x");
+}
