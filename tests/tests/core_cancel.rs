@@ -61,6 +61,7 @@ fn large_model(dir: &Path) -> std::path::PathBuf {
 
 fn config(dir: &Path) -> Config {
     let host = dir.join("host");
+    std::fs::create_dir_all(host.join("models")).unwrap();
     Config::new(
         dir.join("cache"),
         vec![Repository::new(

@@ -85,6 +85,14 @@ impl Plan {
             None if client.repos.len() > 0 => 0,
             None => return Err(Error::invalid("no repository is configured")),
         };
+        // A fresh machine has no folder for the embedded default repository
+        // yet; a configured repository's folder missing is a mistake (an
+        // unmounted disk) that creating it would hide.
+        if client.config.sources.repositories == crate::config::Source::Default {
+            let repo = &client.repos.repository(index).name;
+            let versioned = client.repos.open_unchecked(index)?;
+            versioned.create_root().map_err(Error::backend(repo))?;
+        }
         let uid = model.uid();
         if client.exists(&uid)? {
             return Err(Error::ModelExists { uid });
@@ -107,8 +115,6 @@ impl Plan {
         };
         let repo = client.repos.repository(index).name.clone();
         let versioned = client.repos.open(index)?;
-        // A fresh machine has no repository folder yet.
-        versioned.create_root().map_err(Error::backend(&repo))?;
         Ok(Plan {
             model,
             header_yaml: header.to_yaml(),
