@@ -507,6 +507,27 @@ fn a_missing_repository_folder_is_a_repository_error() {
     assert!(!s.repo_root().exists(), "publish recreated the folder");
     std::fs::rename(&moved, s.repo_root()).unwrap();
     assert_eq!(s.client.versions("d4e9c65b").unwrap(), ["1.0.0"]);
+
+    // A host that is a file: the same kind, said of the host.
+    let file = s.dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let client = Audmodel::new(Config::new(
+        s.dir.path().join("cache"),
+        vec![Repository::new(
+            "models",
+            file.to_str().unwrap(),
+            "file-system",
+        )],
+    ));
+    let err = client.exists(&uid).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "repository 'models' cannot be opened: its host '{}' is a file, not a folder",
+            file.display()
+        )
+    );
 }
 
 #[test]

@@ -48,6 +48,20 @@ impl Plan {
                 "It is not allowed to set subgroup to '{folder}'."
             )));
         }
+        // The reference accepts both and builds odd archive paths (`/a//b/`,
+        // `//{sid}.zip`); refusing them writes nothing, and no ID that its
+        // own checks let through changes.
+        if name.is_empty() {
+            return Err(Error::invalid("The model name must not be empty."));
+        }
+        if let Some(subgroup) = subgroup
+            && subgroup.split('.').any(str::is_empty)
+        {
+            return Err(Error::invalid(format!(
+                "The subgroup '{subgroup}' has an empty part: its parts, separated by '.', \
+                 must not be empty."
+            )));
+        }
         if let Some(alias) = &options.alias {
             audmodel_uid::validate_alias(alias)?;
         }
