@@ -1,7 +1,6 @@
 //! Progress bars (indicatif) for the core's long work.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 

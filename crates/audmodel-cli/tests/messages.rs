@@ -117,7 +117,7 @@ fn a_read_only_repository_is_said_in_words() {
             )
             .unwrap();
         }
-        let mut cmd = s.std_cmd(&args);
+        let cmd = s.std_cmd(&args);
         let program = cmd.get_program().to_owned();
         let mut as_user = std::process::Command::new("setpriv");
         as_user
