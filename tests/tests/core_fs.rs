@@ -14,7 +14,9 @@ use audmodel::backend::{
 use audmodel::{Audmodel, Config, ErrorKind, Mapping, PublishOptions, Registry, Repository, Value};
 use core_scenarios::{map, model_folder, options, params};
 
+/// A configured repository, its folder created (publish creates none).
 fn fs_repo(host: &Path, name: &str) -> Repository {
+    std::fs::create_dir_all(host.join(name)).unwrap();
     Repository::new(name, host.to_str().unwrap(), "file-system")
 }
 
@@ -405,42 +407,126 @@ fn publish_refuses_bad_input_and_writes_nothing() {
 }
 
 #[test]
-fn publish_creates_a_missing_repository_folder_and_keeps_tmp_root() {
-    let s = Setup::new();
-    assert!(!s.repo_root().exists());
-    let tmp_root = s.dir.path().join("tmp/nested");
-    let uid = s
+fn publish_creates_the_folder_of_the_embedded_default_repository_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("host");
+    // The embedded default, moved into the test's folder: its source stays
+    // the default, the fresh-machine case.
+    let mut config = Config::default_config().unwrap();
+    config.cache_root = dir.path().join("cache");
+    config.repositories[0].host = host.display().to_string();
+    let root = host.join(&config.repositories[0].name);
+    let client = Audmodel::new(config);
+    let tmp_root = dir.path().join("tmp/nested");
+    let uid = client
         .publish(
+            &model_folder(dir.path(), "1.0.0"),
+            "torch",
+            &params(),
             "1.0.0",
-            PublishOptions {
+            &PublishOptions {
                 tmp_root: Some(tmp_root.clone()),
                 compression: 0,
                 ..options()
             },
         )
         .unwrap();
-    assert!(s.repo_root().is_dir());
+    assert!(root.is_dir());
     assert!(tmp_root.is_dir(), "tmp_root is kept");
     assert!(listing(&tmp_root).is_empty(), "the archive is removed");
-    let loaded = s.client.load(&uid).unwrap();
+    let loaded = client.load(&uid).unwrap();
     assert_eq!(
         std::fs::read_to_string(loaded.join("weights.bin")).unwrap(),
         "weights 1.0.0"
     );
+
+    // A configured repository's folder is never created.
+    let configured = host.join("configured");
+    let client = Audmodel::new(Config::new(
+        dir.path().join("cache"),
+        vec![Repository::new(
+            "configured",
+            host.to_str().unwrap(),
+            "file-system",
+        )],
+    ));
+    let err = client
+        .publish(
+            &model_folder(dir.path(), "2.0.0"),
+            "torch",
+            &params(),
+            "2.0.0",
+            &options(),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
+    assert!(
+        matches!(&err, audmodel::Error::RepositoryUnavailable { repository, location, .. }
+            if repository == "configured" && *location == configured.display().to_string()),
+        "{err:?}"
+    );
+    assert!(!configured.exists(), "the folder was created");
 }
 
+/// Every command that needs the repository, with its folder moved away:
+/// a repository error naming it and its folder, as the reference raises
+/// `BackendError`; only a load of a cached UID, which asks no repository
+/// in the reference either, still answers.
 #[test]
-fn cached_model_is_returned_without_the_repository() {
+fn a_missing_repository_folder_is_a_repository_error() {
     let s = Setup::new();
     let uid = s.publish("1.0.0", options()).unwrap();
+    s.client.set_alias("mynet", &uid).unwrap();
     let path = s.client.load(&uid).unwrap();
     s.client.header(&uid).unwrap();
-    std::fs::remove_dir_all(s.repo_root()).unwrap();
+    let moved = s.dir.path().join("moved");
+    std::fs::rename(s.repo_root(), &moved).unwrap();
     assert_eq!(s.client.load(&uid).unwrap(), path);
-    assert_eq!(s.client.header(&uid).unwrap().version, "1.0.0");
+    let folder = s.repo_root().display().to_string();
+    let check = |what: &str, err: audmodel::Error| {
+        assert_eq!(err.kind(), ErrorKind::Backend, "{what}: {err}");
+        assert!(
+            matches!(&err, audmodel::Error::RepositoryUnavailable { repository, location, .. }
+                if repository == "models" && *location == folder),
+            "{what}: {err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("repository 'models' cannot be opened: its folder '{folder}' does not exist"),
+            "{what}"
+        );
+    };
+    check("header", s.client.header(&uid).unwrap_err());
+    check("meta", s.client.meta(&uid).unwrap_err());
+    check("exists", s.client.exists(&uid).unwrap_err());
+    check("versions", s.client.versions("d4e9c65b").unwrap_err());
+    check("load", s.client.load("d4e9c65b-2.0.0").unwrap_err());
+    check("alias", s.client.resolve_alias("mynet").unwrap_err());
+    check("ls", s.client.list(&Default::default()).unwrap_err());
+    check("publish", s.publish("2.0.0", options()).unwrap_err());
+    assert!(!s.repo_root().exists(), "publish recreated the folder");
+    std::fs::rename(&moved, s.repo_root()).unwrap();
+    assert_eq!(s.client.versions("d4e9c65b").unwrap(), ["1.0.0"]);
+
+    // A host that is a file: the same kind, said of the host.
+    let file = s.dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let client = Audmodel::new(Config::new(
+        s.dir.path().join("cache"),
+        vec![Repository::new(
+            "models",
+            file.to_str().unwrap(),
+            "file-system",
+        )],
+    ));
+    let err = client.exists(&uid).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
     assert_eq!(
-        s.client.load("d4e9c65b-2.0.0").unwrap_err().kind(),
-        ErrorKind::NotFound
+        err.to_string(),
+        format!(
+            "repository 'models' cannot be opened: its host '{}' is a file, not a folder",
+            file.display()
+        )
     );
 }
 
@@ -775,16 +861,19 @@ fn progress_reports_every_stage() {
     client.load(&uid).unwrap();
     let events = record.0.lock().unwrap().clone();
     use audmodel::Stage::*;
-    for stage in [Pack, Upload, Download, Unpack] {
+    // The archive is read where it lies: no download to report (a bar of
+    // it would claim a disk's speed), and unpacking has its total.
+    assert!(events.iter().all(|e| e.0 != Download), "{events:?}");
+    for stage in [Pack, Upload, Unpack] {
         let of: Vec<_> = events.iter().filter(|e| e.0 == stage).collect();
         assert_eq!(of.first().map(|e| e.1), Some("start"), "{stage:?}: {of:?}");
         assert_eq!(of.last().map(|e| e.1), Some("finish"), "{stage:?}: {of:?}");
         let advanced: u64 = of.iter().filter(|e| e.1 == "advance").map(|e| e.2).sum();
         assert!(advanced > 0, "{stage:?}: {of:?}");
-        if stage == Pack {
+        if stage == Pack || stage == Unpack {
             // "weights p" + "layers: 10\n"
-            assert_eq!(of[0].2, 9 + 11);
-            assert_eq!(advanced, 9 + 11);
+            assert_eq!(of[0].2, 9 + 11, "{stage:?}");
+            assert_eq!(advanced, 9 + 11, "{stage:?}");
         }
     }
 }

@@ -45,6 +45,7 @@ fn every_function_on_two_buckets() {
 #[test]
 fn a_file_system_and_a_bucket_searched_in_order() {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("host/models")).unwrap();
     let fs = Repository::new(
         "models",
         dir.path().join("host").to_str().unwrap(),

@@ -56,7 +56,19 @@ fn visit(dir: &Path, prefix: &str, files: &mut Vec<SourceFile>) -> Result<(), Er
         }
         // Symlinks to files are packed as the file they point to, like
         // Python's zipfile does; anything else has no place in a model.
-        let meta = fs::metadata(&path).map_err(Error::io(&path))?;
+        let meta = match fs::metadata(&path) {
+            Err(e) if file_type.is_symlink() && e.kind() == std::io::ErrorKind::NotFound => {
+                let target = fs::read_link(&path).unwrap_or_default();
+                return Err(Error::InvalidInput {
+                    reason: format!(
+                        "'{}' is a dangling symbolic link: its target '{}' does not exist",
+                        path.display(),
+                        target.display()
+                    ),
+                });
+            }
+            other => other.map_err(Error::io(&path))?,
+        };
         if !meta.is_file() {
             return Err(Error::InvalidInput {
                 reason: format!("not a regular file: {}", path.display()),

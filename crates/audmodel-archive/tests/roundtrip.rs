@@ -293,6 +293,26 @@ fn symlinked_files_are_packed_as_their_content() {
 
 #[cfg(unix)]
 #[test]
+fn a_dangling_symbolic_link_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    write_tree(&root, &[("a.txt", b"a".to_vec())]);
+    std::os::unix::fs::symlink("gone.bin", root.join("weights.bin")).unwrap();
+    let archive = dir.path().join("m.zip");
+    let err = pack(&root, &archive, &PackOptions::default(), &no_progress).unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid input: '{}' is a dangling symbolic link: its target 'gone.bin' does not exist",
+            root.join("weights.bin").display()
+        )
+    );
+    assert!(!archive.exists());
+}
+
+#[cfg(unix)]
+#[test]
 fn special_files_in_the_folder_are_refused_before_writing() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("model");

@@ -112,6 +112,16 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// What the reference prints for `audmodel.url` of this path.
     fn url(&self, path: &BackendPath) -> String;
 
+    /// Checks that the repository itself is there, as the reference's
+    /// `open` does: on a file system, that its folder exists and is a
+    /// folder ([`Error::Unavailable`] naming it otherwise), so that a moved
+    /// or unmounted repository is not taken for an empty one. Stores whose
+    /// repository can only be asked by a request (an S3 bucket) say yes and
+    /// report a missing bucket on their first request.
+    fn check_root(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// Creates the repository itself (a file system's root folder) when it
     /// is missing; stores whose repositories are made by an administrator
     /// (S3 buckets) leave that to them and do nothing.

@@ -58,6 +58,24 @@ pub enum Error {
         /// What was asked.
         what: String,
     },
+    /// The repository itself cannot be opened: a file system's folder is
+    /// missing or is not a folder (as the reference's `open` refuses it).
+    #[error("{reason}")]
+    Unavailable {
+        /// The repository's folder (file system) or bucket.
+        location: String,
+        /// What is wrong, in words naming the folder or its host.
+        reason: String,
+    },
+    /// The repository refuses writes: its folder is read-only for this user
+    /// or on a read-only mount.
+    #[error("read-only: cannot write in '{location}': {message}")]
+    ReadOnly {
+        /// The repository's folder.
+        location: String,
+        /// What the operating system said.
+        message: String,
+    },
     /// The caller's progress callback asked to stop the transfer.
     #[error("cancelled")]
     Cancelled(#[from] audmodel_uid::Cancelled),
@@ -90,6 +108,10 @@ pub enum ErrorKind {
     UnknownBackend,
     /// See [`Error::Unsupported`].
     Unsupported,
+    /// See [`Error::Unavailable`].
+    Unavailable,
+    /// See [`Error::ReadOnly`].
+    ReadOnly,
     /// See [`Error::Cancelled`].
     Cancelled,
     /// See [`Error::Other`].
@@ -107,6 +129,8 @@ impl Error {
             Error::Unreachable { .. } => ErrorKind::Unreachable,
             Error::UnknownBackend { .. } => ErrorKind::UnknownBackend,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Unavailable { .. } => ErrorKind::Unavailable,
+            Error::ReadOnly { .. } => ErrorKind::ReadOnly,
             Error::Cancelled(_) => ErrorKind::Cancelled,
             Error::Other { .. } => ErrorKind::Other,
         }

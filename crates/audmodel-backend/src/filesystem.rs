@@ -19,7 +19,9 @@ use audmodel_uid::md5_file;
 /// as needed; [`Backend::remove`] leaves emptied folders behind, as the
 /// reference does (listings only report files, so they do not matter).
 /// Writing into a repository whose root folder does not exist fails with
-/// [`Error::NotFound`] naming the root, as the reference refuses to open it.
+/// [`Error::Unavailable`] naming the root, as the reference refuses to open
+/// it; a write the folder's permissions or a read-only mount refuse, with
+/// [`Error::ReadOnly`].
 ///
 /// ```
 /// use audmodel_backend::{Backend, BackendPath, FileSystem, PutMode};
@@ -64,17 +66,42 @@ impl FileSystem {
 
     /// Creates the folder of `dst` below an existing root.
     fn prepare(&self, dst: &BackendPath) -> Result<PathBuf, Error> {
-        if !self.root.is_dir() {
-            return Err(Error::NotFound {
-                path: self.root.display().to_string(),
-            });
-        }
+        self.check_root()?;
         let local = self.local(dst);
         if let Some(dir) = local.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(e, dst.as_str(), "cannot create the folder of"))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                self.write_refused(Error::io(e, dst.as_str(), "cannot create the folder of"))
+            })?;
         }
         Ok(local)
+    }
+
+    /// A write refused by the folders' permissions or a read-only mount is
+    /// the repository's being read-only, said of the repository rather
+    /// than of the file (often a lock file) that was refused.
+    fn write_refused(&self, err: Error) -> Error {
+        let message = match &err {
+            Error::Permission { message, .. } => message.clone(),
+            Error::Other { source, .. }
+                if source
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::ReadOnlyFilesystem) =>
+            {
+                source.to_string()
+            }
+            _ => return err,
+        };
+        Error::ReadOnly {
+            location: self.root.display().to_string(),
+            message,
+        }
+    }
+
+    fn unavailable(&self, reason: String) -> Error {
+        Error::Unavailable {
+            location: self.root.display().to_string(),
+            reason,
+        }
     }
 
     fn put(
@@ -97,6 +124,7 @@ impl FileSystem {
         write_atomic(&local, dst.as_str(), place, |file| {
             fill(file).map_err(|e| Error::io(e, dst.as_str(), "cannot write"))
         })
+        .map_err(|e| self.write_refused(e))
     }
 
     fn open(&self, path: &BackendPath) -> Result<File, Error> {
@@ -192,7 +220,8 @@ impl Backend for FileSystem {
                 path: path.as_str().to_owned(),
             });
         }
-        std::fs::remove_file(local).map_err(|e| Error::io(e, path.as_str(), "cannot remove"))
+        std::fs::remove_file(local)
+            .map_err(|e| self.write_refused(Error::io(e, path.as_str(), "cannot remove")))
     }
 
     /// The reference joins its root (with a trailing separator) and the
@@ -200,6 +229,37 @@ impl Backend for FileSystem {
     /// byte because users compare what both tools print.
     fn url(&self, path: &BackendPath) -> String {
         format!("{}//{}", self.root.display(), path.as_str())
+    }
+
+    fn check_root(&self) -> Result<(), Error> {
+        let root = self.root.display();
+        match std::fs::metadata(&self.root) {
+            Ok(meta) if meta.is_dir() => Ok(()),
+            Ok(_) => Err(self.unavailable(format!("'{root}' is a file, not a folder"))),
+            Err(e) => {
+                // A file where a folder of the path should be (the host, say)
+                // is what the user has to fix, not the missing folder below.
+                let file = self
+                    .root
+                    .ancestors()
+                    .skip(1)
+                    .find(|a| a.exists())
+                    .filter(|a| !a.is_dir());
+                Err(self.unavailable(match file {
+                    Some(file) if Some(file) == self.root.parent() => {
+                        format!("its host '{}' is a file, not a folder", file.display())
+                    }
+                    Some(file) => format!(
+                        "its folder '{root}' cannot exist: '{}' is a file, not a folder",
+                        file.display()
+                    ),
+                    None if e.kind() == std::io::ErrorKind::NotFound => {
+                        format!("its folder '{root}' does not exist")
+                    }
+                    None => format!("its folder '{root}' cannot be read: {e}"),
+                }))
+            }
+        }
     }
 
     fn create_root(&self) -> Result<(), Error> {
@@ -232,7 +292,9 @@ impl Backend for FileSystem {
             .truncate(false)
             .mode(0o664)
             .open(&local)
-            .map_err(|e| Error::io(e, lock.as_str(), "cannot open the lock file"))?;
+            .map_err(|e| {
+                self.write_refused(Error::io(e, lock.as_str(), "cannot open the lock file"))
+            })?;
         held.lock()
             .map_err(|e| Error::io(e, lock.as_str(), "cannot lock"))?;
         Ok(WriteLock::new(held))

@@ -90,6 +90,11 @@ impl Versioned {
         self.backend.capabilities()
     }
 
+    /// Whether the repository itself is there: see [`Backend::check_root`].
+    pub fn check_root(&self) -> Result<(), Error> {
+        self.backend.check_root()
+    }
+
     /// Creates the repository when it is missing: see [`Backend::create_root`].
     pub fn create_root(&self) -> Result<(), Error> {
         self.backend.create_root()

@@ -88,12 +88,68 @@ fn missing_root_is_named_on_write() {
     let err = fs
         .put_bytes(b"x", &BackendPath::new("/a").unwrap(), PutMode::Overwrite)
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::NotFound);
-    assert!(err.to_string().contains("absent"), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+    assert!(err.to_string().contains("absent' does not exist"), "{err}");
     assert!(
         !host.path().join("absent").exists(),
         "the root must not be created"
     );
+    assert_eq!(fs.check_root().unwrap_err().kind(), ErrorKind::Unavailable);
+    fs.create_root().unwrap();
+    fs.check_root().unwrap();
+}
+
+#[test]
+fn a_host_that_is_a_file_is_said_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("host");
+    std::fs::write(&host, b"not a folder").unwrap();
+    let fs = FileSystem::new(host.to_str().unwrap(), "models").unwrap();
+    let err = fs.check_root().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+    assert_eq!(
+        err.to_string(),
+        format!("its host '{}' is a file, not a folder", host.display())
+    );
+    let err = fs
+        .put_bytes(b"x", &BackendPath::new("/a").unwrap(), PutMode::Create)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    // The repository's folder itself a file.
+    let fs = FileSystem::new(dir.path().to_str().unwrap(), "host").unwrap();
+    let err = fs.check_root().unwrap_err();
+    assert!(
+        err.to_string().ends_with("is a file, not a folder"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_read_only_repository_is_named_not_its_lock_file() {
+    let (host, _) = repo();
+    let fs = FileSystem::new(host.path().to_str().unwrap(), "repo").unwrap();
+    let root = fs.root().to_path_buf();
+    let mode = |m| std::fs::set_permissions(&root, std::os::unix::fs::PermissionsExt::from_mode(m));
+    mode(0o555).unwrap();
+    // Root ignores file modes: nothing to refuse.
+    if std::fs::write(root.join("probe"), b"x").is_ok() {
+        mode(0o755).unwrap();
+        eprintln!("skipped: file modes do not bind this user");
+        return;
+    }
+    let lock = fs.lock(&BackendPath::new("/_uid/a/1.0.0/a-1.0.0.header.yaml").unwrap());
+    let put = fs.put_bytes(b"x", &BackendPath::new("/b/c").unwrap(), PutMode::Overwrite);
+    mode(0o755).unwrap();
+    for err in [lock.unwrap_err(), put.unwrap_err()] {
+        assert_eq!(err.kind(), ErrorKind::ReadOnly, "{err}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("read-only: cannot write in '{}'", root.display())),
+            "{text}"
+        );
+        assert!(!text.contains(".lock") && !text.contains("/b/c"), "{text}");
+    }
+    drop(host);
 }
 
 #[test]

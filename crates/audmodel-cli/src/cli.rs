@@ -328,8 +328,8 @@ pub(crate) struct LsArgs {
     #[arg(long)]
     pub(crate) subgroup: Option<String>,
     /// Only models with this parameter value (KEY=VALUE, the value read as YAML); repeatable.
-    #[arg(long = "param", value_name = "KEY=VALUE")]
-    pub(crate) params: Vec<String>,
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = crate::input::key_value)]
+    pub(crate) params: Vec<(String, audmodel::Value)>,
 }
 
 /// `verify`.

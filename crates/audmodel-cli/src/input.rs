@@ -66,19 +66,27 @@ fn mapping(what: &str, flag: &str, inline: Option<&str>, file: Option<&Path>) ->
     }
 }
 
-/// A `KEY=VALUE` filter of `ls`, the value read as a YAML 1.1 scalar.
-pub(crate) fn key_value(text: &str) -> Result<(String, Value)> {
-    let (key, value) = text.split_once('=').ok_or_else(|| {
-        CliError::new(
-            ErrorKind::InvalidInput,
-            format!("--param '{text}' is not KEY=VALUE"),
-        )
-    })?;
-    let value = audmodel::yaml::from_str(value).map_err(|e| {
-        CliError::new(
-            ErrorKind::InvalidInput,
-            format!("the value of --param '{text}' is not valid YAML: {e}"),
-        )
-    })?;
+/// A `KEY=VALUE` filter of `ls`, the value read as a YAML 1.1 scalar; a
+/// flag value clap refuses as a usage error (exit status 2).
+pub(crate) fn key_value(text: &str) -> Result<(String, Value), String> {
+    let (key, value) = text
+        .split_once('=')
+        .filter(|(key, _)| !key.is_empty())
+        .ok_or_else(|| format!("'{text}' is not KEY=VALUE"))?;
+    let value = audmodel::yaml::from_str(value)
+        .map_err(|e| format!("the value of '{text}' is not valid YAML: {e}"))?;
     Ok((key.to_owned(), value))
+}
+
+/// Whether the metadata given is an empty document (no text, or only
+/// comments), which `update-meta --replace` refuses: it would erase the
+/// metadata, which `--meta '{}'` says explicitly.
+pub(crate) fn is_empty_document(args: &MetaArgs) -> Result<bool> {
+    let text = match (&args.meta, &args.meta_file) {
+        (Some(text), _) => text.clone(),
+        // An unreadable file is reported by `meta` with its reason.
+        (None, Some(path)) => std::fs::read_to_string(path).unwrap_or_else(|_| "x".to_owned()),
+        (None, None) => return Ok(false),
+    };
+    Ok(matches!(audmodel::yaml::from_str(&text), Ok(Value::Null)))
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod hint;
 mod input;
 mod interrupt;
 mod output;

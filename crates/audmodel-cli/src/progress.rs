@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use audmodel::{Progress, Stage};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// One bar per running stage, drawn on standard error.
 pub(crate) struct Bars {
@@ -47,6 +48,17 @@ fn label(stage: Stage) -> &'static str {
     }
 }
 
+/// The time left at the average rate so far, once there is one worth
+/// trusting (2 s and 1 % in): indicatif's own estimate starts from the
+/// first moments, when packing has barely begun, and says days.
+fn remaining(elapsed: Duration, done: u64, total: u64) -> Option<Duration> {
+    if elapsed < Duration::from_secs(2) || done == 0 || done.saturating_mul(100) < total {
+        return None;
+    }
+    let left = total.saturating_sub(done) as f64 / done as f64;
+    Some(elapsed.mul_f64(left))
+}
+
 impl Progress for Bars {
     fn start(&self, stage: Stage, total_bytes: u64) {
         let bar = if total_bytes > 0 {
@@ -56,6 +68,16 @@ impl Progress for Bars {
                     "{prefix:>12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key(
+                    "eta",
+                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let left =
+                            remaining(state.elapsed(), state.pos(), state.len().unwrap_or(0));
+                        if let Some(left) = left {
+                            let _ = write!(w, "{:#}", indicatif::HumanDuration(left));
+                        }
+                    },
+                )
                 .progress_chars("=> "),
             );
             bar
@@ -89,6 +111,17 @@ impl Progress for Bars {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_time_left_waits_for_a_rate_worth_trusting() {
+        let s = Duration::from_secs;
+        // The first moments of packing: no estimate rather than days.
+        assert_eq!(remaining(Duration::from_millis(500), 1, 1 << 30), None);
+        assert_eq!(remaining(s(3), 0, 100), None);
+        assert_eq!(remaining(s(3), 1, 1000), None);
+        assert_eq!(remaining(s(4), 50, 100), Some(s(4)));
+        assert_eq!(remaining(s(2), 100, 100), Some(s(0)));
+    }
 
     #[test]
     fn bars_count_bytes_per_stage_from_many_threads() {

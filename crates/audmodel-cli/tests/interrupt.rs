@@ -1,5 +1,6 @@
-//! Ctrl+C during `publish`: exit status 130, a one-line message, and no
-//! file of the model left in the repository.
+//! Ctrl+C during `publish` and `load`: exit status 130, a one-line
+//! message, and nothing of the model left half way in the repository or
+//! the cache.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -109,4 +110,78 @@ fn archive_being_packed(dir: &Path, model: &Path) -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// Ctrl+C while a load unpacks: status 130, one line, the `{V}~` folder it
+/// was unpacking into removed; a second loader waiting on the lock is not
+/// disturbed and loads the model whole.
+#[test]
+fn ctrl_c_during_load_removes_the_partial_folder_and_spares_a_waiting_loader() {
+    let s = Sandbox::new();
+    // Many small files: unpacking them takes a second or more, long enough
+    // to interrupt, where one large file would be copied in a blink.
+    for d in 0..40 {
+        let dir = s.model().join(format!("d{d}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..500 {
+            std::fs::write(
+                dir.join(format!("f{i}.txt")),
+                format!("{d} {i}").repeat(100),
+            )
+            .unwrap();
+        }
+    }
+    let uid = s.publish("1.0.0", "{}", &[]);
+    let cached = s.cache().join(&uid[..8]);
+    let partial = cached.join("1.0.0~");
+    let spawn = || {
+        s.std_cmd(&["load", &uid])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = spawn();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !partial.is_dir() {
+        if first.try_wait().unwrap().is_some() || Instant::now() > deadline {
+            let _ = first.kill();
+            let out = first.wait_with_output().unwrap();
+            panic!(
+                "the load ended or stalled before it began unpacking: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Waits on the lock the first one holds.
+    let second = spawn();
+    std::thread::sleep(Duration::from_millis(100));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = first.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!("error: interrupted: loading of '{uid}' was cancelled; nothing was cached\n")
+    );
+    let out = second.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the waiting loader: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        cached.join("1.0.0").display().to_string()
+    );
+    assert!(!partial.exists(), "the partial folder stayed");
+    assert_eq!(
+        std::fs::read_to_string(cached.join("1.0.0/d39/f499.txt")).unwrap(),
+        "39 499".repeat(100)
+    );
 }

@@ -18,6 +18,9 @@ impl Audmodel {
     /// changes, so the repository is not asked), else downloaded into it
     /// under the same lock as the reference's `get_header`.
     pub(crate) fn header_of(&self, model: &Model) -> Result<Header, Error> {
+        // As the reference, which asks the repositories before its cache:
+        // a cached header is no answer while a repository is missing.
+        self.repos.check_all()?;
         self.cached_header(model, || self.locate(model))
     }
 

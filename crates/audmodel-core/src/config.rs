@@ -79,6 +79,10 @@ pub struct Config {
     pub repositories: Vec<Repository>,
     /// Where the values came from.
     pub sources: ConfigSources,
+    /// What in the files read looked wrong but did not stop them being
+    /// used (an unknown top-level key, naming it and the file), for the
+    /// program to show.
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -91,6 +95,7 @@ impl Config {
                 cache_root: Source::Program,
                 repositories: Source::Program,
             },
+            warnings: Vec::new(),
         }
     }
 
@@ -157,6 +162,7 @@ impl Config {
                 cache_root: Source::Default,
                 repositories: Source::Default,
             },
+            warnings: Vec::new(),
         })
     }
 
@@ -177,6 +183,20 @@ impl Config {
             message: format!("cannot read the file: {e}"),
         })?;
         let (cache_root, repositories) = parse(&text, Some(path))?;
+        if let Ok(Value::Map(map)) = audmodel_uid::yaml::from_str(&text) {
+            let unknown = map.iter().filter_map(|(key, _)| match key {
+                Value::Str(k) if KNOWN_KEYS.contains(&k.as_str()) => None,
+                Value::Str(k) => Some(k.clone()),
+                other => Some(audmodel_uid::py_repr(other)),
+            });
+            for key in unknown {
+                self.warnings.push(format!(
+                    "unknown key '{key}' in '{}' is ignored (known: {})",
+                    path.display(),
+                    KNOWN_KEYS.join(", ")
+                ));
+            }
+        }
         if let Some(root) = cache_root {
             self.cache_root = expand_home(&root);
             self.sources.cache_root = Source::File(path.to_path_buf());
@@ -194,6 +214,9 @@ impl Config {
 pub fn default_cache_root() -> Result<PathBuf, Error> {
     Ok(Config::load()?.cache_root)
 }
+
+/// The top-level keys of a configuration file, as the reference's.
+const KNOWN_KEYS: [&str; 2] = ["cache_root", "repositories"];
 
 type Parsed = (Option<PathBuf>, Option<Vec<Repository>>);
 
@@ -224,9 +247,17 @@ fn parse(text: &str, path: Option<&Path>) -> Result<Parsed, Error> {
     let repositories = match map.get("repositories") {
         None => None,
         Some(Value::List(list)) if !list.is_empty() => {
-            let mut repos = Vec::new();
+            let mut repos: Vec<Repository> = Vec::new();
             for entry in list {
-                repos.push(repository(entry).map_err(&bad)?);
+                let repo = repository(entry).map_err(&bad)?;
+                // Lookups and `--repository NAME` could reach only the first.
+                if repos.iter().any(|r| r.name == repo.name) {
+                    return Err(bad(format!(
+                        "two repositories are named '{}'; give each its own name",
+                        repo.name
+                    )));
+                }
+                repos.push(repo);
             }
             Some(repos)
         }

@@ -42,7 +42,7 @@ pub enum Error {
         uid: String,
     },
     /// An alias already names another model.
-    #[error("The alias '{alias}' already points to model '{uid}'; move it with set_alias.")]
+    #[error("The alias '{alias}' already points to model '{uid}'.")]
     AliasTaken {
         /// The alias.
         alias: String,
@@ -85,6 +85,29 @@ pub enum Error {
         /// The backend error.
         #[source]
         source: audmodel_backend::Error,
+    },
+    /// The repository itself cannot be opened: its folder is missing (moved
+    /// away, not mounted) or not a folder, as the reference raises
+    /// `audbackend.BackendError` for it. Never taken for a missing model.
+    #[error("repository '{repository}' cannot be opened: {reason}")]
+    RepositoryUnavailable {
+        /// The repository name.
+        repository: String,
+        /// Its folder (file system) or bucket.
+        location: String,
+        /// What is wrong, naming the folder or its host.
+        reason: String,
+    },
+    /// The repository refuses writes (its folder's permissions, a
+    /// read-only mount).
+    #[error("repository '{repository}' is read-only: cannot write in '{location}' ({message})")]
+    RepositoryReadOnly {
+        /// The repository name.
+        repository: String,
+        /// Its folder.
+        location: String,
+        /// What the operating system said.
+        message: String,
     },
     /// Packing or unpacking failed.
     #[error(transparent)]
@@ -211,6 +234,9 @@ impl Error {
                 B::Cancelled => ErrorKind::Interrupted,
                 _ => ErrorKind::Backend,
             },
+            Error::RepositoryUnavailable { .. } | Error::RepositoryReadOnly { .. } => {
+                ErrorKind::Backend
+            }
             Error::Archive(err) => match err {
                 A::NotFound { .. } => ErrorKind::NotFound,
                 A::AlreadyExists { .. } => ErrorKind::AlreadyExists,
@@ -248,9 +274,23 @@ impl Error {
 
     /// Wraps a backend error with the repository it came from.
     pub(crate) fn backend(repository: &str) -> impl FnOnce(audmodel_backend::Error) -> Error + '_ {
-        move |source| Error::Backend {
-            repository: repository.to_owned(),
-            source,
+        move |source| match source {
+            audmodel_backend::Error::Unavailable { location, reason } => {
+                Error::RepositoryUnavailable {
+                    repository: repository.to_owned(),
+                    location,
+                    reason,
+                }
+            }
+            audmodel_backend::Error::ReadOnly { location, message } => Error::RepositoryReadOnly {
+                repository: repository.to_owned(),
+                location,
+                message,
+            },
+            source => Error::Backend {
+                repository: repository.to_owned(),
+                source,
+            },
         }
     }
 

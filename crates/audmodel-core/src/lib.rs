@@ -30,6 +30,7 @@ mod progress;
 mod publish;
 mod repos;
 mod scratch;
+mod suggest;
 mod turn;
 mod verify;
 

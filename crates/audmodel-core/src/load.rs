@@ -136,16 +136,20 @@ impl Audmodel {
     /// Unpacks an archive that lies on this machine where it lies.
     fn unpack_in_place(&self, archive: &Archive<'_>, zip: &Path, root: &Path) -> Result<(), Error> {
         let before = Identity::of(zip)?;
-        // Nothing to transfer, but progress consumers (the CLI's bars,
-        // tests) see the same stages for every repository.
-        run_stage(
-            &*self.progress,
-            Stage::Download,
-            before.len,
-            archive.cancel,
-            |progress| progress(before.len),
-        )
-        .map_err(audmodel_archive::Error::from)?;
+        // Nothing is downloaded, so there is no download stage (a bar of
+        // it would claim the speed of a disk's metadata); the unpacking's
+        // total comes from the archive's table of contents, a small read at
+        // its end.
+        let total = {
+            let file = std::fs::File::open(zip).map_err(Error::io(zip))?;
+            audmodel_archive::read_directory(before.len, |range| {
+                let mut data = vec![0u8; usize::try_from(range.end - range.start).unwrap_or(0)];
+                std::os::unix::fs::FileExt::read_exact_at(&file, &mut data, range.start)
+                    .map_err(Error::io(zip))?;
+                Ok::<_, Error>(data)
+            })?
+            .unpacked_size()
+        };
         let unchanged = || match Identity::of(zip)? == before {
             true => Ok(()),
             false => Err(archive.corrupt("changed while it was read".to_owned())),
@@ -153,7 +157,7 @@ impl Audmodel {
         run_stage(
             &*self.progress,
             Stage::Unpack,
-            0,
+            total,
             archive.cancel,
             |progress| audmodel_archive::unpack_checked(zip, root, progress, unchanged),
         )?;

@@ -135,6 +135,7 @@ impl Audmodel {
             });
             match found {
                 Ok(found) => all.extend(found),
+                Err(e @ Error::RepositoryUnavailable { .. }) => return Err(e),
                 Err(e) => {
                     failure.get_or_insert(e);
                 }

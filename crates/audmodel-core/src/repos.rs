@@ -61,8 +61,21 @@ impl Repos {
             })
     }
 
-    /// The opened repository at `index`.
+    /// The opened repository at `index`, checked to be there (a file
+    /// system's folder: a stat) at every call, so a folder moved away or
+    /// unmounted while a program runs is reported, not taken for an empty
+    /// repository.
     pub(crate) fn open(&self, index: usize) -> Result<Versioned, Error> {
+        let versioned = self.open_unchecked(index)?;
+        versioned
+            .check_root()
+            .map_err(Error::backend(&self.repositories[index].name))?;
+        Ok(versioned)
+    }
+
+    /// [`open`](Self::open) without the check, for a publish that creates
+    /// the embedded default repository on a fresh machine.
+    pub(crate) fn open_unchecked(&self, index: usize) -> Result<Versioned, Error> {
         if self.offline {
             return Err(Error::Offline {
                 what: format!("this needs repository '{}'", self.repositories[index].name),
@@ -85,10 +98,20 @@ impl Repos {
         Ok(versioned)
     }
 
+    /// Opens every repository, as the reference opens each before it asks
+    /// it anything: the first that cannot be opened is the error.
+    pub(crate) fn check_all(&self) -> Result<(), Error> {
+        if self.offline {
+            return Ok(());
+        }
+        (0..self.len()).try_for_each(|index| self.open(index).map(drop))
+    }
+
     /// Runs `find` on each repository in order and returns the first hit.
-    /// Like the reference, a repository that fails is skipped; its error is
-    /// returned only when no repository has a hit, so an unreachable server
-    /// is not reported as a missing model.
+    /// A repository that fails a request is skipped; its error is returned
+    /// only when no repository has a hit, so an unreachable server is not
+    /// reported as a missing model. A repository that cannot be opened at
+    /// all (its folder missing) is the error at once, as in the reference.
     pub(crate) fn first<T>(
         &self,
         mut find: impl FnMut(usize, &Versioned) -> Result<Option<T>, audmodel_backend::Error>,
@@ -97,6 +120,7 @@ impl Repos {
         for index in 0..self.len() {
             let versioned = match self.open(index) {
                 Ok(v) => v,
+                Err(e @ Error::RepositoryUnavailable { .. }) => return Err(e),
                 Err(e) => {
                     failure.get_or_insert(e);
                     continue;

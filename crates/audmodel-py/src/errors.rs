@@ -30,7 +30,12 @@ pub(crate) fn to_python(err: audmodel::Error) -> PyErr {
         (ErrorKind::Interrupted, _) => PyKeyboardInterrupt::new_err(message),
         (ErrorKind::InvalidInput, _) => PyValueError::new_err(message),
         (ErrorKind::LockTimeout, _) => PyTimeoutError::new_err(message),
-        (_, audmodel::Error::Backend { .. }) => BackendError::new_err(message),
+        (
+            _,
+            audmodel::Error::Backend { .. }
+            | audmodel::Error::RepositoryUnavailable { .. }
+            | audmodel::Error::RepositoryReadOnly { .. },
+        ) => BackendError::new_err(message),
         (ErrorKind::NotFound, audmodel::Error::Io { .. } | audmodel::Error::Archive(_)) => {
             PyFileNotFoundError::new_err(message)
         }

@@ -12,11 +12,7 @@ pub(super) fn ls(client: &Audmodel, args: &LsArgs, out: Output) -> Result<()> {
     let filter = ListFilter {
         name: args.name.clone(),
         subgroup: args.subgroup.clone(),
-        params: args
-            .params
-            .iter()
-            .map(|p| crate::input::key_value(p))
-            .collect::<Result<_>>()?,
+        params: args.params.clone(),
     };
     let models = client.list(&filter)?;
     if out.json {

@@ -24,8 +24,22 @@ use crate::transfer_log::TransferLog;
 
 /// Runs the command; returns the exit status on success (1 for `exists` = no).
 pub(crate) fn run(cli: Cli) -> Result<u8> {
+    dispatch(&cli)
+        .map(|()| 0)
+        .map_err(|err| crate::hint::with_hint(err, || client(&cli).ok()))
+        .or_else(|err| match err.downcast::<lookup::Absent>() {
+            Ok(lookup::Absent) => Ok(crate::exit::NO),
+            Err(err) => match err.downcast::<cache::Damaged>() {
+                Ok(cache::Damaged) => Ok(crate::exit::DAMAGED),
+                Err(err) => Err(err),
+            },
+        })
+}
+
+/// Runs the command of `cli`.
+fn dispatch(cli: &Cli) -> Result<()> {
     let out = Output { json: cli.json };
-    let client = || client(&cli);
+    let client = || client(cli);
     match &cli.command {
         Command::Publish(args) => publish::publish(&client()?, args, out),
         Command::Load(a) => {
@@ -37,12 +51,17 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
         Command::UpdateMeta(args) => meta::update_meta(&client()?, args, out),
         Command::Versions(a) => {
             let client = client()?;
-            offline_note(&cli, &client);
-            out.lines(&client.versions(&a.id)?)
+            offline_note(cli, &client);
+            // The library answers the reference's empty list; a person
+            // asking for an unknown model is told so.
+            match client.versions(&a.id)? {
+                found if found.is_empty() => Err(crate::hint::not_found(&a.id, &client)),
+                found => out.lines(&found),
+            }
         }
         Command::LatestVersion(a) => {
             let client = client()?;
-            offline_note(&cli, &client);
+            offline_note(cli, &client);
             out.text(&client.latest_version(&a.id)?)
         }
         Command::Exists(a) => lookup::exists(&client()?, &a.id, out),
@@ -60,7 +79,7 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
         Command::Ls(args) => ls::ls(&client()?, args, out),
         Command::Verify(args) => verify::verify(&client()?, args, out),
         Command::Cache(command) => cache::cache(&client()?, command, out),
-        Command::Config => config::config(&audmodel::Config::load()?, out),
+        Command::Config => config::config(&load_config(cli)?, out),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();
@@ -68,14 +87,6 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
             crate::output::write_out(&String::from_utf8_lossy(&script))
         }
     }
-    .map(|()| 0)
-    .or_else(|err| match err.downcast::<lookup::Absent>() {
-        Ok(lookup::Absent) => Ok(crate::exit::NO),
-        Err(err) => match err.downcast::<cache::Damaged>() {
-            Ok(cache::Damaged) => Ok(crate::exit::DAMAGED),
-            Err(err) => Err(err),
-        },
-    })
 }
 
 /// Says on standard error that versions are those of the cache only.
@@ -85,10 +96,25 @@ fn offline_note(cli: &Cli, client: &Audmodel) {
     }
 }
 
+/// The configuration in use; its warnings (an unknown key in the file)
+/// go to standard error once, unless `--quiet`.
+fn load_config(cli: &Cli) -> Result<audmodel::Config> {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    let config = audmodel::Config::load()?;
+    if !cli.quiet {
+        WARNED.call_once(|| {
+            for warning in &config.warnings {
+                eprintln!("warning: {warning}");
+            }
+        });
+    }
+    Ok(config)
+}
+
 /// The client of the configuration in use, with progress bars when standard
 /// error is a terminal and `--quiet` was not given.
 fn client(cli: &Cli) -> Result<Audmodel> {
-    let config = audmodel::Config::load()?;
+    let config = load_config(cli)?;
     if cli.verbose {
         config::note(&config);
     }

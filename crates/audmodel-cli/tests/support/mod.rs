@@ -18,6 +18,9 @@ impl Sandbox {
         let config = dir.path().join("home/.config");
         std::fs::create_dir_all(&config).unwrap();
         let host = dir.path().join("host");
+        for name in ["first", "second"] {
+            std::fs::create_dir_all(host.join(name)).unwrap();
+        }
         std::fs::write(
             config.join("audmodel.yaml"),
             format!(

@@ -48,6 +48,20 @@ impl Plan {
                 "It is not allowed to set subgroup to '{folder}'."
             )));
         }
+        // The reference accepts both and builds odd archive paths (`/a//b/`,
+        // `//{sid}.zip`); refusing them writes nothing, and no ID that its
+        // own checks let through changes.
+        if name.is_empty() {
+            return Err(Error::invalid("The model name must not be empty."));
+        }
+        if let Some(subgroup) = subgroup
+            && subgroup.split('.').any(str::is_empty)
+        {
+            return Err(Error::invalid(format!(
+                "The subgroup '{subgroup}' has an empty part: its parts, separated by '.', \
+                 must not be empty."
+            )));
+        }
         if let Some(alias) = &options.alias {
             audmodel_uid::validate_alias(alias)?;
         }
@@ -85,6 +99,14 @@ impl Plan {
             None if client.repos.len() > 0 => 0,
             None => return Err(Error::invalid("no repository is configured")),
         };
+        // A fresh machine has no folder for the embedded default repository
+        // yet; a configured repository's folder missing is a mistake (an
+        // unmounted disk) that creating it would hide.
+        if client.config.sources.repositories == crate::config::Source::Default {
+            let repo = &client.repos.repository(index).name;
+            let versioned = client.repos.open_unchecked(index)?;
+            versioned.create_root().map_err(Error::backend(repo))?;
+        }
         let uid = model.uid();
         if client.exists(&uid)? {
             return Err(Error::ModelExists { uid });
@@ -107,8 +129,6 @@ impl Plan {
         };
         let repo = client.repos.repository(index).name.clone();
         let versioned = client.repos.open(index)?;
-        // A fresh machine has no repository folder yet.
-        versioned.create_root().map_err(Error::backend(&repo))?;
         Ok(Plan {
             model,
             header_yaml: header.to_yaml(),

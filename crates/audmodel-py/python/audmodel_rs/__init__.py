@@ -155,23 +155,7 @@ def _cache(cache_root: typing.Optional[str]) -> str:
     return os.path.abspath(os.path.expanduser(cache_root or default_cache_root()))
 
 
-def _check_opens(repository: Repository):
-    # As the reference: a repository it cannot open is the backend's error,
-    # not a missing model.
-    if repository.backend != "file-system":
-        return
-    root = os.path.join(os.path.abspath(repository._native()[1]), repository.name)
-    if not os.path.isdir(root):
-        raise _backend_error_class()(
-            FileNotFoundError(
-                2, f"repository '{repository.name}': no such folder", root
-            )
-        )
-
-
 def _repositories() -> list:
-    for repository in config.REPOSITORIES:
-        _check_opens(repository)
     return [r._native() for r in config.REPOSITORIES]
 
 
@@ -288,7 +272,6 @@ def publish(
             "see audmodel.config.REPOSITORIES for an example."
         )
     host = repository._native()[1]
-    _check_opens(repository)
     if not isinstance(compression, int) or not 0 <= compression <= 9:
         raise ValueError(
             f"'compression' has to be between 0 and 9, not {compression}."
