@@ -86,6 +86,20 @@ pub enum Error {
         #[source]
         source: audmodel_backend::Error,
     },
+    /// A read-modify-write of a repository file (metadata, an aliases or
+    /// alias file) lost its compare-and-swap to other writers every time.
+    #[error(
+        "repository '{repository}': gave up changing '{path}' after {attempts} attempts: \
+         other processes kept changing it at the same time; try again"
+    )]
+    Contention {
+        /// The repository name.
+        repository: String,
+        /// The backend path of the file.
+        path: String,
+        /// How often it was tried.
+        attempts: u32,
+    },
     /// Packing or unpacking failed.
     #[error(transparent)]
     Archive(#[from] audmodel_archive::Error),
@@ -211,6 +225,7 @@ impl Error {
                 B::Cancelled => ErrorKind::Interrupted,
                 _ => ErrorKind::Backend,
             },
+            Error::Contention { .. } => ErrorKind::Backend,
             Error::Archive(err) => match err {
                 A::NotFound { .. } => ErrorKind::NotFound,
                 A::AlreadyExists { .. } => ErrorKind::AlreadyExists,

@@ -30,6 +30,7 @@ mod progress;
 mod publish;
 mod repos;
 mod scratch;
+mod swap;
 mod turn;
 mod verify;
 
