@@ -150,7 +150,9 @@ pub(crate) enum Command {
     /// Look after the cache: list, verify, remove and prune cached models.
     #[command(subcommand)]
     Cache(CacheCommand),
-    /// Print the cache root and repositories in use and where each came from.
+    /// Print the cache root and repositories in use and where each came
+    /// from, and the write protocol each repository gets from what its
+    /// store can do (asking S3 stores with `conditional_writes: auto`).
     #[command(after_help = "Example:\n  audmodel config --json")]
     Config,
     /// Print a shell completion script.

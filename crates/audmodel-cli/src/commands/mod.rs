@@ -59,7 +59,7 @@ pub(crate) fn run(cli: Cli) -> Result<u8> {
         Command::Ls(args) => ls::ls(&client()?, args, out),
         Command::Verify(args) => verify::verify(&client()?, args, out),
         Command::Cache(command) => cache::cache(&client()?, command, out),
-        Command::Config => config::config(&audmodel::Config::load()?, out),
+        Command::Config => config::config(&client()?, out),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();
