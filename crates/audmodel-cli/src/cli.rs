@@ -240,6 +240,11 @@ pub(crate) struct PublishArgs {
     /// Folder for the temporary archive (default: the system's temporary folder).
     #[arg(long, value_name = "DIR")]
     pub(crate) tmp_root: Option<std::path::PathBuf>,
+    /// On S3 stores that decide races: take over a claim on this model
+    /// version older than this whose publisher never registered it (it was
+    /// killed) (s, m, h, d, w; default 1h).
+    #[arg(long, value_parser = crate::units::parse_duration, value_name = "AGE")]
+    pub(crate) stale_claim_after: Option<std::time::Duration>,
 }
 
 /// `update-meta`.

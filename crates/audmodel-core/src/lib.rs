@@ -50,7 +50,7 @@ pub use load::LoadOptions;
 pub use offline::{OFFLINE_ENV, offline_from_env};
 pub use progress::{Progress, Stage};
 pub use protocol::WriteProtocol;
-pub use publish::PublishOptions;
+pub use publish::{DEFAULT_STALE_CLAIM_AFTER, PublishOptions};
 pub use verify::RepositoryCheck;
 
 pub use audmodel_backend::{Registry, Repository};
