@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::{BackendPath, Error, Progress};
 
 /// Whether a write may replace what is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum PutMode {
     /// Replace the file when it exists.
@@ -16,10 +16,28 @@ pub enum PutMode {
     /// [`Error::AlreadyExists`]. Whether a concurrent writer is kept out
     /// depends on the store: see [`Capabilities::create_only`].
     Create,
+    /// Replace the file only while it is still the version read with
+    /// [`Backend::get_for_update`], else [`Error::Precondition`] (also when
+    /// it is gone). For stores with [`Capabilities::compare_and_swap`];
+    /// the others refuse it with [`Error::Unsupported`]. Meant for small
+    /// files ([`Backend::put_bytes`]); `put_file` may refuse it.
+    Update(UpdateVersion),
+}
+
+/// The version of a stored file as its store names it, read with
+/// [`Backend::get_for_update`] and handed back in [`PutMode::Update`] (as
+/// object_store's `UpdateVersion`). Opaque to callers: only the store that
+/// gave it can compare it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UpdateVersion {
+    /// The entity tag (S3's `ETag`, a generation number in memory).
+    pub e_tag: Option<String>,
+    /// The store's version id, on stores that keep versions.
+    pub version: Option<String>,
 }
 
 /// How to upload a local file with [`Backend::put_file`].
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PutOptions<'a> {
     /// Overwrite or create-only.
     pub mode: PutMode,
@@ -45,9 +63,10 @@ pub struct Capabilities {
     /// concurrent create-only writes exactly one succeeds. Without it the
     /// check and the write are two steps, and a racer may be overwritten.
     pub create_only: bool,
-    /// The store honours `If-Match` (a write conditional on the version
-    /// read) as well as create-only writes. No [`PutMode`] asks for it yet:
-    /// it says what the store could decide.
+    /// [`PutMode::Update`] is decided atomically by the store (S3's
+    /// `If-Match` with the ETag [`Backend::get_for_update`] read): of two
+    /// writers that read one version exactly one replaces it, the other
+    /// gets [`Error::Precondition`]. Stores with it have `create_only` too.
     pub compare_and_swap: bool,
 }
 
@@ -84,6 +103,16 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         out: &mut dyn std::io::Write,
         progress: Progress<'_>,
     ) -> Result<(), Error>;
+
+    /// The whole (small) file `src` with the version it has, to write it
+    /// back with [`PutMode::Update`], for stores with
+    /// [`Capabilities::compare_and_swap`]; [`Error::Unsupported`] on the
+    /// others.
+    fn get_for_update(&self, src: &BackendPath) -> Result<(Vec<u8>, UpdateVersion), Error> {
+        Err(Error::Unsupported {
+            what: format!("reading '{}' for a compare-and-swap", src.as_str()),
+        })
+    }
 
     /// The bytes `range` of the file `src` (say, the end of an archive, where
     /// its table of contents is); an error when the file is shorter.

@@ -30,13 +30,18 @@ const CREATE: PutOptions<'static> = PutOptions {
 };
 
 /// Runs every behaviour below, [`concurrent_create_only`] where the store
-/// says create-only writes are atomic; `large_file_bytes` should exceed
-/// the backend's part size to exercise multipart transfers.
+/// says create-only writes are atomic and [`concurrent_compare_and_swap`]
+/// where it says compare-and-swap writes are; `large_file_bytes` should
+/// exceed the backend's part size to exercise multipart transfers.
 pub fn run_all(backend: &Arc<dyn Backend>, large_file_bytes: usize) {
     capabilities(backend);
     cancellation(backend, large_file_bytes);
     if backend.capabilities().create_only {
         concurrent_create_only(backend, 8);
+    }
+    compare_and_swap(backend);
+    if backend.capabilities().compare_and_swap {
+        concurrent_compare_and_swap(backend, 8);
     }
     round_trip(backend);
     overwrite(backend);
@@ -558,6 +563,116 @@ pub fn concurrent_create_only(backend: &Arc<dyn Backend>, threads: usize) {
     assert_eq!(
         stored,
         std::fs::read(&sources[winners[0]]).expect("read"),
+        "stored content is the winner's"
+    );
+}
+
+/// A compare-and-swap write ([`PutMode::Update`]) with the version just
+/// read replaces the file; one with a stale version, or of a file that is
+/// gone, is refused with `Precondition` and leaves what is stored. Stores
+/// without [`Capabilities::compare_and_swap`](crate::Capabilities) refuse
+/// both the read and the write as `Unsupported`, writing nothing.
+pub fn compare_and_swap(backend: &Arc<dyn Backend>) {
+    let dir = fresh();
+    let file = path(&dir, "cas/x.yaml");
+    backend
+        .put_bytes(b"first", &file, PutMode::Overwrite)
+        .expect("put");
+    if !backend.capabilities().compare_and_swap {
+        let err = backend
+            .get_for_update(&file)
+            .expect_err("a read for update from a store without compare-and-swap");
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        let version = crate::UpdateVersion {
+            e_tag: Some("\"0\"".to_owned()),
+            version: None,
+        };
+        let err = backend
+            .put_bytes(b"second", &file, PutMode::Update(version))
+            .expect_err("a compare-and-swap on a store without it");
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert_eq!(backend.get_bytes(&file).expect("get"), b"first");
+        return;
+    }
+    let (data, first) = backend.get_for_update(&file).expect("read for update");
+    assert_eq!(data, b"first");
+    backend
+        .put_bytes(b"second", &file, PutMode::Update(first.clone()))
+        .expect("a swap with the version just read");
+    assert_eq!(backend.get_bytes(&file).expect("get"), b"second");
+    let (data, second) = backend.get_for_update(&file).expect("read for update");
+    assert_eq!(data, b"second");
+    assert_ne!(first, second, "a new write has a new version");
+    let err = backend
+        .put_bytes(b"stale", &file, PutMode::Update(first.clone()))
+        .expect_err("a swap with a stale version");
+    assert_eq!(err.kind(), ErrorKind::Precondition, "{err}");
+    assert!(err.to_string().contains(file.as_str()), "{err}");
+    assert_eq!(
+        backend.get_bytes(&file).expect("get"),
+        b"second",
+        "a refused swap changed the file"
+    );
+    let missing = path(&dir, "cas/missing.yaml");
+    let err = backend
+        .get_for_update(&missing)
+        .expect_err("a read for update of a missing file");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    let err = backend
+        .put_bytes(b"new", &missing, PutMode::Update(second))
+        .expect_err("a swap of a missing file");
+    assert_eq!(err.kind(), ErrorKind::Precondition, "{err}");
+    assert!(
+        !backend.exists(&missing).expect("exists"),
+        "a refused swap created the file"
+    );
+}
+
+/// `threads` writers read one version of a file once, then swap it at
+/// once with different content: exactly one succeeds, the others get
+/// `Precondition`, and the stored content is the winner's. Only for stores
+/// with compare-and-swap.
+pub fn concurrent_compare_and_swap(backend: &Arc<dyn Backend>, threads: usize) {
+    let file = path(&fresh(), "cas-race/x.yaml");
+    backend
+        .put_bytes(b"base", &file, PutMode::Overwrite)
+        .expect("put");
+    let (_, read) = backend.get_for_update(&file).expect("read for update");
+    let barrier = std::sync::Barrier::new(threads);
+    let contents: Vec<Vec<u8>> = (0..threads)
+        .map(|i| format!("writer {i}\n").into_bytes())
+        .collect();
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = contents
+            .iter()
+            .map(|data| {
+                let (barrier, file, read) = (&barrier, &file, &read);
+                scope.spawn(move || {
+                    barrier.wait();
+                    backend.put_bytes(data, file, PutMode::Update(read.clone()))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let winners: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one swap wins: {results:?}");
+    for result in &results {
+        if let Err(err) = result {
+            assert_eq!(err.kind(), ErrorKind::Precondition, "{err}");
+        }
+    }
+    assert_eq!(
+        backend.get_bytes(&file).expect("get"),
+        contents[winners[0]],
         "stored content is the winner's"
     );
 }

@@ -19,6 +19,14 @@ pub enum Error {
         /// The backend path that exists.
         path: String,
     },
+    /// A compare-and-swap write ([`PutMode::Update`](crate::PutMode::Update))
+    /// found the file changed, or gone, since it was read: another writer
+    /// came first. Read it again and retry.
+    #[error("changed since it was read: {path}")]
+    Precondition {
+        /// The backend path that changed.
+        path: String,
+    },
     /// A backend path or version breaks the allowed form.
     #[error("invalid backend path '{path}': {reason}")]
     InvalidPath {
@@ -98,6 +106,8 @@ pub enum ErrorKind {
     NotFound,
     /// See [`Error::AlreadyExists`].
     AlreadyExists,
+    /// See [`Error::Precondition`].
+    Precondition,
     /// See [`Error::InvalidPath`].
     InvalidPath,
     /// See [`Error::Permission`].
@@ -124,6 +134,7 @@ impl Error {
         match self {
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            Error::Precondition { .. } => ErrorKind::Precondition,
             Error::InvalidPath { .. } => ErrorKind::InvalidPath,
             Error::Permission { .. } => ErrorKind::Permission,
             Error::Unreachable { .. } => ErrorKind::Unreachable,

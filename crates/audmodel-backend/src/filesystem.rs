@@ -120,6 +120,12 @@ impl FileSystem {
             }
             PutMode::Create => Place::CreateNew,
             PutMode::Overwrite => Place::Overwrite,
+            // Writers of a file system take turns under locks instead.
+            PutMode::Update(_) => {
+                return Err(Error::Unsupported {
+                    what: format!("compare-and-swap writes of '{}'", dst.as_str()),
+                });
+            }
         };
         write_atomic(&local, dst.as_str(), place, |file| {
             fill(file).map_err(|e| Error::io(e, dst.as_str(), "cannot write"))

@@ -36,7 +36,9 @@ mod versioned;
 pub mod conformance;
 
 pub use audmodel_uid::{CancelToken, Cancelled, Progress, no_progress};
-pub use backend::{Backend, BackendExt, Capabilities, ObjectMeta, PutMode, PutOptions, WriteLock};
+pub use backend::{
+    Backend, BackendExt, Capabilities, ObjectMeta, PutMode, PutOptions, UpdateVersion, WriteLock,
+};
 pub use error::{Error, ErrorKind, Source};
 pub use filesystem::FileSystem;
 pub use memory::Memory;

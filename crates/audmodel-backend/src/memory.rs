@@ -5,22 +5,42 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::{Backend, BackendPath, Capabilities, Error, ObjectMeta, Progress, PutMode, PutOptions};
+use crate::{
+    Backend, BackendPath, Capabilities, Error, ObjectMeta, Progress, PutMode, PutOptions,
+    UpdateVersion,
+};
 
 /// One stored file: its bytes and the checksum stored with them, as an S3
-/// object keeps its `checksum` metadata.
+/// object keeps its `checksum` metadata, and the generation of the write
+/// that stored it (its version for compare-and-swap writes).
 #[derive(Debug)]
 struct Object {
     data: Arc<[u8]>,
     checksum: String,
+    generation: u64,
+}
+
+/// The generation of the next write, unique in the process (so a file
+/// removed and written again never has a version read before).
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn version_of(object: &Object) -> UpdateVersion {
+    UpdateVersion {
+        e_tag: Some(object.generation.to_string()),
+        version: None,
+    }
 }
 
 /// A repository held in memory, shared by its clones and gone with the
 /// last of them. Like an S3 store it has no locks and no local files;
-/// create-only writes are atomic. Writes are whole: readers see the old or
-/// the new file.
+/// create-only and compare-and-swap writes are atomic (decided under one
+/// mutex). Writes are whole: readers see the old or the new file.
 ///
 /// ```
 /// use audmodel_backend::{Backend, BackendExt, BackendPath, Memory, PutMode};
@@ -54,12 +74,28 @@ impl Memory {
         mode: PutMode,
     ) -> Result<(), Error> {
         let mut objects = self.objects();
-        if mode == PutMode::Create && objects.contains_key(dst) {
-            return Err(Error::AlreadyExists {
-                path: dst.as_str().to_owned(),
-            });
+        match (&mode, objects.get(dst)) {
+            (PutMode::Create, Some(_)) => {
+                return Err(Error::AlreadyExists {
+                    path: dst.as_str().to_owned(),
+                });
+            }
+            (PutMode::Update(read), stored) if stored.map(version_of).as_ref() != Some(read) => {
+                return Err(Error::Precondition {
+                    path: dst.as_str().to_owned(),
+                });
+            }
+            _ => {}
         }
-        objects.insert(dst.clone(), Object { data, checksum });
+        let generation = next_generation();
+        objects.insert(
+            dst.clone(),
+            Object {
+                data,
+                checksum,
+                generation,
+            },
+        );
         Ok(())
     }
 
@@ -86,7 +122,7 @@ impl Backend for Memory {
             locks: false,
             local_files: false,
             create_only: true,
-            compare_and_swap: false,
+            compare_and_swap: true,
         }
     }
 
@@ -136,6 +172,13 @@ impl Backend for Memory {
         Ok(())
     }
 
+    fn get_for_update(&self, src: &BackendPath) -> Result<(Vec<u8>, UpdateVersion), Error> {
+        self.objects()
+            .get(src)
+            .map(|object| (object.data.to_vec(), version_of(object)))
+            .ok_or_else(|| not_found(src))
+    }
+
     fn read_range(&self, src: &BackendPath, range: std::ops::Range<u64>) -> Result<Vec<u8>, Error> {
         let data = self.get(src)?;
         let slice = usize::try_from(range.start)
@@ -182,6 +225,7 @@ impl Backend for Memory {
         let copied = Object {
             data: Arc::clone(&object.data),
             checksum: object.checksum.clone(),
+            generation: next_generation(),
         };
         objects.insert(dst.clone(), copied);
         Ok(())

@@ -21,7 +21,7 @@ use crate::s3_resume::{FetchError, fetch};
 use crate::s3_watch::WatchingConnector;
 use crate::{
     Backend, BackendExt, BackendPath, Capabilities, ConditionalWrites, Error, ObjectMeta, Progress,
-    PutMode, PutOptions, TransferObserver, TransferSettings,
+    PutMode, PutOptions, TransferObserver, TransferSettings, UpdateVersion,
 };
 use audmodel_uid::{md5_hex, md5_reader, user_name};
 
@@ -216,6 +216,14 @@ impl S3Builder {
 /// write in which a concurrent writer's object is **overwritten**; callers
 /// that need create-only on such stores must detect the race after the fact,
 /// e.g. by reading back the `checksum` after writing.
+///
+/// **Compare-and-swap writes.** [`Backend::get_for_update`] reads an object
+/// with its `ETag`, and [`PutMode::Update`] writes it back with `If-Match:
+/// <ETag>`: the store refuses the write when the object changed meanwhile
+/// ([`Error::Precondition`]). Both are refused as [`Error::Unsupported`]
+/// where the store is not known to enforce conditional writes
+/// ([`S3::enforces_conditional_writes`]), since a store that ignores
+/// `If-Match` would overwrite.
 ///
 /// ```no_run
 /// use audmodel_backend::{BackendExt, BackendPath, S3};
@@ -430,8 +438,12 @@ impl S3 {
         }
         match err {
             object_store::Error::NotFound { .. } => self.not_found(path),
-            object_store::Error::AlreadyExists { .. }
-            | object_store::Error::Precondition { .. } => Error::AlreadyExists {
+            // object_store answers a refused `If-None-Match` as `AlreadyExists`
+            // and a refused `If-Match` as `Precondition`.
+            object_store::Error::AlreadyExists { .. } => Error::AlreadyExists {
+                path: path.to_owned(),
+            },
+            object_store::Error::Precondition { .. } => Error::Precondition {
                 path: path.to_owned(),
             },
             object_store::Error::PermissionDenied { .. }
@@ -739,7 +751,9 @@ impl S3 {
     }
 
     /// The `object_store` mode of a write: create-only writes check first,
-    /// since stores that ignore `If-None-Match` would overwrite.
+    /// since stores that ignore `If-None-Match` would overwrite; a
+    /// compare-and-swap is refused where the store is not known to enforce
+    /// `If-Match`, since it would overwrite too.
     fn store_mode(&self, dst: &BackendPath, mode: PutMode) -> Result<object_store::PutMode, Error> {
         match mode {
             PutMode::Overwrite => Ok(object_store::PutMode::Overwrite),
@@ -747,6 +761,28 @@ impl S3 {
                 path: dst.as_str().to_owned(),
             }),
             PutMode::Create => Ok(object_store::PutMode::Create),
+            PutMode::Update(read) => {
+                self.check_compare_and_swap(dst, "compare-and-swap writes")?;
+                Ok(object_store::PutMode::Update(object_store::UpdateVersion {
+                    e_tag: read.e_tag,
+                    version: read.version,
+                }))
+            }
+        }
+    }
+
+    /// [`Error::Unsupported`] unless the store enforces conditional writes.
+    fn check_compare_and_swap(&self, path: &BackendPath, what: &str) -> Result<(), Error> {
+        match self.enforces_conditional_writes() {
+            true => Ok(()),
+            false => Err(Error::Unsupported {
+                what: format!(
+                    "{what} of '{}' (bucket '{}' on '{}' does not enforce conditional writes)",
+                    path.as_str(),
+                    self.bucket,
+                    self.host
+                ),
+            }),
         }
     }
 
@@ -779,7 +815,9 @@ impl Backend for S3 {
         }
     }
 
-    /// See the type's documentation on create-only writes.
+    /// See the type's documentation on create-only writes. A
+    /// compare-and-swap ([`PutMode::Update`]) is for small files, with
+    /// [`Backend::put_bytes`]: a multipart upload cannot carry `If-Match`.
     fn put_file(
         &self,
         src: &Path,
@@ -787,6 +825,11 @@ impl Backend for S3 {
         options: PutOptions<'_>,
         progress: Progress<'_>,
     ) -> Result<(), Error> {
+        if matches!(options.mode, PutMode::Update(_)) {
+            return Err(Error::Unsupported {
+                what: format!("compare-and-swap uploads of files to '{}'", dst.as_str()),
+            });
+        }
         self.upload(src, dst, options, progress)
     }
 
@@ -801,6 +844,31 @@ impl Backend for S3 {
         progress: Progress<'_>,
     ) -> Result<(), Error> {
         self.download(src, out, progress)
+    }
+
+    /// One GET; its `ETag` is the version `If-Match` compares.
+    fn get_for_update(&self, src: &BackendPath) -> Result<(Vec<u8>, UpdateVersion), Error> {
+        self.check_compare_and_swap(src, "reading for a compare-and-swap")?;
+        let location = key(src)?;
+        let (meta, bytes) = self
+            .runtime
+            .block_on(async {
+                let got = self.store.get(&location).await?;
+                let meta = got.meta.clone();
+                Ok::<_, object_store::Error>((meta, got.bytes().await?))
+            })
+            .map_err(|e| self.error(e, src.as_str(), "read"))?;
+        if meta.e_tag.is_none() && meta.version.is_none() {
+            return Err(Error::other(
+                format!("cannot read '{}' for a compare-and-swap", src.as_str()),
+                "the store answered without an ETag",
+            ));
+        }
+        let version = UpdateVersion {
+            e_tag: meta.e_tag,
+            version: meta.version,
+        };
+        Ok((bytes.to_vec(), version))
     }
 
     fn read_range(&self, src: &BackendPath, range: std::ops::Range<u64>) -> Result<Vec<u8>, Error> {

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::{
-    Backend, BackendExt, BackendPath, Capabilities, Error, Progress, PutMode, PutOptions, WriteLock,
+    Backend, BackendExt, BackendPath, Capabilities, Error, Progress, PutMode, PutOptions,
+    UpdateVersion, WriteLock,
 };
 
 /// Extensions that count as one, as audmodel configures its Maven interface.
@@ -159,6 +160,16 @@ impl Versioned {
     ) -> Result<Vec<u8>, Error> {
         self.backend
             .read_range(&Self::path(logical, version)?, range)
+    }
+
+    /// Reads `logical` at `version` with the version the store has of it:
+    /// see [`Backend::get_for_update`].
+    pub fn get_for_update(
+        &self,
+        logical: &BackendPath,
+        version: &str,
+    ) -> Result<(Vec<u8>, UpdateVersion), Error> {
+        self.backend.get_for_update(&Self::path(logical, version)?)
     }
 
     /// Reads `logical` at `version` into memory.

@@ -151,7 +151,9 @@ pub(crate) enum Command {
     /// Look after the cache: list, verify, remove and prune cached models.
     #[command(subcommand)]
     Cache(CacheCommand),
-    /// Print the cache root and repositories in use and where each came from.
+    /// Print the cache root and repositories in use and where each came
+    /// from, and the write protocol each repository gets from what its
+    /// store can do (asking S3 stores with `conditional_writes: auto`).
     #[command(after_help = "Example:\n  audmodel config --json")]
     Config,
     /// Print a shell completion script.
@@ -239,6 +241,11 @@ pub(crate) struct PublishArgs {
     /// Folder for the temporary archive (default: the system's temporary folder).
     #[arg(long, value_name = "DIR")]
     pub(crate) tmp_root: Option<std::path::PathBuf>,
+    /// On S3 stores that decide races: take over a claim on this model
+    /// version older than this whose publisher never registered it (it was
+    /// killed) (s, m, h, d, w; default 1h).
+    #[arg(long, value_parser = crate::units::parse_duration, value_name = "AGE")]
+    pub(crate) stale_claim_after: Option<std::time::Duration>,
 }
 
 /// `update-meta`.

@@ -272,6 +272,28 @@ fn config_names_values_and_sources() {
     );
 }
 
+/// Every file-system repository takes turns under locks, and `config`
+/// says so; offline it says it cannot tell, without opening a repository.
+#[test]
+fn config_names_the_write_protocol_of_each_repository() {
+    let s = Sandbox::new();
+    let config = s.json(&["config"]);
+    for repository in config["repositories"]["value"].as_array().unwrap() {
+        assert_eq!(repository["protocol"]["name"], json!("locked"), "{config}");
+    }
+    let text = s.ok(&["config"]);
+    assert!(text.contains("write protocols:\n"), "{text}");
+    assert!(
+        text.contains(": locked turns (publish and updates take turns under locks)"),
+        "{text}"
+    );
+    let offline = s.ok(&["--offline", "config"]);
+    assert!(
+        offline.contains(": unknown (offline: no repository is opened)"),
+        "{offline}"
+    );
+}
+
 #[test]
 fn quiet_on_standard_error_when_not_a_terminal() {
     let s = Sandbox::new();

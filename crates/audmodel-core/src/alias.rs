@@ -1,11 +1,11 @@
 //! Aliases (SPEC 3): `/_alias/{alias}.alias.yaml` maps an alias to a UID,
 //! `/_uid/{sid}.aliases.yaml` lists the aliases of a model.
 
-use audmodel_backend::PutMode;
+use audmodel_backend::BackendPath;
 use audmodel_uid::{Mapping, Value};
 
 use crate::lookup::Located;
-use crate::turn::turn;
+use crate::swap::read_modify_write;
 use crate::{Audmodel, Error, paths};
 
 /// The alias file's content: `uid: {uid}`.
@@ -57,15 +57,7 @@ impl Audmodel {
             )))
         })?;
         let (index, bytes) = found.ok_or_else(not_found)?;
-        let what = format!("Failed to parse alias file of '{alias}'");
-        let text = String::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
-        let value =
-            audmodel_uid::yaml::from_str(&text).map_err(|e| Error::corrupt(what.clone(), e))?;
-        let corrupt = |why: String| Error::corrupt(what.clone(), why);
-        match value.as_map().and_then(|m| m.get("uid")) {
-            Some(Value::Str(uid)) => Ok((index, uid.clone())),
-            _ => Err(corrupt("no 'uid' entry".to_owned())),
-        }
+        Ok((index, parse_alias(&bytes, alias)?))
     }
 
     /// The aliases of the model (empty when it has none).
@@ -83,47 +75,51 @@ impl Audmodel {
     /// name in an earlier repository in place), the old list is written where
     /// the old model lives, and alias files of the same name in other
     /// repositories are removed, so the alias resolves to the new model.
+    ///
+    /// Concurrent moves of one alias: the alias file is changed in one
+    /// read-modify-write (under its turn on stores with locks, by
+    /// compare-and-swap on stores with it), which orders the movers; then
+    /// each mover brings the aliases file of every model it saw named by
+    /// the alias in line with what the alias file names (again each by a
+    /// read-modify-write), and repeats until the alias file stayed the same
+    /// while it did. When the movers are done the alias file names one
+    /// model, whose aliases file lists the alias, and no other model's that
+    /// a mover saw does. On stores with neither, movers can lose each
+    /// other's changes to an aliases file.
     pub fn set_alias(&self, alias: &str, id: &str) -> Result<(), Error> {
         audmodel_uid::validate_alias(alias)?;
         let model = self.resolve(id)?;
         let at = self.locate(&model)?;
         // Caches the header, as the reference does.
         self.header_at(&at)?;
-        // Movers of one alias, and publishers asking for it, take turns.
+        let uid = model.uid();
+        // On stores with locks the swap below takes the alias file's turn,
+        // the one publishers asking for the alias take too.
         let path = paths::alias(alias)?;
-        let _turn = turn(&at.versioned, &path, paths::ALIAS_VERSION).map_err(at.backend_err())?;
 
+        // The models whose aliases file may name the alias.
+        let mut seen = vec![uid.clone()];
         match self.find_alias(alias) {
-            Ok((_, old_uid)) => {
-                if let Ok(old) = self.resolve(&old_uid)
-                    && let Ok(old_at) = self.locate(&old)
-                {
-                    let aliases = read_aliases(&old_at)?;
-                    if aliases.iter().any(|a| a == alias) {
-                        let kept: Vec<String> =
-                            aliases.into_iter().filter(|a| a != alias).collect();
-                        write_aliases(&old_at, &kept)?;
-                    }
-                }
-            }
+            Ok((_, old_uid)) => seen.push(old_uid),
             Err(Error::AliasNotFound { .. }) => {}
             Err(e) => return Err(e),
         }
-
-        let mut aliases = read_aliases(&at)?;
-        if !aliases.iter().any(|a| a == alias) {
-            aliases.push(alias.to_owned());
-            write_aliases(&at, &aliases)?;
-        }
-
-        at.versioned
-            .put_bytes(
-                alias_yaml(&model.uid()).as_bytes(),
-                &path,
-                paths::ALIAS_VERSION,
-                PutMode::Overwrite,
-            )
-            .map_err(at.backend_err())?;
+        let text = alias_yaml(&uid);
+        read_modify_write(
+            &at.versioned,
+            &at.repo,
+            &path,
+            paths::ALIAS_VERSION,
+            |current| {
+                if let Some(bytes) = current {
+                    let old = parse_alias(bytes, alias)?;
+                    if !seen.contains(&old) {
+                        seen.push(old);
+                    }
+                }
+                Ok((current != Some(text.as_bytes())).then(|| text.clone().into_bytes()))
+            },
+        )?;
         for other in (0..self.repos.len()).filter(|&i| i != at.index) {
             let Ok(v) = self.repos.open(other) else {
                 continue;
@@ -133,7 +129,72 @@ impl Audmodel {
                     .map_err(Error::backend(&self.repos.repository(other).name))?;
             }
         }
-        Ok(())
+        self.settle_aliases(&at, alias, &path, &mut seen)
+    }
+
+    /// Brings the aliases files of the models in `seen` in line with the
+    /// alias file in `at`'s repository (the alias listed by the model it
+    /// names, by no other), until the alias file stayed the same meanwhile.
+    /// A mover that read the alias file before another moved it repeats,
+    /// so the last pass of every mover saw the alias file's final content.
+    fn settle_aliases(
+        &self,
+        at: &Located,
+        alias: &str,
+        path: &BackendPath,
+        seen: &mut Vec<String>,
+    ) -> Result<(), Error> {
+        let target = || -> Result<Option<Vec<u8>>, Error> {
+            match at.versioned.get_bytes(path, paths::ALIAS_VERSION) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(audmodel_backend::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(at.backend_err()(e)),
+            }
+        };
+        for _ in 0..SETTLE_PASSES {
+            let before = target()?;
+            let named = match &before {
+                Some(bytes) => Some(parse_alias(bytes, alias)?),
+                None => None,
+            };
+            if let Some(named) = &named
+                && !seen.contains(named)
+            {
+                seen.push(named.clone());
+            }
+            for uid in seen.iter() {
+                let Ok(model) = self.resolve(uid) else {
+                    continue; // not registered (a publish was killed): no list to keep
+                };
+                let Ok(model_at) = self.locate(&model) else {
+                    continue;
+                };
+                list_alias(&model_at, alias, named.as_deref() == Some(uid.as_str()))?;
+            }
+            if target()? == before {
+                return Ok(());
+            }
+        }
+        Err(Error::Contention {
+            repository: at.repo.clone(),
+            path: format!("the aliases files of the models named by alias '{alias}'"),
+            attempts: SETTLE_PASSES,
+        })
+    }
+}
+
+/// Passes of [`Audmodel::settle_aliases`] before giving up: each pass but
+/// the last is repeated only because another mover moved the alias.
+const SETTLE_PASSES: u32 = 40;
+
+/// The UID an alias file names.
+fn parse_alias(bytes: &[u8], alias: &str) -> Result<String, Error> {
+    let what = format!("Failed to parse alias file of '{alias}'");
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
+    let value = audmodel_uid::yaml::from_str(text).map_err(|e| Error::corrupt(what.clone(), e))?;
+    match value.as_map().and_then(|m| m.get("uid")) {
+        Some(Value::Str(uid)) => Ok(uid.clone()),
+        _ => Err(Error::corrupt(what, "no 'uid' entry")),
     }
 }
 
@@ -152,9 +213,14 @@ pub(crate) fn read_aliases(at: &Located) -> Result<Vec<String>, Error> {
         .versioned
         .get_bytes(&path, &model.version)
         .map_err(at.backend_err())?;
-    let what = format!("aliases file of '{}'", model.uid());
-    let text = String::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
-    let value = audmodel_uid::yaml::from_str(&text).map_err(|e| Error::corrupt(what.clone(), e))?;
+    parse_aliases(&bytes, &model.uid())
+}
+
+/// The list in an aliases file of the model `uid`.
+fn parse_aliases(bytes: &[u8], uid: &str) -> Result<Vec<String>, Error> {
+    let what = format!("aliases file of '{uid}'");
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
+    let value = audmodel_uid::yaml::from_str(text).map_err(|e| Error::corrupt(what.clone(), e))?;
     match value.as_map().and_then(|m| m.get("aliases")) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::List(items)) => Ok(items
@@ -171,13 +237,29 @@ pub(crate) fn read_aliases(at: &Located) -> Result<Vec<String>, Error> {
     }
 }
 
-fn write_aliases(at: &Located, aliases: &[String]) -> Result<(), Error> {
-    at.versioned
-        .put_bytes(
-            aliases_yaml(aliases).as_bytes(),
-            &paths::aliases(&at.model.sid)?,
-            &at.model.version,
-            PutMode::Overwrite,
-        )
-        .map_err(at.backend_err())
+/// Adds `alias` to the aliases file of a located model (`listed`) or
+/// removes it, by a read-modify-write of that file; writes nothing when it
+/// is so already.
+fn list_alias(at: &Located, alias: &str, listed: bool) -> Result<(), Error> {
+    let uid = at.model.uid();
+    read_modify_write(
+        &at.versioned,
+        &at.repo,
+        &paths::aliases(&at.model.sid)?,
+        &at.model.version,
+        |current| {
+            let mut aliases = match current {
+                Some(bytes) => parse_aliases(bytes, &uid)?,
+                None => Vec::new(),
+            };
+            if aliases.iter().any(|a| a == alias) == listed {
+                return Ok(None);
+            }
+            match listed {
+                true => aliases.push(alias.to_owned()),
+                false => aliases.retain(|a| a != alias),
+            }
+            Ok(Some(aliases_yaml(&aliases).into_bytes()))
+        },
+    )
 }

@@ -109,6 +109,20 @@ pub enum Error {
         /// What the operating system said.
         message: String,
     },
+    /// A read-modify-write of a repository file (metadata, an aliases or
+    /// alias file) lost its compare-and-swap to other writers every time.
+    #[error(
+        "repository '{repository}': gave up changing '{path}' after {attempts} attempts: \
+         other processes kept changing it at the same time; try again"
+    )]
+    Contention {
+        /// The repository name.
+        repository: String,
+        /// The backend path of the file.
+        path: String,
+        /// How often it was tried.
+        attempts: u32,
+    },
     /// Packing or unpacking failed.
     #[error(transparent)]
     Archive(#[from] audmodel_archive::Error),
@@ -234,9 +248,9 @@ impl Error {
                 B::Cancelled => ErrorKind::Interrupted,
                 _ => ErrorKind::Backend,
             },
-            Error::RepositoryUnavailable { .. } | Error::RepositoryReadOnly { .. } => {
-                ErrorKind::Backend
-            }
+            Error::RepositoryUnavailable { .. }
+            | Error::RepositoryReadOnly { .. }
+            | Error::Contention { .. } => ErrorKind::Backend,
             Error::Archive(err) => match err {
                 A::NotFound { .. } => ErrorKind::NotFound,
                 A::AlreadyExists { .. } => ErrorKind::AlreadyExists,

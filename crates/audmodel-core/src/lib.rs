@@ -5,7 +5,7 @@
 //! repositories searched in order) with opened repositories. The data flow
 //! of each operation lives in its own module: `publish`, `load`, `lookup`
 //! (ID resolution across repositories), `cache`, `lock`, `meta`, `alias`,
-//! `list`, and looking after the cache: `cache_list`, `cache_verify`,
+//! `list`, `protocol` (which write protocol a repository gets), and looking after the cache: `cache_list`, `cache_verify`,
 //! `cache_remove` (and prune), `last_loaded`.
 
 mod alias;
@@ -27,10 +27,12 @@ mod offline;
 mod paths;
 mod pipe;
 mod progress;
+mod protocol;
 mod publish;
 mod repos;
 mod scratch;
 mod suggest;
+mod swap;
 mod turn;
 mod verify;
 
@@ -48,7 +50,8 @@ pub use list::{ListFilter, ModelSummary};
 pub use load::LoadOptions;
 pub use offline::{OFFLINE_ENV, offline_from_env};
 pub use progress::{Progress, Stage};
-pub use publish::PublishOptions;
+pub use protocol::WriteProtocol;
+pub use publish::{DEFAULT_STALE_CLAIM_AFTER, PublishOptions};
 pub use verify::RepositoryCheck;
 
 pub use audmodel_backend::{Registry, Repository, TransferEvent, TransferSettings};

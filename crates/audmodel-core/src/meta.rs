@@ -1,11 +1,10 @@
 //! Metadata: reading through the cache and updating (SPEC 3, 5).
 
-use audmodel_backend::PutMode;
 use audmodel_uid::{Mapping, Value};
 
 use crate::cache::write_whole;
 use crate::lookup::{Located, Model};
-use crate::turn::turn;
+use crate::swap::read_modify_write;
 use crate::{Audmodel, Error, lock, paths};
 
 impl Audmodel {
@@ -63,6 +62,10 @@ impl Audmodel {
     /// Merges `meta` into the model's metadata (recursively, as the
     /// reference's `update_dict`), or replaces it when `replace`, writes it to
     /// the repository and the cache, and returns the new metadata.
+    ///
+    /// Concurrent merges of one model each start from the other's result
+    /// on stores with locks (turns) or compare-and-swap (a lost swap merges
+    /// again into what the winner stored); on other stores one can be lost.
     pub fn update_meta(&self, id: &str, meta: &Value, replace: bool) -> Result<Value, Error> {
         let Value::Map(update) = meta else {
             return Err(Error::invalid(format!(
@@ -72,37 +75,49 @@ impl Audmodel {
         };
         let model = self.resolve(id)?;
         let at = self.locate(&model)?;
+        // Caches the header, as reading the metadata does.
+        self.header_at(&at)?;
         let meta_path = paths::meta(&model.sid)?;
-        // Writers of one model's metadata take turns (on stores with locks),
-        // so concurrent merges each see the other's keys.
-        let _turn = turn(&at.versioned, &meta_path, &model.version).map_err(at.backend_err())?;
-        let current = self.meta_at(&at)?;
-        let new = if replace {
-            meta.clone()
-        } else {
-            let mut merged = match current {
-                Value::Map(m) => m,
-                _ => Mapping::new(),
-            };
-            merge(&mut merged, update);
-            Value::Map(merged)
-        };
-        let text = audmodel_uid::yaml::to_string(&new);
+        let what = format!("of model '{}'", model.uid());
+        let mut new = None;
+        read_modify_write(
+            &at.versioned,
+            &at.repo,
+            &meta_path,
+            &model.version,
+            |current| {
+                let current = match current {
+                    Some(bytes) => parse_meta(bytes, &what)?,
+                    None => Value::Map(Mapping::new()),
+                };
+                let next = updated(current, meta, update, replace);
+                let text = audmodel_uid::yaml::to_string(&next);
+                new = Some((next, text.clone()));
+                Ok(Some(text.into_bytes()))
+            },
+        )?;
+        let (new, text) = new.ok_or_else(|| Error::invalid("the metadata was not changed"))?;
         let local = self.cache_file(&model, "meta.yaml");
         let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
-        at.versioned
-            .put_bytes(
-                text.as_bytes(),
-                &meta_path,
-                &model.version,
-                PutMode::Overwrite,
-            )
-            .map_err(at.backend_err())?;
         // The reference writes a broken cache copy here and relies on the
         // checksum check to replace it; the real content is written instead.
         write_whole(&local, text.as_bytes())?;
         Ok(new)
     }
+}
+
+/// The metadata `current` after an update: `meta` itself when `replace`,
+/// else `update` merged into it.
+fn updated(current: Value, meta: &Value, update: &Mapping, replace: bool) -> Value {
+    if replace {
+        return meta.clone();
+    }
+    let mut merged = match current {
+        Value::Map(m) => m,
+        _ => Mapping::new(),
+    };
+    merge(&mut merged, update);
+    Value::Map(merged)
 }
 
 /// Metadata bytes to a mapping; `null` (no metadata) reads as `{}`.

@@ -11,6 +11,7 @@ mod staged;
 mod staged_archive;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use audmodel_uid::{CancelToken, Mapping, Value};
 use chrono::NaiveDate;
@@ -20,6 +21,9 @@ use crate::scratch::Scratch;
 use crate::{Audmodel, Error, ErrorKind, Operation};
 
 use plan::Plan;
+
+/// The default of [`PublishOptions::stale_claim_after`].
+pub const DEFAULT_STALE_CLAIM_AFTER: Duration = Duration::from_secs(3600);
 
 /// Options of [`Audmodel::publish`]: those of the reference, and the
 /// caller's cancellation token.
@@ -52,6 +56,13 @@ pub struct PublishOptions {
     /// moments: what was put is removed and the error is
     /// [`Error::Interrupted`].
     pub cancel: CancelToken,
+    /// On stores whose create-only writes decide publishers: a claim on
+    /// the model version older than this (by the clock of the publisher
+    /// that wrote it) whose model was never registered is a killed
+    /// winner's, and is taken over (by compare-and-swap, so by one
+    /// publisher). Default 1 h: a live winner slower than this between its
+    /// claim and its header could have its files replaced.
+    pub stale_claim_after: Duration,
 }
 
 impl Default for PublishOptions {
@@ -67,6 +78,7 @@ impl Default for PublishOptions {
             min_saving_percent: 10,
             tmp_root: None,
             cancel: CancelToken::new(),
+            stale_claim_after: DEFAULT_STALE_CLAIM_AFTER,
         }
     }
 }

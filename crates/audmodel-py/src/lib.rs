@@ -134,6 +134,7 @@ fn publish(
         min_saving_percent: args.min_saving_percent,
         tmp_root: args.tmp_root.map(PathBuf::from),
         cancel: cancel.clone(),
+        stale_claim_after: audmodel::DEFAULT_STALE_CLAIM_AFTER,
     };
     let root = PathBuf::from(args.root);
     cancellable(py, &cancel, || {

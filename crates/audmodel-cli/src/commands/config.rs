@@ -1,20 +1,40 @@
-//! `config`: the configuration in use and where each value came from.
+//! `config`: the configuration in use and where each value came from, and
+//! the write protocol each repository gets.
 
 use std::io::Write;
 
 use anyhow::Result;
-use audmodel::{Config, Source};
+use audmodel::{Audmodel, Config, Source};
 use serde_json::json;
 
 use crate::output::{Output, write_out};
 
-/// Prints cache root and repositories with their sources.
-pub(super) fn config(config: &Config, out: Output) -> Result<()> {
+/// Prints cache root and repositories with their sources, and for each
+/// repository the write protocol its store's capabilities give (asking
+/// S3 stores with `conditional_writes: auto` once). Offline, or when a
+/// repository cannot be opened, says so instead of a protocol.
+pub(super) fn config(client: &Audmodel, out: Output) -> Result<()> {
+    let config = client.config();
+    let protocols: Vec<Result<audmodel::WriteProtocol, String>> = config
+        .repositories
+        .iter()
+        .map(|r| match client.is_offline() {
+            true => Err("offline: no repository is opened".to_owned()),
+            false => client.write_protocol(&r.name).map_err(|e| e.to_string()),
+        })
+        .collect();
     if out.json {
         let repositories: Vec<_> = config
             .repositories
             .iter()
-            .map(|r| json!({"name": r.name, "host": r.host, "backend": r.backend}))
+            .zip(&protocols)
+            .map(|(r, protocol)| {
+                let protocol = match protocol {
+                    Ok(p) => json!({"name": p.name(), "description": p.to_string()}),
+                    Err(e) => json!({"name": null, "error": e}),
+                };
+                json!({"name": r.name, "host": r.host, "backend": r.backend, "protocol": protocol})
+            })
             .collect();
         out.json_value(&json!({
             "cache_root": {
@@ -27,7 +47,15 @@ pub(super) fn config(config: &Config, out: Output) -> Result<()> {
             },
         }))
     } else {
-        write_out(&text(config))
+        let mut text = text(config);
+        text.push_str("write protocols:\n");
+        for (r, protocol) in config.repositories.iter().zip(&protocols) {
+            match protocol {
+                Ok(p) => text.push_str(&format!("  - {}: {p}\n", r.name)),
+                Err(e) => text.push_str(&format!("  - {}: unknown ({e})\n", r.name)),
+            }
+        }
+        write_out(&text)
     }
 }
 

@@ -79,7 +79,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Ls(args) => ls::ls(&client()?, args, out),
         Command::Verify(args) => verify::verify(&client()?, args, out),
         Command::Cache(command) => cache::cache(&client()?, command, out),
-        Command::Config => config::config(&load_config(cli)?, out),
+        Command::Config => config::config(&client()?, out),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();

@@ -30,6 +30,9 @@ pub(super) fn publish(client: &Audmodel, args: &PublishArgs, out: Output) -> Res
         min_saving_percent: args.min_saving,
         tmp_root: args.tmp_root.clone(),
         cancel: crate::interrupt::on_signals()?,
+        stale_claim_after: args
+            .stale_claim_after
+            .unwrap_or(audmodel::DEFAULT_STALE_CLAIM_AFTER),
     };
     let uid = client.publish(&args.root, &args.name, &params, &args.version, &options)?;
     out.text(&uid)

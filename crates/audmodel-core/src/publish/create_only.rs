@@ -15,9 +15,17 @@
 //! at the claim. A publish that fails or is cancelled after claiming
 //! removes what it put and then its claim. A publisher killed after
 //! claiming leaves its claim (and perhaps some files under final keys, no
-//! header): the model version stays unregistered and further publishes of
-//! it fail with `exists` until the claim is removed by hand; no clock
-//! decides that a claim is stale, since a live winner may be slow.
+//! header): the model version stays unregistered, and publishes of it fail
+//! with `exists` until the claim is older than
+//! [`PublishOptions::stale_claim_after`](crate::PublishOptions) by the
+//! time written in it (the claimant's clock; default 1 h). Then one
+//! publisher takes it over by compare-and-swap (the others fail with
+//! `exists`) and publishes, replacing what the killed one put under final
+//! keys. A live winner slower than the bound between claim and header
+//! could so have its files replaced; claims without a time (written by
+//! earlier versions) are never taken over.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use audmodel_backend::{BackendExt, BackendPath, ErrorKind, PutMode, Versioned};
 
@@ -72,29 +80,61 @@ struct Claim<'a> {
 }
 
 impl<'a> Claim<'a> {
-    /// Writes the claim create-only; `None` when another publisher holds it.
+    /// Writes the claim create-only, or takes over a stale one; `None`
+    /// when another publisher holds it.
     fn take(plan: &'a Plan) -> Result<Option<Self>, Error> {
-        let header =
-            Versioned::path(&plan.paths.header, &plan.model.version).map_err(plan.backend_err())?;
+        let err = || plan.backend_err();
+        let header = Versioned::path(&plan.paths.header, &plan.model.version).map_err(err())?;
         let (folder, file) = header.split();
-        let key = folder
-            .join(&format!(".{file}.claim"))
-            .map_err(plan.backend_err())?;
+        let key = folder.join(&format!(".{file}.claim")).map_err(err())?;
         let text = format!(
-            "header: {}\n",
-            audmodel_uid::md5_hex(plan.header_yaml.as_bytes())
+            "header: {}\n{CLAIMED}{}\n",
+            audmodel_uid::md5_hex(plan.header_yaml.as_bytes()),
+            unix_ms(SystemTime::now()),
         );
-        match plan
-            .versioned
-            .backend()
-            .put_bytes(text.as_bytes(), &key, PutMode::Create)
-        {
-            Ok(()) => Ok(Some(Claim {
-                plan,
-                key: Some(key),
-            })),
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(None),
-            Err(e) => Err(plan.backend_err()(e)),
+        let backend = plan.versioned.backend();
+        // A claim removed by its failed publish between our tries is
+        // claimed anew; a few tries are plenty.
+        for _ in 0..3 {
+            match backend.put_bytes(text.as_bytes(), &key, PutMode::Create) {
+                Ok(()) => return Ok(Some(Claim::held(plan, key))),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(err()(e)),
+            }
+            if !backend.capabilities().compare_and_swap {
+                return Ok(None);
+            }
+            let (held, version) = match backend.get_for_update(&key) {
+                Ok(read) => read,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(err()(e)),
+            };
+            if !is_stale(&held, plan.stale_claim_after, SystemTime::now()) {
+                return Ok(None);
+            }
+            // A killed winner's claim: of the publishers that find it
+            // stale, the swap lets one take it over.
+            match backend.put_bytes(text.as_bytes(), &key, PutMode::Update(version)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::Precondition => return Ok(None),
+                Err(e) => return Err(err()(e)),
+            }
+            // Its holder was alive after all and registered the model:
+            // the claim stays, as a registered model's does.
+            if plan.registered()? {
+                return Err(Error::ModelExists {
+                    uid: plan.model.uid(),
+                });
+            }
+            return Ok(Some(Claim::held(plan, key)));
+        }
+        Ok(None)
+    }
+
+    fn held(plan: &'a Plan, key: BackendPath) -> Self {
+        Claim {
+            plan,
+            key: Some(key),
         }
     }
 
@@ -113,5 +153,51 @@ impl Drop for Claim<'_> {
                 let _ = backend.delete(&key);
             }
         }
+    }
+}
+
+/// The line of a claim that says when it was written.
+const CLAIMED: &str = "claimed_unix_ms: ";
+
+fn unix_ms(time: SystemTime) -> u128 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default()
+}
+
+/// Whether a claim's text says it was written more than `bound` before
+/// `now`; a claim without a readable time, or from the future (another
+/// machine's clock), is not stale.
+fn is_stale(claim: &[u8], bound: Duration, now: SystemTime) -> bool {
+    let written = std::str::from_utf8(claim)
+        .ok()
+        .and_then(|text| text.lines().find_map(|l| l.strip_prefix(CLAIMED)))
+        .and_then(|ms| ms.trim().parse::<u128>().ok());
+    match written {
+        Some(written) => unix_ms(now).saturating_sub(written) > bound.as_millis(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_is_stale_only_when_its_time_is_older_than_the_bound() {
+        let now = UNIX_EPOCH + Duration::from_secs(10_000);
+        let claim = |ms: u128| format!("header: abc\n{CLAIMED}{ms}\n").into_bytes();
+        let bound = Duration::from_secs(60);
+        assert!(is_stale(&claim(10_000_000 - 60_001), bound, now));
+        assert!(!is_stale(&claim(10_000_000 - 60_000), bound, now));
+        assert!(
+            !is_stale(&claim(10_000_000 + 5_000), bound, now),
+            "from the future"
+        );
+        assert!(
+            !is_stale(b"header: abc\n", bound, now),
+            "no time: an earlier version's"
+        );
+        assert!(!is_stale(b"\xff", bound, now));
     }
 }

@@ -21,6 +21,8 @@ pub(super) struct Plan {
     pub(super) repo: String,
     pub(super) versioned: Versioned,
     pub(super) cancel: CancelToken,
+    /// See [`PublishOptions::stale_claim_after`].
+    pub(super) stale_claim_after: std::time::Duration,
 }
 
 /// The logical paths of the model's files (SPEC 3 table).
@@ -138,6 +140,7 @@ impl Plan {
             repo,
             versioned,
             cancel: options.cancel.clone(),
+            stale_claim_after: options.stale_claim_after,
         })
     }
 
