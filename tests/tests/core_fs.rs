@@ -405,7 +405,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
 }
 
 #[test]
-fn publish_creates_a_missing_repository_folder_and_keeps_tmp_root() {
+fn publish_creates_a_missing_repository_folder_and_leaves_tmp_root_unused() {
     let s = Setup::new();
     assert!(!s.repo_root().exists());
     let tmp_root = s.dir.path().join("tmp/nested");
@@ -420,8 +420,8 @@ fn publish_creates_a_missing_repository_folder_and_keeps_tmp_root() {
         )
         .unwrap();
     assert!(s.repo_root().is_dir());
-    assert!(tmp_root.is_dir(), "tmp_root is kept");
-    assert!(listing(&tmp_root).is_empty(), "the archive is removed");
+    // The archive is packed in place in the repository: no temporary one.
+    assert!(!tmp_root.exists(), "tmp_root was used");
     let loaded = s.client.load(&uid).unwrap();
     assert_eq!(
         std::fs::read_to_string(loaded.join("weights.bin")).unwrap(),

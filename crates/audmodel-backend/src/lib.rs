@@ -27,13 +27,16 @@ mod path;
 mod registry;
 mod s3;
 mod s3_config;
+mod spool;
 mod versioned;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
 pub use audmodel_uid::{CancelToken, Cancelled, Progress, no_progress};
-pub use backend::{Backend, BackendExt, Capabilities, ObjectMeta, PutMode, PutOptions, WriteLock};
+pub use backend::{
+    Backend, BackendExt, Capabilities, ObjectMeta, PutMode, PutOptions, PutWriter, WriteLock,
+};
 pub use error::{Error, ErrorKind, Source};
 pub use filesystem::FileSystem;
 pub use memory::Memory;

@@ -29,7 +29,6 @@ mod pipe;
 mod progress;
 mod publish;
 mod repos;
-mod scratch;
 mod turn;
 mod verify;
 
