@@ -66,6 +66,12 @@ impl<'a> S3Writer<'a> {
         let s3 = self.s3;
         match &mut self.upload {
             None => {
+                if self.buffer.capacity() == 0 {
+                    // One part and a write: doubling past it would hold
+                    // twice the part in memory.
+                    self.buffer
+                        .reserve_exact(s3.part_size + buf.len().max(1 << 20));
+                }
                 self.buffer.extend_from_slice(buf);
                 if self.buffer.len() > s3.part_size {
                     self.start()?;
