@@ -156,6 +156,7 @@ fn publish_args<'a>(
         date: "2024-02-29",
         repository,
         compression: 1,
+        min_saving: None,
     }
 }
 
