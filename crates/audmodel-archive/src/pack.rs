@@ -176,6 +176,9 @@ pub(crate) fn pack_tuned(
     progress: Progress<'_>,
     tuning: Tuning,
 ) -> Result<Packed, Error> {
+    // The folder's own errors (missing, not a folder) before the
+    // archive's; `write_archive` lists it again, a cheap walk.
+    walk::list_files(root)?;
     if let Some(parent) = archive.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(Error::io(parent))?;
         let root = root.canonicalize().map_err(Error::io(root))?;
@@ -486,6 +489,26 @@ mod tests {
             small_a, whole,
             "chunk boundaries should show in the deflate stream"
         );
+    }
+
+    #[test]
+    fn packing_into_a_writer_gives_the_bytes_of_packing_into_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("model");
+        chunky_folder(&root);
+        for level in [0, 1] {
+            let options = PackOptions {
+                level,
+                ..PackOptions::default()
+            };
+            let archive = dir.path().join(format!("{level}.zip"));
+            let packed = pack(&root, &archive, &options, &no_progress).unwrap();
+            let mut streamed = Vec::new();
+            let written =
+                pack_into(&root, &mut streamed, &archive, &options, &no_progress).unwrap();
+            assert_eq!(streamed, fs::read(&archive).unwrap());
+            assert_eq!((written.size, written.files), (packed.size, packed.files));
+        }
     }
 
     #[test]
