@@ -407,7 +407,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
 }
 
 #[test]
-fn publish_creates_the_folder_of_the_embedded_default_repository_only() {
+fn publish_creates_the_folder_of_the_embedded_default_repository_only_and_leaves_tmp_root_unused() {
     let dir = tempfile::tempdir().unwrap();
     let host = dir.path().join("host");
     // The embedded default, moved into the test's folder: its source stays
@@ -432,8 +432,8 @@ fn publish_creates_the_folder_of_the_embedded_default_repository_only() {
         )
         .unwrap();
     assert!(root.is_dir());
-    assert!(tmp_root.is_dir(), "tmp_root is kept");
-    assert!(listing(&tmp_root).is_empty(), "the archive is removed");
+    // The archive is packed in place in the repository: no temporary one.
+    assert!(!tmp_root.exists(), "tmp_root was used");
     let loaded = client.load(&uid).unwrap();
     assert_eq!(
         std::fs::read_to_string(loaded.join("weights.bin")).unwrap(),

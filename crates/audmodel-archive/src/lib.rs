@@ -33,7 +33,7 @@ mod test_support;
 
 pub use directory::{Directory, EntryInfo, read_directory};
 pub use error::Error;
-pub use pack::{PackOptions, Packed, pack, pack_size};
+pub use pack::{PackOptions, Packed, PackedStream, pack, pack_into, pack_size};
 pub use unpack::{Unpacked, unpack, unpack_checked};
 pub use unpack_stream::unpack_stream;
 

@@ -119,6 +119,55 @@ pub fn pack_size(root: &Path) -> Result<u64, Error> {
     Ok(walk::list_files(root)?.iter().map(|f| f.size).sum())
 }
 
+/// Packs every file below `root` into `out` as [`pack`] does into a file,
+/// front to back, without hashing it: for a caller that writes the archive
+/// straight to its store (and hashes it only when the store needs the
+/// checksum). `shown` names the destination in errors. On an error `out`
+/// holds part of an archive: the caller discards it.
+///
+/// ```
+/// use audmodel_archive::{PackOptions, no_progress, pack_into};
+///
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("weights.bin"), [0u8; 1000])?;
+/// let mut archive = Vec::new();
+/// let shown = std::path::Path::new("memory");
+/// let packed = pack_into(dir.path(), &mut archive, shown, &PackOptions::default(), &no_progress)?;
+/// assert_eq!((packed.size, packed.files), (archive.len() as u64, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn pack_into(
+    root: &Path,
+    out: &mut dyn Write,
+    shown: &Path,
+    options: &PackOptions,
+    progress: Progress<'_>,
+) -> Result<PackedStream, Error> {
+    let mut buffered = BufWriter::with_capacity(1 << 20, out);
+    let packed = write_archive(
+        root,
+        &mut buffered,
+        shown,
+        options,
+        progress,
+        Tuning::default(),
+    )?;
+    buffered
+        .into_inner()
+        .map_err(|e| Error::io(shown)(e.into_error()))?;
+    Ok(packed)
+}
+
+/// What [`pack_into`] wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PackedStream {
+    /// Size of the archive in bytes.
+    pub size: u64,
+    /// Number of files in the archive.
+    pub files: u64,
+}
+
 /// [`pack`] with chosen internal sizes.
 pub(crate) fn pack_tuned(
     root: &Path,
@@ -127,13 +176,9 @@ pub(crate) fn pack_tuned(
     progress: Progress<'_>,
     tuning: Tuning,
 ) -> Result<Packed, Error> {
-    let chunk_size = tuning.chunk_size.max(1);
-    if options.level > 9 {
-        return Err(Error::InvalidInput {
-            reason: format!("compression level must be 0 to 9, not {}", options.level),
-        });
-    }
-    let files = walk::list_files(root)?;
+    // The folder's own errors (missing, not a folder) before the
+    // archive's; `write_archive` lists it again, a cheap walk.
+    walk::list_files(root)?;
     if let Some(parent) = archive.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(Error::io(parent))?;
         let root = root.canonicalize().map_err(Error::io(root))?;
@@ -147,19 +192,58 @@ pub(crate) fn pack_tuned(
             });
         }
     }
+    let out = File::create(archive).map_err(Error::io(archive))?;
+    let mut out = HashingWriter::new(BufWriter::with_capacity(1 << 20, out));
+    let result =
+        write_archive(root, &mut out, archive, options, progress, tuning).and_then(|written| {
+            let (buffered, size, md5) = out.finish();
+            buffered
+                .into_inner()
+                .map_err(|e| Error::io(archive)(e.into_error()))?;
+            Ok(Packed {
+                size,
+                md5,
+                files: written.files,
+            })
+        });
+    if result.is_err() {
+        // A half-written archive must not pass for a whole one.
+        let _ = fs::remove_file(archive);
+    }
+    result
+}
+
+/// Writes the archive of `root` into `out` (`shown` in errors).
+fn write_archive(
+    root: &Path,
+    out: &mut dyn Write,
+    shown: &Path,
+    options: &PackOptions,
+    progress: Progress<'_>,
+    tuning: Tuning,
+) -> Result<PackedStream, Error> {
+    let chunk_size = tuning.chunk_size.max(1);
+    if options.level > 9 {
+        return Err(Error::InvalidInput {
+            reason: format!("compression level must be 0 to 9, not {}", options.level),
+        });
+    }
+    let files = walk::list_files(root)?;
     let pool = rayon::ThreadPoolBuilder::new()
         // One compression thread per core.
         .num_threads(0)
         .thread_name(|i| format!("pack-{i}"))
         .build()
         .map_err(|e| Error::Io {
-            path: archive.to_path_buf(),
+            path: shown.to_path_buf(),
             source: std::io::Error::other(e),
         })?;
-    let out = File::create(archive).map_err(Error::io(archive))?;
     let writer = ArchiveWriter {
-        out: HashingWriter::new(BufWriter::with_capacity(1 << 20, out)),
-        path: archive,
+        out: Counting {
+            inner: out,
+            written: 0,
+        },
+        path: shown,
         entries: Vec::with_capacity(files.len()),
         current: None,
         progress,
@@ -167,7 +251,7 @@ pub(crate) fn pack_tuned(
     // Two chunks per thread keep every core busy while the writer waits on
     // the oldest; the cap keeps memory bounded on machines with many cores.
     let window = (pool.current_num_threads() * 2 + 2).min(MAX_IN_FLIGHT);
-    let result = pool.in_place_scope(|scope| {
+    pool.in_place_scope(|scope| {
         let mut writer = writer;
         let mut pending: VecDeque<Pending> = VecDeque::with_capacity(window);
         for file in &files {
@@ -208,12 +292,31 @@ pub(crate) fn pack_tuned(
             writer.take(done)?;
         }
         writer.finish()
-    });
-    if result.is_err() {
-        // A half-written archive must not pass for a whole one.
-        let _ = fs::remove_file(archive);
+    })
+}
+
+/// Counts what passes, for the offsets the zip records hold.
+struct Counting<'a> {
+    inner: &'a mut dyn Write,
+    written: u64,
+}
+
+impl Counting<'_> {
+    fn position(&self) -> u64 {
+        self.written
     }
-    result
+}
+
+impl Write for Counting<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Deflated, unless level 0 or the file's start shows deflate barely helps.
@@ -242,7 +345,7 @@ struct Pending {
 }
 
 struct ArchiveWriter<'a> {
-    out: HashingWriter<BufWriter<File>>,
+    out: Counting<'a>,
     path: &'a Path,
     entries: Vec<Entry>,
     current: Option<(Entry, crc32fast::Hasher)>,
@@ -285,18 +388,13 @@ impl ArchiveWriter<'_> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<Packed, Error> {
+    fn finish(mut self) -> Result<PackedStream, Error> {
         let start = self.out.position();
         zip_format::write_central_directory(&mut self.out, &self.entries, start)
             .map_err(Error::io(self.path))?;
-        let (buffered, size, md5) = self.out.finish();
-        let file = buffered
-            .into_inner()
-            .map_err(|e| Error::io(self.path)(e.into_error()))?;
-        drop(file);
-        Ok(Packed {
-            size,
-            md5,
+        self.out.flush().map_err(Error::io(self.path))?;
+        Ok(PackedStream {
+            size: self.out.position(),
             files: self.entries.len() as u64,
         })
     }
@@ -391,6 +489,26 @@ mod tests {
             small_a, whole,
             "chunk boundaries should show in the deflate stream"
         );
+    }
+
+    #[test]
+    fn packing_into_a_writer_gives_the_bytes_of_packing_into_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("model");
+        chunky_folder(&root);
+        for level in [0, 1] {
+            let options = PackOptions {
+                level,
+                ..PackOptions::default()
+            };
+            let archive = dir.path().join(format!("{level}.zip"));
+            let packed = pack(&root, &archive, &options, &no_progress).unwrap();
+            let mut streamed = Vec::new();
+            let written =
+                pack_into(&root, &mut streamed, &archive, &options, &no_progress).unwrap();
+            assert_eq!(streamed, fs::read(&archive).unwrap());
+            assert_eq!((written.size, written.files), (packed.size, packed.files));
+        }
     }
 
     #[test]

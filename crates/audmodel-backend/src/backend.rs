@@ -92,6 +92,21 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         progress: Progress<'_>,
     ) -> Result<(), Error>;
 
+    /// Opens `dst` for a file written front to back whose size and checksum
+    /// are known only at its end (an archive as it is packed). Nothing is
+    /// stored under `dst` until [`PutWriter::finish`], which replaces what is
+    /// there; a writer dropped unfinished leaves nothing a listing shows.
+    ///
+    /// Where a store keeps checksums as metadata given at the start (S3),
+    /// the file gets none: write it under a hidden key and copy it into place
+    /// with [`Backend::copy_with_checksum`]. The default writes a local
+    /// temporary file and uploads it with [`Backend::put_file`] at the end;
+    /// stores that can do better (a file system writes in place, S3 streams
+    /// parts while later ones are written) say so by overriding it.
+    fn put_writer(&self, dst: &BackendPath) -> Result<Box<dyn PutWriter + '_>, Error> {
+        crate::spool::Spool::open(self, dst)
+    }
+
     /// Writes a small file (YAML) from memory.
     fn put_bytes(&self, data: &[u8], dst: &BackendPath, mode: PutMode) -> Result<(), Error>;
 
@@ -134,6 +149,20 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// copy, which keeps the `checksum` metadata), replacing what is there;
     /// readers of `dst` see the old or the new content, never a part.
     fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), Error>;
+
+    /// [`Backend::copy`] that gives `dst` the checksum `md5` (the MD5 hex of
+    /// the content, which the caller must know right): on S3 the `checksum`
+    /// metadata is replaced (what [`Backend::put_writer`] could not set).
+    /// Stores that compute checksums from the content copy.
+    fn copy_with_checksum(
+        &self,
+        src: &BackendPath,
+        dst: &BackendPath,
+        md5: &str,
+    ) -> Result<(), Error> {
+        let _ = md5;
+        self.copy(src, dst)
+    }
 
     /// Removes the file at `path`; [`Error::NotFound`] when there is none.
     fn delete(&self, path: &BackendPath) -> Result<(), Error>;
@@ -187,6 +216,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         let _ = folder;
         Ok(0)
     }
+}
+
+/// A file being written by [`Backend::put_writer`]: bytes go in through
+/// [`std::io::Write`]; a failed write's [`std::io::Error`] carries the
+/// backend's [`Error`] (see [`Error::from_io`]).
+pub trait PutWriter: std::io::Write + Send {
+    /// Stores what was written under the writer's path and returns its size.
+    fn finish(self: Box<Self>) -> Result<u64, Error>;
 }
 
 /// What [`Backend::head`] tells of a file.

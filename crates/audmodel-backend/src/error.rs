@@ -147,6 +147,26 @@ impl Error {
         }
     }
 
+    /// This error inside an [`std::io::Error`], as a [`PutWriter`](crate::PutWriter)'s
+    /// `write` returns it; [`Error::from_io`] takes it out again.
+    pub fn into_io(self) -> std::io::Error {
+        std::io::Error::other(self)
+    }
+
+    /// The backend error that `err` carries ([`Error::into_io`]); `err`
+    /// itself when it carries none.
+    pub fn from_io(err: std::io::Error) -> Result<Error, std::io::Error> {
+        if !err.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            return Err(err);
+        }
+        let kind = err.kind();
+        match err.into_inner().map(|inner| inner.downcast::<Error>()) {
+            Some(Ok(backend)) => Ok(*backend),
+            Some(Err(other)) => Err(std::io::Error::new(kind, other)),
+            None => Err(kind.into()),
+        }
+    }
+
     pub(crate) fn other(context: impl Into<String>, source: impl Into<Source>) -> Self {
         Error::Other {
             context: context.into(),

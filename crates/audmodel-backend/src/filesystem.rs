@@ -5,9 +5,10 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use crate::local::{Place, TEMP_PREFIX, copy_file, write_atomic};
+use crate::local::{Place, TEMP_PREFIX, copy_file, temp_file_beside, write_atomic};
 use crate::{
-    Backend, BackendPath, Capabilities, Error, ObjectMeta, Progress, PutMode, PutOptions, WriteLock,
+    Backend, BackendPath, Capabilities, Error, ObjectMeta, Progress, PutMode, PutOptions,
+    PutWriter, WriteLock,
 };
 use audmodel_uid::md5_file;
 
@@ -169,6 +170,21 @@ impl Backend for FileSystem {
         self.put(dst, mode, |out| out.write_all(data))
     }
 
+    /// Writes in place: into a hidden file beside `dst`
+    /// (`.audmodel-tmp-…-{name}`, which listings skip and
+    /// [`Backend::remove_cut_writes`] removes after a kill), renamed to
+    /// `dst` by [`PutWriter::finish`]: one write of every byte, no copy.
+    fn put_writer(&self, dst: &BackendPath) -> Result<Box<dyn PutWriter + '_>, Error> {
+        let local = self.prepare(dst)?;
+        let (_, name) = dst.split();
+        let file = temp_file_beside(&local, &format!("-{name}"))?;
+        Ok(Box::new(InPlace {
+            file,
+            dst: local,
+            shown: dst.as_str().to_owned(),
+        }))
+    }
+
     fn read_to(
         &self,
         src: &BackendPath,
@@ -322,6 +338,42 @@ impl Backend for FileSystem {
             }
         }
         Ok(removed)
+    }
+}
+
+/// A file being written beside its final name.
+struct InPlace {
+    file: tempfile::NamedTempFile,
+    dst: PathBuf,
+    shown: String,
+}
+
+impl Write for InPlace {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl PutWriter for InPlace {
+    fn finish(mut self: Box<Self>) -> Result<u64, Error> {
+        let shown = self.shown;
+        self.file
+            .flush()
+            .map_err(|e| Error::io(e, &shown, "cannot write"))?;
+        let size = self
+            .file
+            .as_file()
+            .metadata()
+            .map_err(|e| Error::io(e, &shown, "cannot write"))?
+            .len();
+        self.file
+            .persist(&self.dst)
+            .map_err(|e| Error::io(e.error, &shown, "cannot move into place"))?;
+        Ok(size)
     }
 }
 

@@ -29,6 +29,7 @@ mod s3;
 mod s3_config;
 mod s3_resume;
 mod s3_watch;
+mod spool;
 mod transfer;
 mod versioned;
 
@@ -37,7 +38,8 @@ pub mod conformance;
 
 pub use audmodel_uid::{CancelToken, Cancelled, Progress, no_progress};
 pub use backend::{
-    Backend, BackendExt, Capabilities, ObjectMeta, PutMode, PutOptions, UpdateVersion, WriteLock,
+    Backend, BackendExt, Capabilities, ObjectMeta, PutMode, PutOptions, PutWriter, UpdateVersion,
+    WriteLock,
 };
 pub use error::{Error, ErrorKind, Source};
 pub use filesystem::FileSystem;

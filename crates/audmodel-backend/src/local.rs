@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
+use tempfile::NamedTempFile;
+
 use crate::Error;
 
 /// Prefix of the temporary files; listings skip them.
@@ -28,24 +30,7 @@ pub(crate) fn write_atomic<T>(
     place: Place,
     fill: impl FnOnce(&mut File) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let dir = match dst.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX);
-    // Mode 0666 before the umask, like files the reference writes with
-    // `open`; tempfile's default 0600 would hide shared repository files
-    // from other users.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
-        Error::io(
-            e,
-            &dir.display().to_string(),
-            "cannot create a temporary file in",
-        )
-    })?;
+    let mut tmp = temp_file_beside(dst, "")?;
     let value = fill(tmp.as_file_mut())?;
     tmp.as_file_mut()
         .flush()
@@ -56,6 +41,29 @@ pub(crate) fn write_atomic<T>(
     };
     persisted.map_err(|e| Error::io(e.error, shown, "cannot move into place"))?;
     Ok(value)
+}
+
+/// A new hidden temporary file (`TEMP_PREFIX`, random, `suffix`) in the
+/// folder of `dst`.
+pub(crate) fn temp_file_beside(dst: &Path, suffix: &str) -> Result<NamedTempFile, Error> {
+    let dir = match dst.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX).suffix(suffix);
+    // Mode 0666 before the umask, like files the reference writes with
+    // `open`; tempfile's default 0600 would hide shared repository files
+    // from other users.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder.tempfile_in(dir).map_err(|e| {
+        Error::io(
+            e,
+            &dir.display().to_string(),
+            "cannot create a temporary file in",
+        )
+    })
 }
 
 /// Bytes per progress report of a file copy.

@@ -10,16 +10,17 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::{
     Backend, BackendPath, Capabilities, Error, ObjectMeta, Progress, PutMode, PutOptions,
-    UpdateVersion,
+    PutWriter, UpdateVersion,
 };
 
 /// One stored file: its bytes and the checksum stored with them, as an S3
-/// object keeps its `checksum` metadata, and the generation of the write
+/// object keeps its `checksum` metadata (none when it was streamed in by
+/// [`Backend::put_writer`], as on S3), and the generation of the write
 /// that stored it (its version for compare-and-swap writes).
 #[derive(Debug)]
 struct Object {
     data: Arc<[u8]>,
-    checksum: String,
+    checksum: Option<String>,
     generation: u64,
 }
 
@@ -70,7 +71,7 @@ impl Memory {
         &self,
         dst: &BackendPath,
         data: Arc<[u8]>,
-        checksum: String,
+        checksum: Option<String>,
         mode: PutMode,
     ) -> Result<(), Error> {
         let mut objects = self.objects();
@@ -151,11 +152,21 @@ impl Backend for Memory {
             Some(md5) => md5.to_owned(),
             None => audmodel_uid::md5_hex(&data),
         };
-        self.insert(dst, data.into(), checksum, options.mode)
+        self.insert(dst, data.into(), Some(checksum), options.mode)
+    }
+
+    /// Like S3's: the file gets no checksum; see
+    /// [`Backend::copy_with_checksum`].
+    fn put_writer(&self, dst: &BackendPath) -> Result<Box<dyn PutWriter + '_>, Error> {
+        Ok(Box::new(Streamed {
+            store: self,
+            dst: dst.clone(),
+            data: Vec::new(),
+        }))
     }
 
     fn put_bytes(&self, data: &[u8], dst: &BackendPath, mode: PutMode) -> Result<(), Error> {
-        self.insert(dst, data.into(), audmodel_uid::md5_hex(data), mode)
+        self.insert(dst, data.into(), Some(audmodel_uid::md5_hex(data)), mode)
     }
 
     fn read_to(
@@ -200,10 +211,17 @@ impl Backend for Memory {
     }
 
     fn checksum(&self, path: &BackendPath) -> Result<String, Error> {
-        self.objects()
-            .get(path)
-            .map(|object| object.checksum.clone())
-            .ok_or_else(|| not_found(path))
+        match self.objects().get(path) {
+            None => Err(not_found(path)),
+            Some(Object {
+                checksum: Some(checksum),
+                ..
+            }) => Ok(checksum.clone()),
+            Some(_) => Err(Error::other(
+                format!("cannot read the checksum of '{}'", path.as_str()),
+                "the object has no 'checksum' metadata",
+            )),
+        }
     }
 
     fn list(&self, prefix: &BackendPath) -> Result<Vec<BackendPath>, Error> {
@@ -231,6 +249,23 @@ impl Backend for Memory {
         Ok(())
     }
 
+    fn copy_with_checksum(
+        &self,
+        src: &BackendPath,
+        dst: &BackendPath,
+        md5: &str,
+    ) -> Result<(), Error> {
+        let mut objects = self.objects();
+        let data = Arc::clone(&objects.get(src).ok_or_else(|| not_found(src))?.data);
+        let copied = Object {
+            data,
+            checksum: Some(md5.to_owned()),
+            generation: next_generation(),
+        };
+        objects.insert(dst.clone(), copied);
+        Ok(())
+    }
+
     fn delete(&self, path: &BackendPath) -> Result<(), Error> {
         self.objects()
             .remove(path)
@@ -240,5 +275,31 @@ impl Backend for Memory {
 
     fn url(&self, path: &BackendPath) -> String {
         format!("memory://{}", path.as_str())
+    }
+}
+
+/// A file streamed into the store, stored whole when finished.
+struct Streamed<'a> {
+    store: &'a Memory,
+    dst: BackendPath,
+    data: Vec<u8>,
+}
+
+impl Write for Streamed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.data.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl PutWriter for Streamed<'_> {
+    fn finish(self: Box<Self>) -> Result<u64, Error> {
+        let size = self.data.len() as u64;
+        self.store
+            .insert(&self.dst, self.data.into(), None, PutMode::Overwrite)?;
+        Ok(size)
     }
 }

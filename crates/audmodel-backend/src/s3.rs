@@ -10,18 +10,22 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
 use object_store::path::Path as Key;
 use object_store::{
     Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt,
     PutMultipartOptions, PutPayload, RetryConfig,
 };
 
+mod copy;
+mod writer;
+
 use crate::s3_config::host_settings;
 use crate::s3_resume::{FetchError, fetch};
 use crate::s3_watch::WatchingConnector;
 use crate::{
     Backend, BackendExt, BackendPath, Capabilities, ConditionalWrites, Error, ObjectMeta, Progress,
-    PutMode, PutOptions, TransferObserver, TransferSettings, UpdateVersion,
+    PutMode, PutOptions, PutWriter, TransferObserver, TransferSettings, UpdateVersion,
 };
 use audmodel_uid::{md5_hex, md5_reader, user_name};
 
@@ -120,6 +124,13 @@ impl S3Builder {
             .with_timeout(REQUEST_TIMEOUT.max(transfer.stall_timeout));
         // object_store retries each request (parts of an upload one by one,
         // resuming a broken answer from its last byte); see `TransferSettings`.
+        // The few requests object_store has no call for (copies that
+        // replace metadata) go through a client of the same options.
+        let http = match self.observer.clone() {
+            Some(observer) => WatchingConnector { observer }.connect(&client),
+            None => ReqwestConnector::default().connect(&client),
+        }
+        .map_err(|e| Error::other(format!("cannot configure S3 host '{}'", self.host), e))?;
         let retry = RetryConfig {
             backoff: BackoffConfig {
                 init_backoff: Duration::from_millis(100),
@@ -144,10 +155,14 @@ impl S3Builder {
         } else {
             format!("{scheme}://{}", self.host)
         };
+        let object_base = match virtual_hosted {
+            true => endpoint.clone(),
+            false => format!("{endpoint}/{}", self.bucket),
+        };
         let mut builder = AmazonS3Builder::new()
             .with_endpoint(endpoint)
             .with_bucket_name(&self.bucket)
-            .with_region(region)
+            .with_region(&region)
             .with_virtual_hosted_style_request(virtual_hosted)
             // No SHA-256 pass over every body (measured: a quarter of the
             // upload time of a large file here); the content is covered by the
@@ -178,6 +193,10 @@ impl S3Builder {
         Ok(S3 {
             store: Arc::new(store),
             runtime: Arc::new(runtime),
+            http,
+            object_base,
+            region,
+            signed: self.access_key.is_some() && self.secret_key.is_some(),
             host: self.host,
             bucket: self.bucket,
             part_size: self.part_size,
@@ -234,6 +253,13 @@ impl S3Builder {
 pub struct S3 {
     store: Arc<AmazonS3>,
     runtime: Arc<tokio::runtime::Runtime>,
+    /// For the requests `store` has no call for (see `copy`).
+    http: HttpClient,
+    /// The URL of the bucket, to which keys are appended.
+    object_base: String,
+    region: String,
+    /// Whether requests are signed (not anonymous).
+    signed: bool,
     host: String,
     bucket: String,
     part_size: usize,
@@ -246,12 +272,16 @@ pub struct S3 {
     conditional: Arc<OnceLock<bool>>,
 }
 
-fn attributes(checksum: &str) -> Attributes {
+/// The user metadata of an object: `checksum` when it is known when the
+/// upload starts, and `owner`.
+fn attributes(checksum: Option<&str>) -> Attributes {
     let mut attributes = Attributes::new();
-    attributes.insert(
-        Attribute::Metadata("checksum".into()),
-        checksum.to_owned().into(),
-    );
+    if let Some(checksum) = checksum {
+        attributes.insert(
+            Attribute::Metadata("checksum".into()),
+            checksum.to_owned().into(),
+        );
+    }
     attributes.insert(Attribute::Metadata("owner".into()), user_name().into());
     attributes
 }
@@ -541,7 +571,7 @@ impl S3 {
             let checksum = md5.map_or_else(|| md5_hex(&data), str::to_owned);
             let options = object_store::PutOptions {
                 mode,
-                attributes: attributes(&checksum),
+                attributes: attributes(Some(&checksum)),
                 ..object_store::PutOptions::default()
             };
             // Reported before the one request: a cancel then stores nothing.
@@ -563,7 +593,7 @@ impl S3 {
             }
         };
         let options = PutMultipartOptions {
-            attributes: attributes(&checksum),
+            attributes: attributes(Some(&checksum)),
             ..PutMultipartOptions::default()
         };
         let upload = self
@@ -789,7 +819,7 @@ impl S3 {
     fn put_data(&self, data: Bytes, dst: &BackendPath, mode: PutMode) -> Result<(), Error> {
         let options = object_store::PutOptions {
             mode: self.store_mode(dst, mode)?,
-            attributes: attributes(&md5_hex(&data)),
+            attributes: attributes(Some(&md5_hex(&data))),
             ..object_store::PutOptions::default()
         };
         self.runtime
@@ -831,6 +861,11 @@ impl Backend for S3 {
             });
         }
         self.upload(src, dst, options, progress)
+    }
+
+    /// Streams: see `s3/writer.rs`. The object gets no `checksum`.
+    fn put_writer(&self, dst: &BackendPath) -> Result<Box<dyn PutWriter + '_>, Error> {
+        Ok(Box::new(writer::S3Writer::new(self, dst)?))
     }
 
     fn put_bytes(&self, data: &[u8], dst: &BackendPath, mode: PutMode) -> Result<(), Error> {
@@ -929,11 +964,28 @@ impl Backend for S3 {
         Ok(found)
     }
 
-    /// Checks that the object exists first: S3 deletes missing keys silently.
+    /// A server-side copy keeping the metadata; above 5 GiB a multipart
+    /// copy that carries the source's `checksum` over.
     fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), Error> {
+        let size = self.head(src)?.size;
+        if size > copy::MAX_COPY {
+            return self.copy_replacing_metadata(src, dst, size, &self.checksum(src)?);
+        }
         let (from, to) = (key(src)?, key(dst)?);
         self.again(|| self.runtime.block_on(self.store.copy(&from, &to)))
             .map_err(|e| self.error(e, src.as_str(), "copy"))
+    }
+
+    /// `CopyObject` with `x-amz-metadata-directive: REPLACE`, or a
+    /// multipart copy above 5 GiB: see `s3/copy.rs`.
+    fn copy_with_checksum(
+        &self,
+        src: &BackendPath,
+        dst: &BackendPath,
+        md5: &str,
+    ) -> Result<(), Error> {
+        let size = self.head(src)?.size;
+        self.copy_replacing_metadata(src, dst, size, md5)
     }
 
     fn delete(&self, path: &BackendPath) -> Result<(), Error> {

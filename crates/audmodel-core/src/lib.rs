@@ -30,7 +30,6 @@ mod progress;
 mod protocol;
 mod publish;
 mod repos;
-mod scratch;
 mod suggest;
 mod swap;
 mod turn;

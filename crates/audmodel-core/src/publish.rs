@@ -1,11 +1,13 @@
-//! Publishing (SPEC 3): validate and plan everything, pack the folder, then
-//! commit archive, metadata, alias files and, last, the header that
-//! registers the model. How the commit keeps racing publishers apart
+//! Publishing (SPEC 3): validate and plan everything, then commit archive,
+//! metadata, alias files and, last, the header that registers the model.
+//! The archive is packed straight into the store (see [`pack`]), so there
+//! is no temporary archive. How the commit keeps racing publishers apart
 //! depends on the store: see [`commit`].
 
 mod commit;
 mod create_only;
 mod locked;
+mod pack;
 mod plan;
 mod staged;
 mod staged_archive;
@@ -16,10 +18,9 @@ use std::time::Duration;
 use audmodel_uid::{CancelToken, Mapping, Value};
 use chrono::NaiveDate;
 
-use crate::progress::{Stage, run_stage};
-use crate::scratch::Scratch;
 use crate::{Audmodel, Error, ErrorKind, Operation};
 
+use pack::Source;
 use plan::Plan;
 
 /// The default of [`PublishOptions::stale_claim_after`].
@@ -45,12 +46,13 @@ pub struct PublishOptions {
     pub compression: u32,
     /// At levels 1-9, a file whose first 64 KiB deflate by less than this
     /// many percent is stored instead (default 10: trained weights shrink
-    /// by about 7 % for most of the packing time); 0 deflates every file,
-    /// as the reference does.
+    /// by about 7 % for most of the packing time, so storing them makes the
+    /// archive about 7 % larger and packing several times faster); 0
+    /// deflates every file, as the reference does.
     pub min_saving_percent: u8,
-    /// Folder for the temporary archive (created when missing, kept; the
-    /// archive's own folder in it is removed, and so are those of killed
-    /// publishes); the system's temporary folder when `None`.
+    /// The reference's folder for its temporary archive: accepted and
+    /// unused, since the archive is packed straight into the repository
+    /// (file system) or streamed to the store (S3).
     pub tmp_root: Option<PathBuf>,
     /// Cancelled by the caller (say, on Ctrl+C) to stop the publish within
     /// moments: what was put is removed and the error is
@@ -83,13 +85,6 @@ impl Default for PublishOptions {
     }
 }
 
-/// The packed archive, in the publish's scratch folder.
-pub(crate) struct Packed {
-    pub(crate) zip: PathBuf,
-    pub(crate) md5: String,
-    pub(crate) size: u64,
-}
-
 impl Audmodel {
     /// Zips the folder `root` and publishes it as a new model; returns its UID.
     ///
@@ -120,46 +115,17 @@ impl Audmodel {
     ) -> Result<String, Error> {
         let plan = Plan::new(self, root, name, params, version, options)?;
         let uid = plan.model.uid();
-        let committed = Scratch::new(options.tmp_root.as_deref()).and_then(|scratch| {
-            let packed = self.pack(root, &scratch, options)?;
-            plan.check_cancelled()?;
-            commit::commit(self, &plan, &packed)
-        });
-        match committed {
+        let source = Source::new(root, options)?;
+        match commit::commit(self, &plan, &source) {
             Ok(()) => Ok(uid),
             // Wherever the cancel struck (packing, an upload), one error.
-            Err(e) if e.kind() == ErrorKind::Interrupted => Err(Error::Interrupted {
-                what: Operation::Publish,
-                uid,
-            }),
+            Err(e) if e.kind() == ErrorKind::Interrupted || options.cancel.is_cancelled() => {
+                Err(Error::Interrupted {
+                    what: Operation::Publish,
+                    uid,
+                })
+            }
             Err(e) => Err(e),
         }
-    }
-
-    /// Packs `root` into the scratch folder, hashing it as it is written.
-    fn pack(
-        &self,
-        root: &Path,
-        scratch: &Scratch,
-        options: &PublishOptions,
-    ) -> Result<Packed, Error> {
-        let zip = scratch.path().join("model.zip");
-        let pack_options = audmodel_archive::PackOptions {
-            level: options.compression,
-            min_saving_percent: options.min_saving_percent,
-        };
-        let total = audmodel_archive::pack_size(root)?;
-        let packed = run_stage(
-            &*self.progress,
-            Stage::Pack,
-            total,
-            &options.cancel,
-            |progress| audmodel_archive::pack(root, &zip, &pack_options, progress),
-        )?;
-        Ok(Packed {
-            zip,
-            md5: packed.md5,
-            size: packed.size,
-        })
     }
 }

@@ -1,9 +1,11 @@
 //! `cargo xtask bench`: publish and load of a large model folder by the Python
 //! reference and by the `audmodel` binary (release build) in the same run, on
-//! a file-system repository and on Garage, at compression 0 and 1, with a
-//! floor of what the store itself needs for the same bytes (`cp -r` on a file
-//! system; one curl upload and download on Garage). Prints a Markdown table of
-//! medians.
+//! a file-system repository and on Garage, at compression 0 (both store),
+//! 1 (the default: Rust stores what barely deflates) and 1 with
+//! `--min-saving 0` (both deflate every file), with a floor of what the
+//! store itself needs for the same bytes (`cp -r` on a file system; one curl
+//! upload and download on Garage) and the archive sizes. Prints a Markdown
+//! table of medians.
 
 mod table;
 
@@ -18,7 +20,23 @@ use audmodel_tests::sandbox::Store;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use table::{Row, Samples, Step};
+use table::{Case, Row, Samples, Step};
+
+/// The publish settings measured: equal work both ways, and the default.
+const CASES: [Case; 3] = [
+    Case {
+        compression: 0,
+        min_saving: None,
+    },
+    Case {
+        compression: 1,
+        min_saving: None,
+    },
+    Case {
+        compression: 1,
+        min_saving: Some(0),
+    },
+];
 
 const USAGE: &str = "usage: cargo xtask bench [--mib N] [--runs N]
 
@@ -62,7 +80,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     servers::create_bucket(server, FLOOR_BUCKET)?;
     let uid = {
         let sandbox = harness::sandbox(Store::FileSystem, "bench", 1)?;
-        let args = publish_args(&model, "unused", 0);
+        let args = publish_args(&model, "unused", CASES[0]);
         tools.client(Side::Python, &sandbox).uid(
             args.name,
             args.subgroup,
@@ -72,8 +90,11 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     };
 
     let mut rows = Vec::new();
+    // Archives are the same bytes whatever the store: measured on the file
+    // system, shown for both.
+    let mut archives = std::collections::HashMap::new();
     for store in [Store::FileSystem, Store::S3(server)] {
-        for compression in [0, 1] {
+        for case in CASES {
             let mut publish = Samples::default();
             let mut load = Samples::default();
             // Beside the runs it bounds, so a busy machine slows both alike.
@@ -84,14 +105,18 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
                 load_floor.push(floor.load);
                 for side in [Side::Python, Side::Rust, Side::Binding] {
                     eprintln!(
-                        "bench: {} compression {compression} run {run}/{} {}",
+                        "bench: {} {} run {run}/{} {}",
                         store.label(),
+                        case.label(),
                         options.runs,
                         side.label()
                     );
                     let check = run == 1;
-                    let (p, l) =
-                        publish_and_load(&tools, store, side, &model, compression, &uid, check)?;
+                    let (p, l, archive) =
+                        publish_and_load(&tools, store, side, &model, case, &uid, check)?;
+                    if let Some(bytes) = archive {
+                        archives.insert((case.label(), side.label()), bytes);
+                    }
                     publish.push(side, p);
                     load.push(side, l);
                 }
@@ -101,18 +126,20 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
                 (Step::Load, load, table::median(&mut load_floor)),
             ] {
                 let floor = floor.context("no runs")?;
+                let archive = |side: Side| archives.get(&(case.label(), side.label())).copied();
                 rows.push(Row {
                     store: store.label(),
-                    compression,
+                    case,
                     step,
                     floor,
                     samples,
+                    archive: [archive(Side::Python), archive(Side::Rust)],
                 });
             }
         }
     }
     println!(
-        "\n{} MiB of float32 weights + 200 JSON files, {} cores, commit {}, medians of {} runs, whole processes (Python start-up included), loads into an empty cache.\n",
+        "\n{} MiB of float32 weights + 200 JSON files, {} cores, commit {}, medians of {} runs, whole processes (Python start-up included), loads into an empty cache; archive sizes from the file system (the same bytes on Garage).\n",
         options.mib,
         std::thread::available_parallelism().map_or(1, usize::from),
         commit(),
@@ -130,7 +157,7 @@ fn commit() -> String {
 }
 
 /// The same model and values for both sides.
-fn publish_args<'a>(root: &'a Path, repository: &'a str, compression: u8) -> Publish<'a> {
+fn publish_args<'a>(root: &'a Path, repository: &'a str, case: Case) -> Publish<'a> {
     Publish {
         root,
         name: "bench",
@@ -142,26 +169,32 @@ fn publish_args<'a>(root: &'a Path, repository: &'a str, compression: u8) -> Pub
         author: "xtask",
         date: "2024-01-01",
         repository,
-        compression,
+        compression: case.compression,
+        min_saving: case.min_saving,
     }
 }
 
 /// One publish into a fresh repository, then one load of it into an empty
-/// cache; `check` compares the loaded files with the originals (not timed).
+/// cache; `check` compares the loaded files with the originals and, on a
+/// file system, gives the archive's size (neither timed).
 fn publish_and_load(
     tools: &Tools,
     store: Store<'_>,
     side: Side,
     model: &Path,
-    compression: u8,
+    case: Case,
     uid: &str,
     check: bool,
-) -> Result<(Measured, Measured)> {
+) -> Result<(Measured, Measured, Option<u64>)> {
     let sandbox = harness::sandbox(store, "bench", 1)?;
     let client = tools.client(side, &sandbox);
-    let args = publish_args(model, &sandbox.repositories()[0], compression);
+    let args = publish_args(model, &sandbox.repositories()[0], case);
     let publish = measure(&client.publish_command(&args))
         .with_context(|| format!("{} publish", side.label()))?;
+    let archive = match (check, store) {
+        (true, Store::FileSystem) => Some(archive_bytes(sandbox.repository())?),
+        _ => None,
+    };
     quietly(|| sandbox.clear_cache())?;
     let load =
         measure(&client.load_command(uid)).with_context(|| format!("{} load", side.label()))?;
@@ -170,7 +203,20 @@ fn publish_and_load(
         let loaded = sandbox.cache().join(short_id).join(version);
         same_files(model, &loaded).with_context(|| format!("{} load", side.label()))?;
     }
-    Ok((publish, load))
+    Ok((publish, load, archive))
+}
+
+/// Bytes of the zip archives in a file-system repository (one after a publish).
+fn archive_bytes(repository: &Path) -> Result<u64> {
+    let mut bytes = 0;
+    for file in crate::harness::data::files_below(repository)? {
+        if file.extension().is_some_and(|e| e == "zip") {
+            bytes += std::fs::metadata(&file)
+                .with_context(|| format!("cannot stat {}", file.display()))?
+                .len();
+        }
+    }
+    Ok(bytes)
 }
 
 /// Seconds the store itself needs to take in and give back the model's

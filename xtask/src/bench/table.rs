@@ -29,14 +29,42 @@ impl Samples {
     }
 }
 
+/// The publish settings of a row: the level for both, and the Rust sides'
+/// `--min-saving` (the reference always deflates at levels 1-9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct Case {
+    pub(super) compression: u8,
+    pub(super) min_saving: Option<u8>,
+}
+
+impl Case {
+    pub(super) fn label(&self) -> String {
+        match self.min_saving {
+            None => self.compression.to_string(),
+            Some(percent) => format!("{}, --min-saving {percent}", self.compression),
+        }
+    }
+
+    /// Whether both programs do the same work, and which.
+    fn work(&self) -> &'static str {
+        match (self.compression, self.min_saving) {
+            (0, _) => "equal: both store",
+            (_, Some(0)) => "equal: both deflate every file",
+            _ => "Rust stores what deflates < 10 %",
+        }
+    }
+}
+
 /// One line of the table.
 pub(super) struct Row {
     pub(super) store: &'static str,
-    pub(super) compression: u8,
+    pub(super) case: Case,
     pub(super) step: Step,
     /// Median seconds the store needs for the same bytes (see `Floor`).
     pub(super) floor: f64,
     pub(super) samples: Samples,
+    /// Archive bytes written by the reference and by Rust.
+    pub(super) archive: [Option<u64>; 2],
 }
 
 /// The median (mean of the middle two for an even count).
@@ -62,6 +90,13 @@ fn peak_mib(samples: &[Measured]) -> String {
     )
 }
 
+fn mib(bytes: Option<u64>) -> String {
+    bytes.map_or_else(
+        || "?".to_owned(),
+        |b| format!("{:.1}", b as f64 / f64::from(1u32 << 20)),
+    )
+}
+
 fn seconds(value: Option<f64>) -> String {
     value.map_or_else(|| "?".to_owned(), |s| format!("{s:.2}"))
 }
@@ -69,8 +104,8 @@ fn seconds(value: Option<f64>) -> String {
 /// The table, ready to paste into the README.
 pub(super) fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| repository | compression | step | floor (s) | Python (s) | Rust (s) | Python / Rust | audmodel_rs (s) | Python / audmodel_rs | audmodel_rs / Rust | Rust peak RSS (MiB) | audmodel_rs peak RSS (MiB) | Python peak RSS (MiB) |\n\
-         | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "| repository | compression | work | step | floor (s) | Python (s) | Rust (s) | Python / Rust | Rust / floor | audmodel_rs (s) | Python / audmodel_rs | audmodel_rs / Rust | Python archive (MiB) | Rust archive (MiB) | Rust peak RSS (MiB) | audmodel_rs peak RSS (MiB) | Python peak RSS (MiB) |\n\
+         | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.1}×", a / b),
@@ -83,9 +118,10 @@ pub(super) fn markdown(rows: &[Row]) -> String {
         // Writing to a String cannot fail.
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.store,
-            row.compression,
+            row.case.label(),
+            row.case.work(),
             match row.step {
                 Step::Publish => "publish",
                 Step::Load => "load",
@@ -94,9 +130,12 @@ pub(super) fn markdown(rows: &[Row]) -> String {
             seconds(python),
             seconds(rust),
             ratio(python, rust),
+            ratio(rust, Some(row.floor)),
             seconds(binding),
             ratio(python, binding),
             ratio(binding, rust),
+            mib(row.archive[0]),
+            mib(row.archive[1]),
             peak_mib(&row.samples.rust),
             peak_mib(&row.samples.binding),
             peak_mib(&row.samples.python),
@@ -134,15 +173,19 @@ mod tests {
         samples.push(Side::Rust, run(2.0, 60 * 1024));
         let table = markdown(&[Row {
             store: "fs",
-            compression: 1,
+            case: Case {
+                compression: 1,
+                min_saving: Some(0),
+            },
             step: Step::Publish,
             floor: 0.5,
             samples,
+            archive: [Some(3 << 20), None],
         }]);
         let line = table.lines().nth(2).unwrap_or_default();
         assert_eq!(
             line,
-            "| fs | 1 | publish | 0.50 | 9.00 | 2.00 | 4.5× | 2.25 | 4.0× | 1.1× | 60 | 50 | 300 |"
+            "| fs | 1, --min-saving 0 | equal: both deflate every file | publish | 0.50 | 9.00 | 2.00 | 4.5× | 4.0× | 2.25 | 4.0× | 1.1× | 3.0 | ? | 60 | 50 | 300 |"
         );
     }
 }

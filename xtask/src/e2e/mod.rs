@@ -157,6 +157,7 @@ fn publish_args<'a>(
         date: "2024-02-29",
         repository,
         compression: 1,
+        min_saving: None,
     }
 }
 

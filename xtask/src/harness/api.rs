@@ -54,6 +54,9 @@ pub(crate) struct Publish<'a> {
     pub(crate) date: &'a str,
     pub(crate) repository: &'a str,
     pub(crate) compression: u8,
+    /// `--min-saving` of the Rust sides (`min_saving_percent` of
+    /// audmodel_rs); the reference has none and always deflates.
+    pub(crate) min_saving: Option<u8>,
 }
 
 /// What a snippet imports as `audmodel`, for each Python side.
@@ -69,7 +72,7 @@ const PY_PUBLISH: &str = "a = json.loads(sys.argv[1])\n\
 print(audmodel.publish(a['root'], a['name'], a['params'], a['version'],\n\
     repository=REPO[a['repository']], alias=a['alias'], author=a['author'],\n\
     compression=a['compression'], date=datetime.date.fromisoformat(a['date']),\n\
-    meta=a['meta'], subgroup=a['subgroup']))\n";
+    meta=a['meta'], subgroup=a['subgroup'], **a['extra']))\n";
 
 /// Fetches one stored file of a repository through the reference's own
 /// backend, so its bytes can be compared whatever the backend.
@@ -148,17 +151,23 @@ impl Client<'_> {
     pub(crate) fn publish_command(&self, p: &Publish<'_>) -> Command {
         match self.side {
             Side::Python | Side::Binding => {
+                let extra = match (self.side, p.min_saving) {
+                    (Side::Binding, Some(percent)) => json!({ "min_saving_percent": percent }),
+                    _ => json!({}),
+                };
                 let args = json!({
                     "root": p.root, "name": p.name, "version": p.version,
                     "subgroup": p.subgroup, "params": p.params, "meta": p.meta,
                     "alias": p.alias, "author": p.author, "date": p.date,
                     "repository": p.repository, "compression": p.compression,
+                    "extra": extra,
                 });
                 self.python(PY_PUBLISH, &[&args.to_string()])
             }
             Side::Rust => {
                 let params = p.params.to_string();
                 let compression = p.compression.to_string();
+                let min_saving = p.min_saving.map(|percent| percent.to_string());
                 let mut args = vec![
                     "publish",
                     path_str(p.root),
@@ -179,6 +188,9 @@ impl Client<'_> {
                 ];
                 if let Some(subgroup) = p.subgroup {
                     args.extend(["--subgroup", subgroup]);
+                }
+                if let Some(percent) = &min_saving {
+                    args.extend(["--min-saving", percent]);
                 }
                 if let Some(alias) = p.alias {
                     args.extend(["--alias", alias]);

@@ -8,31 +8,33 @@
 //!   `If-None-Match`, the in-memory store). A create-only claim decides
 //!   the winner before anyone writes under a final key.
 //! - [`staged`](super::staged): stores without locks that ignore
-//!   create-only writes (Garage), and archives over 5 GiB. The archive is
-//!   staged under a hidden key and copied into place just before the
-//!   header; races are detected after the fact and settled.
+//!   create-only writes (Garage). The archive is staged under a hidden key
+//!   and copied into place just before the header; races are detected
+//!   after the fact and settled.
+//!
+//! Both lock-free protocols stage the archive at any size: the store
+//! copies objects over 5 GiB in parts.
 //!
 //! All put the header last, create-only: it is what registers the model,
 //! so a reader never finds a header whose files are missing.
 
-use audmodel_backend::{BackendPath, PutMode, PutOptions, Versioned};
+use audmodel_backend::{BackendPath, PutMode, Versioned};
 
 use super::plan::Plan;
-use super::staged_archive::{MAX_COPY, StagedArchive};
-use super::{Packed, create_only, locked, staged};
+use super::staged_archive::StagedArchive;
+use super::{Source, create_only, locked, staged};
 use crate::alias::{alias_yaml, aliases_yaml};
-use crate::progress::{Stage, run_stage};
 use crate::{Audmodel, Error, paths};
 
-/// Commits `packed` as the model `plan` describes.
-pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<(), Error> {
+/// Packs `source` and commits it as the model `plan` describes.
+pub(super) fn commit(client: &Audmodel, plan: &Plan, source: &Source<'_>) -> Result<(), Error> {
     let can = plan.versioned.capabilities();
     if can.locks {
-        locked::commit(client, plan, packed)
-    } else if can.create_only && packed.size <= MAX_COPY {
-        create_only::commit(client, plan, packed)
+        locked::commit(client, plan, source)
+    } else if can.create_only {
+        create_only::commit(client, plan, source)
     } else {
-        staged::commit(client, plan, packed)
+        staged::commit(client, plan, source)
     }
 }
 
@@ -71,49 +73,33 @@ impl Drop for Put<'_> {
     }
 }
 
-/// Uploads the archive to its final key.
+/// Packs the archive straight to its final key (a file system's writes
+/// appear there only when whole).
 pub(super) fn put_archive(
     client: &Audmodel,
     plan: &Plan,
-    packed: &Packed,
+    source: &Source<'_>,
     put: &mut Put<'_>,
 ) -> Result<(), Error> {
     let version = &plan.model.version;
+    let stored = Versioned::path(&plan.paths.archive, version).map_err(plan.backend_err())?;
     put.will_write(&plan.paths.archive, version);
-    let options = PutOptions {
-        md5: Some(&packed.md5),
-        ..PutOptions::default()
-    };
-    run_stage(
-        &*client.progress,
-        Stage::Upload,
-        packed.size,
-        &plan.cancel,
-        |progress| {
-            plan.versioned
-                .put_file(&packed.zip, &plan.paths.archive, version, options, progress)
-        },
-    )
-    .map_err(plan.backend_err())
+    source.pack_to(client, plan, &stored)
 }
 
-/// Uploads the archive under a hidden key beside its final one (both
-/// lock-free protocols), with the upload's progress and cancellation.
+/// Packs the archive under a hidden key beside its final one (both
+/// lock-free protocols), hashing it for the checksum its copy gets.
 pub(super) fn stage_archive<'a>(
     client: &Audmodel,
     plan: &'a Plan,
-    packed: &Packed,
+    source: &Source<'_>,
 ) -> Result<StagedArchive<'a>, Error> {
     let stored =
         Versioned::path(&plan.paths.archive, &plan.model.version).map_err(plan.backend_err())?;
-    run_stage(
-        &*client.progress,
-        Stage::Upload,
-        packed.size,
-        &plan.cancel,
-        |progress| StagedArchive::upload(&**plan.versioned.backend(), packed, &stored, progress),
-    )
-    .map_err(plan.backend_err())
+    let backend = &**plan.versioned.backend();
+    let key = StagedArchive::key_beside(backend, &stored).map_err(plan.backend_err())?;
+    let md5 = source.pack_hashed_to(client, plan, &key)?;
+    Ok(StagedArchive::uploaded(backend, key, md5))
 }
 
 /// Writes the metadata, and the aliases and alias file when the publish

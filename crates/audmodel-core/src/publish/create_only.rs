@@ -29,18 +29,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use audmodel_backend::{BackendExt, BackendPath, ErrorKind, PutMode, Versioned};
 
-use super::Packed;
+use super::Source;
 use super::commit::{Put, put_meta_and_alias, stage_archive};
 use super::plan::Plan;
 use crate::{Audmodel, Error};
 
-pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<(), Error> {
+pub(super) fn commit(client: &Audmodel, plan: &Plan, source: &Source<'_>) -> Result<(), Error> {
     let uid = plan.model.uid();
     let version = &plan.model.version;
     let err = || plan.backend_err();
     let backend = &**plan.versioned.backend();
     let stored_archive = Versioned::path(&plan.paths.archive, version).map_err(err())?;
-    let staged = stage_archive(client, plan, packed)?;
+    let staged = stage_archive(client, plan, source)?;
     plan.check_cancelled()?;
     if plan.registered()? {
         return Err(Error::ModelExists { uid });

@@ -10,13 +10,18 @@
 //! create-only (an atomic no-replace rename), so a publisher that takes no
 //! lock (the Python reference) cannot register the model twice either; if
 //! one did so meanwhile, the error is [`Error::PublishedInTheMeantime`].
+//!
+//! The archive is packed in the turn, straight into a hidden file beside
+//! its final name that is renamed into place when whole: a publisher
+//! killed while packing leaves only that hidden file, which the next
+//! publisher of the model removes (`remove_cut_writes`) before it packs.
 
-use super::Packed;
+use super::Source;
 use super::commit::{Put, put_archive, put_header, put_meta_and_alias};
 use super::plan::Plan;
 use crate::{Audmodel, Error, paths};
 
-pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<(), Error> {
+pub(super) fn commit(client: &Audmodel, plan: &Plan, source: &Source<'_>) -> Result<(), Error> {
     let uid = plan.model.uid();
     let version = &plan.model.version;
     let _turn = plan
@@ -27,7 +32,7 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<
         return Err(Error::ModelExists { uid });
     }
     // Only publishers of this model write beside its archive, and they
-    // take turns: what lies half-copied there is a killed one's.
+    // take turns: what lies half-written there is a killed one's.
     plan.versioned
         .remove_cut_writes(&plan.paths.archive, version)
         .map_err(plan.backend_err())?;
@@ -44,7 +49,7 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<
     };
 
     let mut put = Put::new(plan);
-    put_archive(client, plan, packed, &mut put)?;
+    put_archive(client, plan, source, &mut put)?;
     put_meta_and_alias(plan, &mut put)?;
     if !put_header(plan)? {
         // A publisher without locks won meanwhile; the files are shared.

@@ -14,17 +14,17 @@
 //! before ours appeared may still put its archive or metadata, so the
 //! winner puts its own back until header, archive checksum and metadata
 //! read back as its own twice in a row. This is no lock: a racer stalled
-//! for longer than the settling can still overwrite. Archives over 5 GiB
-//! (the limit of one server-side copy) go straight to their final key.
+//! for longer than the settling can still overwrite. Archives of any size
+//! are staged (the store copies those over 5 GiB in parts).
 
 use std::time::Duration;
 
 use audmodel_backend::{PutMode, Versioned};
 
-use super::Packed;
-use super::commit::{Put, put_archive, put_header, put_meta_and_alias, stage_archive};
+use super::Source;
+use super::commit::{Put, put_header, put_meta_and_alias, stage_archive};
 use super::plan::Plan;
-use super::staged_archive::{MAX_COPY, StagedArchive};
+use super::staged_archive::StagedArchive;
 use crate::{Audmodel, Error};
 
 /// How often the winner checks that the model's files are its own, and
@@ -32,14 +32,11 @@ use crate::{Audmodel, Error};
 const SETTLE_ROUNDS: u32 = 6;
 const SETTLE_PAUSE: Duration = Duration::from_millis(100);
 
-pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<(), Error> {
+pub(super) fn commit(client: &Audmodel, plan: &Plan, source: &Source<'_>) -> Result<(), Error> {
     let uid = plan.model.uid();
     let stored_archive =
         Versioned::path(&plan.paths.archive, &plan.model.version).map_err(plan.backend_err())?;
-    let staged = match packed.size <= MAX_COPY {
-        true => Some(stage_archive(client, plan, packed)?),
-        false => None,
-    };
+    let staged = stage_archive(client, plan, source)?;
     plan.check_cancelled()?;
     if plan.registered()? {
         // Found before anything was put under a final key.
@@ -50,15 +47,10 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<
     }
 
     let mut put = Put::new(plan);
-    match &staged {
-        Some(staged) => {
-            put.will_write(&plan.paths.archive, &plan.model.version);
-            staged
-                .copy_to(&stored_archive)
-                .map_err(plan.backend_err())?;
-        }
-        None => put_archive(client, plan, packed, &mut put)?,
-    }
+    put.will_write(&plan.paths.archive, &plan.model.version);
+    staged
+        .copy_to(&stored_archive)
+        .map_err(plan.backend_err())?;
     put_meta_and_alias(plan, &mut put)?;
     let raced = || Error::PublishedInTheMeantime { uid: uid.clone() };
     if plan.registered()? || !put_header(plan)? {
@@ -68,7 +60,7 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<
     // Registered: from here on a failure must not remove the files the
     // header now points to.
     put.keep();
-    match settle(plan, packed, staged.as_ref())? {
+    match settle(plan, &staged)? {
         true => Ok(()),
         false => Err(raced()),
     }
@@ -76,8 +68,8 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, packed: &Packed) -> Result<
 
 /// Puts the winner's archive and metadata back until they, and the header,
 /// read back as its own twice in a row; `false` when the header is not
-/// ours (or the archive cannot be put back, having no staged copy).
-fn settle(plan: &Plan, packed: &Packed, staged: Option<&StagedArchive<'_>>) -> Result<bool, Error> {
+/// ours.
+fn settle(plan: &Plan, staged: &StagedArchive<'_>) -> Result<bool, Error> {
     let version = &plan.model.version;
     let versioned = &plan.versioned;
     let err = || plan.backend_err();
@@ -90,15 +82,15 @@ fn settle(plan: &Plan, packed: &Packed, staged: Option<&StagedArchive<'_>>) -> R
         let archive_ours = versioned
             .checksum(&plan.paths.archive, version)
             .map_err(err())?
-            == packed.md5;
+            == staged.md5();
         let meta_ours = versioned
             .get_bytes(&plan.paths.meta, version)
             .map_err(err())?
             == plan.meta_yaml.as_bytes();
-        match (header_ours, archive_ours && meta_ours, staged) {
-            (false, _, _) | (true, false, None) => return Ok(false),
-            (true, true, _) => settled += 1,
-            (true, false, Some(staged)) => {
+        match (header_ours, archive_ours && meta_ours) {
+            (false, _) => return Ok(false),
+            (true, true) => settled += 1,
+            (true, false) => {
                 settled = 0;
                 if !archive_ours {
                     let stored = Versioned::path(&plan.paths.archive, version).map_err(err())?;

@@ -1,18 +1,13 @@
 //! An archive uploaded under a hidden key beside its final one, to be
 //! copied into place (server-side) only in the moment before the header is
 //! written. A killed publisher leaves nothing under a final key: only its
-//! hidden upload, which a later publish of the model removes.
+//! hidden upload, which a later publish of the model removes. Staged
+//! archives of any size are copied: above 5 GiB the store copies in parts.
 
 use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use audmodel_backend::{Backend, BackendPath, Error, Progress, PutOptions};
-
-use super::Packed;
-
-/// S3 copies one object of at most 5 GiB in one request; larger archives
-/// are uploaded straight to their final key.
-pub(crate) const MAX_COPY: u64 = 5 << 30;
+use audmodel_backend::{Backend, BackendPath, Error};
 
 /// A live publisher copies its upload within moments of finishing it; one
 /// this much older than a new upload has a dead owner. Generous, because
@@ -23,35 +18,41 @@ const STALE_AFTER: Duration = Duration::from_secs(600);
 pub(crate) struct StagedArchive<'a> {
     backend: &'a dyn Backend,
     key: BackendPath,
+    md5: String,
 }
 
 impl<'a> StagedArchive<'a> {
-    /// Uploads `packed` beside `stored`, the archive's final key, after
-    /// removing the stale uploads of killed publishers.
-    pub(crate) fn upload(
-        backend: &'a dyn Backend,
-        packed: &Packed,
+    /// A new hidden key beside `stored`, the archive's final key
+    /// (`.{file}.upload-{seconds}-{random}`), after removing the stale
+    /// uploads of killed publishers there.
+    pub(crate) fn key_beside(
+        backend: &dyn Backend,
         stored: &BackendPath,
-        progress: Progress<'_>,
-    ) -> Result<Self, Error> {
+    ) -> Result<BackendPath, Error> {
         let (folder, file) = stored.split();
         let prefix = format!(".{file}.upload-");
         let now = seconds(SystemTime::now());
         remove_stale(backend, &folder, &prefix, now);
         let random = RandomState::new().hash_one((std::process::id(), SystemTime::now()));
-        let key = folder.join(&format!("{prefix}{now}-{random:016x}"))?;
-        let staged = StagedArchive { backend, key };
-        let options = PutOptions {
-            md5: Some(&packed.md5),
-            ..PutOptions::default()
-        };
-        backend.put_file(&packed.zip, &staged.key, options, progress)?;
-        Ok(staged)
+        folder.join(&format!("{prefix}{now}-{random:016x}"))
     }
 
-    /// Copies the upload to its final key.
+    /// The upload at `key` (from [`StagedArchive::key_beside`]), whose
+    /// content has the MD5 hex `md5`; removed when dropped.
+    pub(crate) fn uploaded(backend: &'a dyn Backend, key: BackendPath, md5: String) -> Self {
+        StagedArchive { backend, key, md5 }
+    }
+
+    /// The MD5 hex of the archive.
+    pub(crate) fn md5(&self) -> &str {
+        &self.md5
+    }
+
+    /// Copies the upload to its final key, which gets its checksum (on S3
+    /// the `checksum` metadata, unknown when the upload started).
     pub(crate) fn copy_to(&self, stored: &BackendPath) -> Result<(), Error> {
-        self.backend.copy(&self.key, stored)
+        self.backend
+            .copy_with_checksum(&self.key, stored, &self.md5)
     }
 }
 
@@ -89,18 +90,11 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use audmodel_backend::{BackendExt, Memory, PutMode};
+    use std::io::Write;
 
     #[test]
     fn an_upload_is_removed_when_dropped_and_stale_ones_by_the_next() {
-        let dir = tempfile::tempdir().unwrap();
         let fs = Memory::new();
-        let zip = dir.path().join("model.zip");
-        std::fs::write(&zip, b"zip").unwrap();
-        let packed = Packed {
-            zip,
-            md5: audmodel_uid::md5_hex(b"zip"),
-            size: 3,
-        };
         let stored = BackendPath::new("/m/abc/1.0.0/abc-1.0.0.zip").unwrap();
         let folder = BackendPath::new("/m/abc/1.0.0").unwrap();
         let now = seconds(SystemTime::now());
@@ -115,16 +109,20 @@ mod tests {
             fs.put_bytes(b"left", path, PutMode::Overwrite).unwrap();
         }
 
-        let staged =
-            StagedArchive::upload(&fs, &packed, &stored, &audmodel_backend::no_progress).unwrap();
+        let key = StagedArchive::key_beside(&fs, &stored).unwrap();
         assert!(!fs.exists(&stale).unwrap(), "a stale upload stays");
         assert!(fs.exists(&recent).unwrap() && fs.exists(&other).unwrap());
+        let mut writer = fs.put_writer(&key).unwrap();
+        writer.write_all(b"zip").unwrap();
+        writer.finish().unwrap();
+        let staged = StagedArchive::uploaded(&fs, key, audmodel_uid::md5_hex(b"zip"));
         assert!(
             !fs.exists(&stored).unwrap(),
             "nothing under the final key yet"
         );
         staged.copy_to(&stored).unwrap();
         assert_eq!(fs.get_bytes(&stored).unwrap(), b"zip");
+        assert_eq!(fs.checksum(&stored).unwrap(), audmodel_uid::md5_hex(b"zip"));
         let listed = fs.list(&folder).unwrap().len();
         drop(staged);
         assert_eq!(fs.list(&folder).unwrap().len(), listed - 1);
