@@ -176,8 +176,8 @@ fn publish_refuses_bad_input_and_writes_nothing() {
     let file = s.dir.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
     let mut mixed = Mapping::new();
-    mixed.insert(Value::Int(1), "a".into());
-    mixed.insert("b".into(), "c".into());
+    mixed.insert(Value::Int(1), "a");
+    mixed.insert("b", "c");
 
     type Case = (
         &'static str,

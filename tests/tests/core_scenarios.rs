@@ -14,10 +14,10 @@ use audmodel::{
 /// `torch` and subgroup `audmodel.dummy.cnn`).
 pub(crate) fn params() -> Mapping {
     let mut p = Mapping::new();
-    p.insert("model".into(), "cnn10".into());
-    p.insert("data".into(), "emodb".into());
-    p.insert("feature".into(), "melspec".into());
-    p.insert("sampling_rate".into(), 16000i64.into());
+    p.insert("model", "cnn10");
+    p.insert("data", "emodb");
+    p.insert("feature", "melspec");
+    p.insert("sampling_rate", 16000i64);
     p
 }
 
@@ -34,7 +34,7 @@ pub(crate) fn model_folder(dir: &Path, tag: &str) -> PathBuf {
 pub(crate) fn map(pairs: &[(&str, Value)]) -> Value {
     let mut m = Mapping::new();
     for (k, v) in pairs {
-        m.insert((*k).into(), v.clone());
+        m.insert(*k, v.clone());
     }
     Value::Map(m)
 }

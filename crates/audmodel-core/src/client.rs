@@ -29,7 +29,7 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(4 * 60 * 60);
 /// let repo = Repository::new("models", dir.path().join("host").to_str().unwrap(), "file-system");
 /// let client = Audmodel::new(Config::new(dir.path().join("cache"), vec![repo]));
 /// let mut params = Mapping::new();
-/// params.insert("sampling_rate".into(), 16000i64.into());
+/// params.insert("sampling_rate", 16000i64);
 /// let uid = client
 ///     .publish(&model, "torch", &params, "1.0.0", &PublishOptions::default())
 ///     .unwrap();
