@@ -12,7 +12,7 @@ use audmodel::backend::{
     PutOptions, Versioned, WriteLock,
 };
 use audmodel::{Audmodel, Config, ErrorKind, Mapping, PublishOptions, Registry, Repository, Value};
-use core_scenarios::{map, model_folder, options, params};
+use core_scenarios::{map, mapping, model_folder, options, params};
 
 fn fs_repo(host: &Path, name: &str) -> Repository {
     Repository::new(name, host.to_str().unwrap(), "file-system")
@@ -80,7 +80,7 @@ fn every_function_on_two_folders() {
 #[test]
 fn published_files_are_laid_out_as_the_reference() {
     let s = Setup::new();
-    let meta = map(&[(
+    let meta = mapping(&[(
         "data",
         map(&[("emodb", map(&[("version", "1.2.0".into())]))]),
     )]);
@@ -156,7 +156,7 @@ fn published_files_are_laid_out_as_the_reference() {
         read(&format!("_uid/{sid}/1.0.0/{sid}-1.0.0.meta.yaml")),
         "null\n...\n"
     );
-    assert_eq!(s.client.meta(&uid).unwrap(), Value::Map(Mapping::new()));
+    assert_eq!(s.client.meta(&uid).unwrap(), Mapping::new());
     assert_eq!(s.client.subgroup(&uid).unwrap(), None);
 }
 
@@ -358,18 +358,6 @@ fn publish_refuses_bad_input_and_writes_nothing() {
             ErrorKind::InvalidInput,
         ),
         (
-            "meta not a mapping",
-            good.clone(),
-            "torch",
-            params(),
-            "2.0.0",
-            PublishOptions {
-                meta: Some(Value::List(vec![])),
-                ..options()
-            },
-            ErrorKind::InvalidInput,
-        ),
-        (
             "unknown repository",
             good.clone(),
             "torch",
@@ -501,7 +489,7 @@ fn racing_publishers_of_one_uid_one_wins_and_keeps_its_files() {
             .enumerate()
             .map(|(i, root)| {
                 let options = PublishOptions {
-                    meta: Some(map(&[("racer", Value::Int(i as i128))])),
+                    meta: Some(Mapping::from([("racer", i)])),
                     ..options()
                 };
                 let client = &s.client;
@@ -518,10 +506,7 @@ fn racing_publishers_of_one_uid_one_wins_and_keeps_its_files() {
     // Losers must not have replaced the winner's archive or meta.
     let w = winners[0];
     let uid = "d4e9c65b-1.0.0";
-    assert_eq!(
-        s.client.meta(uid).unwrap(),
-        map(&[("racer", Value::Int(w as i128))])
-    );
+    assert_eq!(s.client.meta(uid).unwrap(), Mapping::from([("racer", w)]));
     let loaded = s.client.load(uid).unwrap();
     assert_eq!(
         std::fs::read_to_string(loaded.join("weights.bin")).unwrap(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use audmodel_backend::{Registry, Repository};
-use audmodel_uid::{Mapping, Value};
+use audmodel_uid::Mapping;
 use chrono::NaiveDate;
 
 use crate::progress::Silent;
@@ -181,7 +181,7 @@ impl Audmodel {
     /// The metadata of the model (an empty mapping when none was published),
     /// cached in `{cache}/{sid}/{V}.meta.yaml` and refreshed when it differs
     /// from the repository's.
-    pub fn meta(&self, id: &str) -> Result<Value, Error> {
+    pub fn meta(&self, id: &str) -> Result<Mapping, Error> {
         let model = self.resolve(id)?;
         self.meta_of(&model)
     }

@@ -6,12 +6,12 @@ use audmodel_uid::{Mapping, Value};
 use crate::cache::write_whole;
 use crate::lookup::{Located, Model};
 use crate::turn::turn;
-use crate::{Audmodel, Error, lock, paths};
+use crate::{Audmodel, Error, MetaUpdate, lock, paths};
 
 impl Audmodel {
     /// The metadata, with the cache copy refreshed when its MD5 differs from
     /// the repository's checksum (as the reference's `get_meta`).
-    pub(crate) fn meta_of(&self, model: &Model) -> Result<Value, Error> {
+    pub(crate) fn meta_of(&self, model: &Model) -> Result<Mapping, Error> {
         if self.is_offline() {
             let local = self.cache_file(model, "meta.yaml");
             let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
@@ -29,7 +29,7 @@ impl Audmodel {
     }
 
     /// [`meta_of`](Self::meta_of) a model already located.
-    fn meta_at(&self, at: &Located) -> Result<Value, Error> {
+    fn meta_at(&self, at: &Located) -> Result<Mapping, Error> {
         self.header_at(at)?;
         let model = &at.model;
         let remote = paths::meta(&model.sid)?;
@@ -61,15 +61,26 @@ impl Audmodel {
     }
 
     /// Merges `meta` into the model's metadata (recursively, as the
-    /// reference's `update_dict`), or replaces it when `replace`, writes it to
-    /// the repository and the cache, and returns the new metadata.
-    pub fn update_meta(&self, id: &str, meta: &Value, replace: bool) -> Result<Value, Error> {
-        let Value::Map(update) = meta else {
-            return Err(Error::invalid(format!(
-                "metadata must be a mapping, not a {}",
-                meta.type_name()
-            )));
-        };
+    /// reference's `update_dict`) or replaces it, as `how` says, writes it
+    /// to the repository and the cache, and returns the new metadata.
+    ///
+    /// ```
+    /// use audmodel_core::{Audmodel, Config, Mapping, MetaUpdate, PublishOptions, Repository};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let model = dir.path().join("model");
+    /// std::fs::create_dir(&model).unwrap();
+    /// std::fs::write(model.join("weights.bin"), b"0123").unwrap();
+    /// let repo = Repository::new("models", dir.path().join("host").to_str().unwrap(), "file-system");
+    /// let client = Audmodel::new(Config::new(dir.path().join("cache"), vec![repo]));
+    /// let options = PublishOptions::default().meta([("epochs", 30)]);
+    /// let uid = client.publish(&model, "torch", &Mapping::new(), "1.0.0", &options).unwrap();
+    /// let merged = client.update_meta(&uid, &Mapping::from([("data", "emodb")]), MetaUpdate::Merge).unwrap();
+    /// assert_eq!(merged.to_string(), "{'epochs': 30, 'data': 'emodb'}");
+    /// let replaced = client.update_meta(&uid, &Mapping::new(), MetaUpdate::Replace).unwrap();
+    /// assert_eq!(client.meta(&uid).unwrap(), replaced);
+    /// assert!(replaced.is_empty());
+    /// ```
+    pub fn update_meta(&self, id: &str, meta: &Mapping, how: MetaUpdate) -> Result<Mapping, Error> {
         let model = self.resolve(id)?;
         let at = self.locate(&model)?;
         let meta_path = paths::meta(&model.sid)?;
@@ -77,17 +88,15 @@ impl Audmodel {
         // so concurrent merges each see the other's keys.
         let _turn = turn(&at.versioned, &meta_path, &model.version).map_err(at.backend_err())?;
         let current = self.meta_at(&at)?;
-        let new = if replace {
-            meta.clone()
-        } else {
-            let mut merged = match current {
-                Value::Map(m) => m,
-                _ => Mapping::new(),
-            };
-            merge(&mut merged, update);
-            Value::Map(merged)
+        let new = match how {
+            MetaUpdate::Replace => meta.clone(),
+            MetaUpdate::Merge => {
+                let mut merged = current;
+                merge(&mut merged, meta);
+                merged
+            }
         };
-        let text = audmodel_uid::yaml::to_string(&new);
+        let text = audmodel_uid::yaml::to_string(&Value::Map(new.clone()));
         let local = self.cache_file(&model, "meta.yaml");
         let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
         at.versioned
@@ -105,13 +114,18 @@ impl Audmodel {
     }
 }
 
-/// Metadata bytes to a mapping; `null` (no metadata) reads as `{}`.
-pub(crate) fn parse_meta(bytes: &[u8], what: &str) -> Result<Value, Error> {
+/// Metadata bytes to a mapping; `null` (no metadata) reads as `{}`, and
+/// anything else that is not a mapping is a damaged file.
+pub(crate) fn parse_meta(bytes: &[u8], what: &str) -> Result<Mapping, Error> {
     let what = format!("metadata '{what}'");
     let text = std::str::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
     match audmodel_uid::yaml::from_str(text) {
-        Ok(Value::Null) => Ok(Value::Map(Mapping::new())),
-        Ok(v) => Ok(v),
+        Ok(Value::Null) => Ok(Mapping::new()),
+        Ok(Value::Map(m)) => Ok(m),
+        Ok(other) => Err(Error::corrupt(
+            what,
+            format!("a {} where a mapping belongs", other.type_name()),
+        )),
         Err(e) => Err(Error::corrupt(what, e)),
     }
 }
@@ -161,10 +175,11 @@ mod tests {
 
     #[test]
     fn no_metadata_reads_as_an_empty_mapping() {
-        assert_eq!(
-            parse_meta(b"null\n...\n", "m").unwrap(),
-            Value::Map(Mapping::new())
-        );
+        assert_eq!(parse_meta(b"null\n...\n", "m").unwrap(), Mapping::new());
+        assert!(matches!(
+            parse_meta(b"- a\n", "m"),
+            Err(Error::Corrupt { .. })
+        ));
         assert!(matches!(
             parse_meta(b"a: [", "m"),
             Err(Error::Corrupt { .. })
