@@ -134,7 +134,7 @@ fn published_files_are_laid_out_as_the_reference() {
     let uid = s
         .client
         .publish(
-            &model_folder(s.dir.path(), "x"),
+            model_folder(s.dir.path(), "x"),
             "onnx",
             &Mapping::new(),
             "1.0.0",
@@ -750,7 +750,7 @@ fn progress_reports_every_stage() {
     let client = Audmodel::new(s.client.config().clone()).with_progress(record.clone());
     let uid = client
         .publish(
-            &model_folder(s.dir.path(), "p"),
+            model_folder(s.dir.path(), "p"),
             "torch",
             &params(),
             "1.0.0",

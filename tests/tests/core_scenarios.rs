@@ -73,7 +73,7 @@ pub(crate) fn every_function(
     )]);
     let uid1 = client
         .publish(
-            &model_folder(work, "1"),
+            model_folder(work, "1"),
             name,
             &params(),
             "1.0.0",
@@ -87,7 +87,7 @@ pub(crate) fn every_function(
     assert_eq!(uid1, format!("{sid}-1.0.0"));
     let uid2 = client
         .publish(
-            &model_folder(work, "2"),
+            model_folder(work, "2"),
             name,
             &params(),
             "2.0.0",
@@ -103,7 +103,7 @@ pub(crate) fn every_function(
     for repo in [&first.name, &second.name] {
         let err = client
             .publish(
-                &model_folder(work, "1"),
+                model_folder(work, "1"),
                 name,
                 &params(),
                 "1.0.0",

@@ -161,7 +161,7 @@ fn python_reads_what_rust_publishes_and_the_files_are_identical() {
     let uid = s
         .client
         .publish(
-            &model_folder(s.dir.path(), "rs"),
+            model_folder(s.dir.path(), "rs"),
             "torch",
             &params(),
             "1.0.0",
@@ -222,7 +222,7 @@ print(audmodel.exists(arg[0]))",
     let uid = s
         .client
         .publish(
-            &model_folder(s.dir.path(), "x"),
+            model_folder(s.dir.path(), "x"),
             "onnx",
             &Mapping::new(),
             "1.0.0",
@@ -247,7 +247,7 @@ fn each_side_sees_the_others_meta_updates_and_alias_moves() {
     let uid2 = s
         .client
         .publish(
-            &model_folder(s.dir.path(), "2"),
+            model_folder(s.dir.path(), "2"),
             "torch",
             &params(),
             "2.0.0",

@@ -98,6 +98,7 @@ impl S3Builder {
 
     /// Creates the client and its runtime; contacts no server.
     pub fn build(self) -> Result<S3, Error> {
+        crate::tls::ensure_crypto_provider();
         let scheme = if self.secure { "https" } else { "http" };
         let client = ClientOptions::new()
             .with_allow_http(!self.secure)

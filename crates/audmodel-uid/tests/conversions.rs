@@ -1,4 +1,5 @@
 //! Rust values into Python values, and `Display` as Python's `repr()`.
+#![allow(clippy::unwrap_used)]
 
 use audmodel_uid::{Mapping, Value, py_repr, uid};
 
