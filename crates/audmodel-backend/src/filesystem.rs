@@ -16,7 +16,7 @@ use audmodel_uid::md5_file;
 /// Writes go to a temporary file in the target folder that is renamed into
 /// place, so readers never see half a file; [`PutMode::Create`] is
 /// atomic (`renameat2(RENAME_NOREPLACE)` or hard link). Folders are created
-/// as needed; [`Backend::remove`] leaves emptied folders behind, as the
+/// as needed; [`Backend::delete`] leaves emptied folders behind, as the
 /// reference does (listings only report files, so they do not matter).
 /// Writing into a repository whose root folder does not exist fails with
 /// [`Error::NotFound`] naming the root, as the reference refuses to open it.
