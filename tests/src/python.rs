@@ -183,7 +183,7 @@ pub fn require() -> Option<&'static Path> {
 ///
 /// # Panics
 /// When the reference is missing or the script fails (with its stderr): this
-/// is test support. Call [`require`] first to skip without a network.
+/// is test support. Call [`require`](fn@require) first to skip without a network.
 pub fn run(script: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let python = reference().unwrap_or_else(|missing| panic!("no Python reference: {missing}"));
     let output = Command::new(python)

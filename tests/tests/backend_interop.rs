@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use audmodel_backend::{Backend, BackendPath, FileSystem, PutMode, Versioned};
 use audmodel_tests::garage::garage;
+use audmodel_tests::python;
 use audmodel_tests::s3_server::S3Server;
 use audmodel_tests::seaweed::seaweed;
-use audmodel_tests::python;
 
 /// Opens the repository in Python as audmodel does and runs `body` with
 /// `interface` bound; `sys.argv[1:]` is backend, host, repository.
@@ -233,7 +233,10 @@ fn file_system_repo() -> (tempfile::TempDir, String, Versioned) {
 
 fn s3_repo(server: &S3Server, prefix: &str) -> (String, Versioned) {
     let bucket = server.new_bucket(prefix);
-    (bucket.clone(), Versioned::new(Arc::new(server.backend(&bucket))))
+    (
+        bucket.clone(),
+        Versioned::new(Arc::new(server.backend(&bucket))),
+    )
 }
 
 #[test]

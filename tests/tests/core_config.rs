@@ -84,7 +84,7 @@ fn bad_files_name_the_file_and_the_problem() {
         assert!(message.contains(&file.display().to_string()), "{message}");
         assert!(message.contains(problem), "{text:?}: {message}");
     }
-    let err = Config::from_yaml_file(&dir.path().join("missing.yaml")).unwrap_err();
+    let err = Config::from_yaml_file(dir.path().join("missing.yaml")).unwrap_err();
     assert!(err.to_string().contains("missing.yaml"), "{err}");
 }
 

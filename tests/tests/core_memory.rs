@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use audmodel::backend::{Backend, Memory};
-use audmodel::{Audmodel, Config, ErrorKind, Registry, Repository, Value};
-use core_scenarios::{map, model_folder, options, params};
+use audmodel::{Audmodel, Config, ErrorKind, Mapping, Registry, Repository};
+use core_scenarios::{model_folder, options, params};
 
 /// A registry whose `memory` repositories are one store per name, shared
 /// by every client made with it.
@@ -64,7 +64,7 @@ fn racing_publishers_leave_the_winners_files() {
                     scope.spawn(move || {
                         let client = Audmodel::with_registry(config.clone(), registry.clone());
                         let opts = audmodel::PublishOptions {
-                            meta: Some(map(&[("racer", Value::Int(i as i128))])),
+                            meta: Some(Mapping::from([("racer", i)])),
                             ..options()
                         };
                         barrier.wait();
@@ -82,10 +82,7 @@ fn racing_publishers_leave_the_winners_files() {
         let w = winners[0];
         let client = Audmodel::with_registry(config, registry);
         let uid = "d4e9c65b-1.0.0";
-        assert_eq!(
-            client.meta(uid).unwrap(),
-            map(&[("racer", Value::Int(w as i128))])
-        );
+        assert_eq!(client.meta(uid).unwrap(), Mapping::from([("racer", w)]));
         let loaded = client.load(uid).unwrap();
         assert_eq!(
             std::fs::read_to_string(loaded.join("weights.bin")).unwrap(),

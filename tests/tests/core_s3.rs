@@ -58,7 +58,7 @@ fn a_file_system_and_a_bucket_searched_in_order() {
     );
     let uid = client
         .publish(
-            &model_folder(dir.path(), "s3"),
+            model_folder(dir.path(), "s3"),
             "torch",
             &params(),
             "1.0.0",
@@ -81,7 +81,7 @@ fn a_file_system_and_a_bucket_searched_in_order() {
     // The same UID in the first repository wins from then on.
     client
         .publish(
-            &model_folder(dir.path(), "fs"),
+            model_folder(dir.path(), "fs"),
             "torch",
             &params(),
             "2.0.0",
@@ -157,7 +157,7 @@ fn a_server_that_is_down_is_a_backend_error_not_a_missing_model() {
     assert!(err.to_string().contains(&closed), "{err}");
     let err = client
         .publish(
-            &model_folder(dir.path(), "x"),
+            model_folder(dir.path(), "x"),
             "torch",
             &params(),
             "1.0.0",

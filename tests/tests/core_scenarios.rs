@@ -6,18 +6,18 @@
 use std::path::{Path, PathBuf};
 
 use audmodel::{
-    Audmodel, Config, ErrorKind, ListFilter, Mapping, NaiveDate, PublishOptions, Registry,
-    Repository, UrlKind, Value,
+    Audmodel, Config, ErrorKind, ListFilter, Mapping, MetaUpdate, NaiveDate, PublishOptions,
+    Registry, Repository, UrlKind, Value,
 };
 
 /// Params of the SPEC's example model (short ID `d4e9c65b` with name
 /// `torch` and subgroup `audmodel.dummy.cnn`).
 pub(crate) fn params() -> Mapping {
     let mut p = Mapping::new();
-    p.insert("model".into(), "cnn10".into());
-    p.insert("data".into(), "emodb".into());
-    p.insert("feature".into(), "melspec".into());
-    p.insert("sampling_rate".into(), 16000i64.into());
+    p.insert("model", "cnn10");
+    p.insert("data", "emodb");
+    p.insert("feature", "melspec");
+    p.insert("sampling_rate", 16000i64);
     p
 }
 
@@ -32,11 +32,12 @@ pub(crate) fn model_folder(dir: &Path, tag: &str) -> PathBuf {
 
 /// `{key: value}` as a Value.
 pub(crate) fn map(pairs: &[(&str, Value)]) -> Value {
-    let mut m = Mapping::new();
-    for (k, v) in pairs {
-        m.insert((*k).into(), v.clone());
-    }
-    Value::Map(m)
+    Value::Map(mapping(pairs))
+}
+
+/// `{key: value}` as a Mapping.
+pub(crate) fn mapping(pairs: &[(&str, Value)]) -> Mapping {
+    pairs.iter().map(|(k, v)| (*k, v.clone())).collect()
 }
 
 /// Options with a fixed author and date, so files compare byte for byte.
@@ -66,13 +67,13 @@ pub(crate) fn every_function(
     let sid = "d4e9c65b";
 
     // Publish 1.0.0 to the first, 2.0.0 to the second repository.
-    let meta = map(&[(
+    let meta = mapping(&[(
         "model",
         map(&[("cnn10", map(&[("layers", Value::Int(10))]))]),
     )]);
     let uid1 = client
         .publish(
-            &model_folder(work, "1"),
+            model_folder(work, "1"),
             name,
             &params(),
             "1.0.0",
@@ -86,7 +87,7 @@ pub(crate) fn every_function(
     assert_eq!(uid1, format!("{sid}-1.0.0"));
     let uid2 = client
         .publish(
-            &model_folder(work, "2"),
+            model_folder(work, "2"),
             name,
             &params(),
             "2.0.0",
@@ -102,7 +103,7 @@ pub(crate) fn every_function(
     for repo in [&first.name, &second.name] {
         let err = client
             .publish(
-                &model_folder(work, "1"),
+                model_folder(work, "1"),
                 name,
                 &params(),
                 "1.0.0",
@@ -167,21 +168,21 @@ pub(crate) fn every_function(
 
     // Meta: as published, `{}` when none, merged and replaced.
     assert_eq!(client.meta(&uid1).unwrap(), meta);
-    assert_eq!(client.meta(&uid2).unwrap(), Value::Map(Mapping::new()));
+    assert_eq!(client.meta(&uid2).unwrap(), Mapping::new());
     let merged = client
         .update_meta(
             &uid1,
-            &map(&[
+            &mapping(&[
                 (
                     "model",
                     map(&[("cnn10", map(&[("dropout", Value::Float(0.5))]))]),
                 ),
                 ("data", "emodb".into()),
             ]),
-            false,
+            MetaUpdate::Merge,
         )
         .unwrap();
-    let expected = map(&[
+    let expected = mapping(&[
         (
             "model",
             map(&[(
@@ -202,17 +203,10 @@ pub(crate) fn every_function(
     );
     assert_eq!(other.meta(&uid1).unwrap(), expected);
     let replaced = client
-        .update_meta(&uid1, &map(&[("new", Value::Bool(true))]), true)
+        .update_meta(&uid1, &Mapping::from([("new", true)]), MetaUpdate::Replace)
         .unwrap();
-    assert_eq!(replaced, map(&[("new", Value::Bool(true))]));
+    assert_eq!(replaced, Mapping::from([("new", true)]));
     assert_eq!(other.meta(&uid1).unwrap(), replaced);
-    assert_eq!(
-        client
-            .update_meta(&uid1, &Value::List(vec![]), false)
-            .unwrap_err()
-            .kind(),
-        ErrorKind::InvalidInput
-    );
 
     // Aliases: set, moved between models (across repositories), resolved.
     assert_eq!(client.aliases(&uid1).unwrap(), ["my-cnn"]);

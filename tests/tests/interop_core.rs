@@ -7,9 +7,9 @@ mod core_scenarios;
 
 use std::path::{Path, PathBuf};
 
-use audmodel::{Audmodel, Config, Mapping, PublishOptions, Repository, Value, py_repr};
+use audmodel::{Audmodel, Config, Mapping, MetaUpdate, PublishOptions, Repository, Value};
 use audmodel_tests::python;
-use core_scenarios::{map, model_folder, options, params};
+use core_scenarios::{map, mapping, model_folder, options, params};
 
 /// Runs a Python snippet with `repo` (the repository), `cache` (the cache
 /// root) and `arg` (`sys.argv[4:]`) defined; returns its stdout.
@@ -75,8 +75,8 @@ const PY_PARAMS: &str =
 const PY_META: &str =
     "{'model': {'cnn10': {'layers': 10, 'lr': 1e-05}}, 'data': {'emodb': {'version': '1.2.0'}}}";
 
-fn meta() -> Value {
-    map(&[
+fn meta() -> Mapping {
+    mapping(&[
         (
             "model",
             map(&[(
@@ -161,7 +161,7 @@ fn python_reads_what_rust_publishes_and_the_files_are_identical() {
     let uid = s
         .client
         .publish(
-            &model_folder(s.dir.path(), "rs"),
+            model_folder(s.dir.path(), "rs"),
             "torch",
             &params(),
             "1.0.0",
@@ -193,8 +193,8 @@ print(audmodel.exists(arg[0]))",
         [
             s.cache.join("d4e9c65b/1.0.0").to_str().unwrap(),
             "weights rs",
-            &py_repr(&header.to_value()),
-            &py_repr(&meta()),
+            &header.to_value().to_string(),
+            &meta().to_string(),
             "['1.0.0']",
             "['rs-model']",
             &uid,
@@ -222,7 +222,7 @@ print(audmodel.exists(arg[0]))",
     let uid = s
         .client
         .publish(
-            &model_folder(s.dir.path(), "x"),
+            model_folder(s.dir.path(), "x"),
             "onnx",
             &Mapping::new(),
             "1.0.0",
@@ -247,7 +247,7 @@ fn each_side_sees_the_others_meta_updates_and_alias_moves() {
     let uid2 = s
         .client
         .publish(
-            &model_folder(s.dir.path(), "2"),
+            model_folder(s.dir.path(), "2"),
             "torch",
             &params(),
             "2.0.0",
@@ -261,7 +261,7 @@ fn each_side_sees_the_others_meta_updates_and_alias_moves() {
         "audmodel.update_meta(arg[0], {'model': {'cnn10': {'layers': 12}}, 'new': [1, 2]}, cache_root=cache)",
         &[&uid1],
     );
-    let expected = map(&[
+    let expected = mapping(&[
         (
             "model",
             map(&[(
@@ -278,14 +278,18 @@ fn each_side_sees_the_others_meta_updates_and_alias_moves() {
     assert_eq!(s.client.meta(&uid1).unwrap(), expected);
     let rust_written = s
         .client
-        .update_meta(&uid1, &map(&[("data", "replaced".into())]), false)
+        .update_meta(
+            &uid1,
+            &Mapping::from([("data", "replaced")]),
+            MetaUpdate::Merge,
+        )
         .unwrap();
     let out = py(
         &s,
         "print(repr(audmodel.meta(arg[0], cache_root=cache)))",
         &[&uid1],
     );
-    assert_eq!(out.trim(), py_repr(&rust_written));
+    assert_eq!(out.trim(), rust_written.to_string());
 
     // Alias moves: Python moves it to the Rust model, Rust moves it back.
     py(

@@ -127,7 +127,7 @@ fn client(
 
 fn publish(client: &Audmodel, root: &Path) -> Result<String, audmodel::Error> {
     let mut params = Mapping::new();
-    params.insert("sampling_rate".into(), 16000i64.into());
+    params.insert("sampling_rate", 16000i64);
     client.publish(root, "torch", &params, "1.0.0", &PublishOptions::default())
 }
 

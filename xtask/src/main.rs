@@ -14,7 +14,8 @@ use std::process::Command;
 const USAGE: &str = "usage: cargo xtask <test|demo|e2e|bench>
 
   test   check formatting (cargo fmt --check) and lints (clippy -D warnings), install what
-         the tests need when missing (Garage), then run every test, the e2e scenarios, and
+         the tests need when missing (Garage), then run every test, the tests of a build
+         without the `s3` feature, the e2e scenarios, and
          the Python module audmodel_rs's tests and the reference's own suite against it;
          no test may skip for want of Garage, Python or a package index (AUDMODEL_REQUIRE_ALL=1)
          (--large: the ignored tests too, which take minutes and gigabytes;
@@ -44,9 +45,40 @@ fn test(args: &[String]) -> Result<()> {
     setup::ensure_garage()?;
     setup::ensure_seaweedfs()?;
     let tests = setup::run(&mut cargo_test(args));
+    let without_s3 = without_s3();
     let scenarios = e2e::command(&[]);
     let binding = python_binding::test(&harness::build::workspace_root());
-    tests.and(scenarios).and(binding)
+    tests.and(without_s3).and(scenarios).and(binding)
+}
+
+/// The build a library user on a file system gets (no `s3` feature): the
+/// registry's and the core's tests of the missing feature, and the CLI
+/// builds without it.
+fn without_s3() -> Result<()> {
+    let steps: [&[&str]; 3] = [
+        &[
+            "test",
+            "-p",
+            "audmodel-backend",
+            "--no-default-features",
+            "--lib",
+        ],
+        &[
+            "test",
+            "-p",
+            "audmodel-core",
+            "--no-default-features",
+            "--test",
+            "without_s3",
+        ],
+        &["build", "-p", "audmodel-cli", "--no-default-features"],
+    ];
+    for step in steps {
+        let mut command = Command::new(setup::cargo());
+        command.args(step).env(REQUIRE_ALL_ENV, "1");
+        setup::run(&mut command)?;
+    }
+    Ok(())
 }
 
 /// `cargo test --workspace --no-fail-fast` with the task's arguments:

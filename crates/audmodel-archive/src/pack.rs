@@ -105,18 +105,27 @@ pub struct Packed {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn pack(
-    root: &Path,
-    archive: &Path,
+    root: impl AsRef<Path>,
+    archive: impl AsRef<Path>,
     options: &PackOptions,
     progress: Progress<'_>,
 ) -> Result<Packed, Error> {
-    pack_tuned(root, archive, options, progress, Tuning::default())
+    pack_tuned(
+        root.as_ref(),
+        archive.as_ref(),
+        options,
+        progress,
+        Tuning::default(),
+    )
 }
 
 /// Total bytes `pack` will report through its progress callback: the sum of
 /// the sizes of the files below `root`.
-pub fn pack_size(root: &Path) -> Result<u64, Error> {
-    Ok(walk::list_files(root)?.iter().map(|f| f.size).sum())
+pub fn pack_size(root: impl AsRef<Path>) -> Result<u64, Error> {
+    Ok(walk::list_files(root.as_ref())?
+        .iter()
+        .map(|f| f.size)
+        .sum())
 }
 
 /// Packs every file below `root` into `out` as [`pack`] does into a file,

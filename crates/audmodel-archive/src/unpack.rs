@@ -35,8 +35,14 @@ pub struct Unpacked {
 /// bytes just written.
 ///
 /// See [`pack`](crate::pack) for an example.
-pub fn unpack(archive: &Path, target: &Path, progress: Progress<'_>) -> Result<Unpacked, Error> {
-    unpack_checked(archive, target, progress, || Ok::<(), Error>(()))
+pub fn unpack(
+    archive: impl AsRef<Path>,
+    target: impl AsRef<Path>,
+    progress: Progress<'_>,
+) -> Result<Unpacked, Error> {
+    unpack_checked(archive.as_ref(), target.as_ref(), progress, || {
+        Ok::<(), Error>(())
+    })
 }
 
 /// [`unpack`], with `check` called after every entry was written and

@@ -70,7 +70,7 @@ fn higher_levels_give_smaller_archives() {
             level,
             min_saving_percent: 0,
         };
-        pack(&root, &dir.path().join("a.zip"), &options, &no_progress)
+        pack(&root, dir.path().join("a.zip"), &options, &no_progress)
             .unwrap()
             .size
     };
@@ -85,7 +85,7 @@ fn same_folder_gives_the_same_bytes() {
     model(&root);
     let a = pack(
         &root,
-        &dir.path().join("a.zip"),
+        dir.path().join("a.zip"),
         &PackOptions::default(),
         &no_progress,
     )
@@ -95,7 +95,7 @@ fn same_folder_gives_the_same_bytes() {
     fs::write(root.join("config.json"), br#"{"a": 1}"#).unwrap();
     let b = pack(
         &root,
-        &dir.path().join("b.zip"),
+        dir.path().join("b.zip"),
         &PackOptions::default(),
         &no_progress,
     )
@@ -123,7 +123,7 @@ fn progress_adds_up_to_pack_size() {
     let archive = dir.path().join("m.zip");
     pack(&root, &archive, &PackOptions::default(), &count).unwrap();
     assert_eq!(seen.swap(0, Ordering::Relaxed), total);
-    unpack(&archive, &dir.path().join("out"), &count).unwrap();
+    unpack(&archive, dir.path().join("out"), &count).unwrap();
     assert_eq!(seen.load(Ordering::Relaxed), total);
 }
 
@@ -201,7 +201,7 @@ fn unpack_refuses_missing_archive_and_existing_target() {
     let root = dir.path().join("model");
     model(&root);
     let archive = dir.path().join("m.zip");
-    let err = unpack(&archive, &dir.path().join("out"), &no_progress).unwrap_err();
+    let err = unpack(&archive, dir.path().join("out"), &no_progress).unwrap_err();
     assert!(
         matches!(err, Error::NotFound { ref path } if *path == archive),
         "{err}"

@@ -60,6 +60,18 @@ pub enum Error {
         /// The registered names.
         known: Vec<String>,
     },
+    /// The backend is known but was left out of this build (S3 without the
+    /// cargo feature `s3`).
+    #[error(
+        "S3 support was not built in: the backend '{backend}' needs the cargo feature '{feature}' \
+         (on by default in the crates `audmodel` and `audmodel-cli`)"
+    )]
+    NotBuiltIn {
+        /// The backend name of the repository.
+        backend: String,
+        /// The cargo feature that builds it.
+        feature: &'static str,
+    },
     /// The store cannot do this (see [`Capabilities`](crate::Capabilities)).
     #[error("this store does not support {what}")]
     Unsupported {
@@ -138,7 +150,9 @@ impl Error {
             Error::InvalidPath { .. } => ErrorKind::InvalidPath,
             Error::Permission { .. } => ErrorKind::Permission,
             Error::Unreachable { .. } => ErrorKind::Unreachable,
-            Error::UnknownBackend { .. } => ErrorKind::UnknownBackend,
+            // A configuration problem as an unknown name is: the caller's
+            // answer is the same (another backend, or another build).
+            Error::UnknownBackend { .. } | Error::NotBuiltIn { .. } => ErrorKind::UnknownBackend,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
             Error::ReadOnly { .. } => ErrorKind::ReadOnly,

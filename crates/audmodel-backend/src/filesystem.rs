@@ -17,7 +17,7 @@ use audmodel_uid::md5_file;
 /// Writes go to a temporary file in the target folder that is renamed into
 /// place, so readers never see half a file; [`PutMode::Create`] is
 /// atomic (`renameat2(RENAME_NOREPLACE)` or hard link). Folders are created
-/// as needed; [`Backend::remove`] leaves emptied folders behind, as the
+/// as needed; [`Backend::delete`] leaves emptied folders behind, as the
 /// reference does (listings only report files, so they do not matter).
 /// Writing into a repository whose root folder does not exist fails with
 /// [`Error::Unavailable`] naming the root, as the reference refuses to open
@@ -28,7 +28,7 @@ use audmodel_uid::md5_file;
 /// use audmodel_backend::{Backend, BackendPath, FileSystem, PutMode};
 /// let host = tempfile::tempdir().unwrap();
 /// std::fs::create_dir(host.path().join("repo")).unwrap();
-/// let fs = FileSystem::new(host.path().to_str().unwrap(), "repo").unwrap();
+/// let fs = FileSystem::new(host.path(), "repo").unwrap();
 /// let path = BackendPath::new("/a/b.txt").unwrap();
 /// fs.put_bytes(b"abc", &path, PutMode::Overwrite).unwrap();
 /// assert_eq!(fs.checksum(&path).unwrap(), "900150983cd24fb0d6963f7d28e17f72");
@@ -41,14 +41,14 @@ pub struct FileSystem {
 impl FileSystem {
     /// The repository `name` below the folder `host` (`~` is expanded,
     /// relative hosts are made absolute like the reference's `audeer.path`).
-    pub fn new(host: &str, name: &str) -> Result<Self, Error> {
+    pub fn new(host: impl AsRef<Path>, name: &str) -> Result<Self, Error> {
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {
             return Err(Error::invalid(
                 name,
                 "a repository name must be one folder name",
             ));
         }
-        let host = expand_home(host);
+        let host = expand_home(host.as_ref());
         let absolute = std::path::absolute(&host)
             .map_err(|e| Error::io(e, &host.display().to_string(), "cannot resolve"))?;
         Ok(FileSystem {
@@ -412,12 +412,11 @@ fn walk(dir: &Path, at: &BackendPath, found: &mut Vec<BackendPath>) -> Result<()
     Ok(())
 }
 
-fn expand_home(host: &str) -> PathBuf {
-    match (host.strip_prefix('~'), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
-            PathBuf::from(home).join(rest.trim_start_matches('/'))
-        }
-        _ => PathBuf::from(host),
+fn expand_home(host: &Path) -> PathBuf {
+    // Component-wise: `~` and `~/x` expand, `~user` does not.
+    match (host.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => host.to_path_buf(),
     }
 }
 

@@ -2,9 +2,12 @@
 //! layout (SPEC 3, 6).
 //!
 //! A [`Backend`] stores files at [`BackendPath`]s: [`FileSystem`] in a local
-//! folder, [`S3`] in a bucket, [`Memory`] in this process (for tests). [`Versioned`] lays files out as the reference
-//! does (`/dir/base.ext` at `V` -> `/dir/base/V/base-V.ext`). A [`Registry`]
-//! opens the backend of a configured [`Repository`] by backend name.
+//! folder, `S3` in a bucket (cargo feature `s3`, on by default), [`Memory`]
+//! in this process (for tests). [`Versioned`] lays files out as the
+//! reference does (`/dir/base.ext` at `V` -> `/dir/base/V/base-V.ext`). A
+//! [`Registry`] opens the backend of a configured [`Repository`] by backend
+//! name; without the `s3` feature the names `s3` and `minio` fail with
+//! [`Error::NotBuiltIn`].
 //!
 //! ```
 //! use std::sync::Arc;
@@ -25,9 +28,13 @@ mod local;
 mod memory;
 mod path;
 mod registry;
+#[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "s3")]
 mod s3_config;
+#[cfg(feature = "s3")]
 mod s3_resume;
+#[cfg(feature = "s3")]
 mod s3_watch;
 mod spool;
 mod transfer;
@@ -46,6 +53,7 @@ pub use filesystem::FileSystem;
 pub use memory::Memory;
 pub use path::BackendPath;
 pub use registry::{ConditionalWrites, Registry, Repository};
+#[cfg(feature = "s3")]
 pub use s3::{S3, S3Builder};
 pub use transfer::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_RETRIES, DEFAULT_RETRY_TIMEOUT, DEFAULT_STALL_TIMEOUT,

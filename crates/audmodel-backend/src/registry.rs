@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::{Backend, Error, FileSystem, S3, TransferObserver, TransferSettings};
+use crate::{Backend, Error, FileSystem, TransferObserver, TransferSettings};
 
 /// A repository as configured: name, host, backend name (SPEC 3, 6).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -183,17 +183,61 @@ impl Default for Registry {
             Ok(Arc::new(FileSystem::new(&repo.host, &repo.name)?) as Arc<dyn Backend>)
         });
         for name in ["s3", "minio"] {
-            let open = |repo: &Repository, observer: Option<&TransferObserver>| {
-                let mut s3 = S3::builder(&repo.host, &repo.name)
-                    .conditional_writes(repo.conditional_writes)
-                    .transfer(repo.transfer);
-                if let Some(observer) = observer {
-                    s3 = s3.observer(observer.clone());
-                }
-                Ok(Arc::new(s3.build()?) as Arc<dyn Backend>)
-            };
-            registry.register_observed(name, open);
+            registry.register_observed(name, open_s3);
         }
         registry
+    }
+}
+
+/// The `s3` and `minio` backends.
+#[cfg(feature = "s3")]
+fn open_s3(
+    repo: &Repository,
+    observer: Option<&TransferObserver>,
+) -> Result<Arc<dyn Backend>, Error> {
+    let mut s3 = crate::S3::builder(&repo.host, &repo.name)
+        .conditional_writes(repo.conditional_writes)
+        .transfer(repo.transfer);
+    if let Some(observer) = observer {
+        s3 = s3.observer(observer.clone());
+    }
+    Ok(Arc::new(s3.build()?) as Arc<dyn Backend>)
+}
+
+/// The `s3` and `minio` names stay known without the feature, so a
+/// configuration naming them gets this error rather than "not a registered
+/// backend".
+#[cfg(not(feature = "s3"))]
+fn open_s3(
+    repo: &Repository,
+    _observer: Option<&TransferObserver>,
+) -> Result<Arc<dyn Backend>, Error> {
+    Err(Error::NotBuiltIn {
+        backend: repo.backend.clone(),
+        feature: "s3",
+    })
+}
+
+#[cfg(all(test, not(feature = "s3")))]
+mod tests {
+    use super::*;
+
+    /// Run by `cargo test -p audmodel-backend --no-default-features` (a
+    /// step of `cargo xtask test`).
+    #[test]
+    fn s3_names_say_the_feature_is_missing() {
+        let registry = Registry::default();
+        assert_eq!(registry.names(), ["file-system", "minio", "s3"]);
+        for backend in ["s3", "minio"] {
+            let repo = Repository::new("models", "127.0.0.1:3900", backend);
+            let Err(err) = registry.open(&repo) else {
+                panic!("{backend} opened without S3 support");
+            };
+            assert_eq!(err.kind(), crate::ErrorKind::UnknownBackend);
+            let text = err.to_string();
+            assert!(text.starts_with("S3 support was not built in"), "{text}");
+            assert!(text.contains(&format!("'{backend}'")), "{text}");
+            assert!(text.contains("feature 's3'"), "{text}");
+        }
     }
 }

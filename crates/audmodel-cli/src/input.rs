@@ -19,7 +19,7 @@ pub(crate) fn params(args: &ParamsArgs) -> Result<Mapping> {
 }
 
 /// The metadata given, `None` when neither flag was.
-pub(crate) fn meta(args: &MetaArgs) -> Result<Option<Value>> {
+pub(crate) fn meta(args: &MetaArgs) -> Result<Option<Mapping>> {
     if args.meta.is_none() && args.meta_file.is_none() {
         return Ok(None);
     }
@@ -29,7 +29,7 @@ pub(crate) fn meta(args: &MetaArgs) -> Result<Option<Value>> {
         args.meta.as_deref(),
         args.meta_file.as_deref(),
     )
-    .map(|m| Some(Value::Map(m)))
+    .map(Some)
 }
 
 /// A mapping from inline text or a file; an empty document is `{}`.

@@ -11,7 +11,7 @@ use crate::{Audmodel, Error, paths};
 /// The alias file's content: `uid: {uid}`.
 pub(crate) fn alias_yaml(uid: &str) -> String {
     let mut map = Mapping::new();
-    map.insert("uid".into(), uid.into());
+    map.insert("uid", uid);
     audmodel_uid::yaml::to_string(&Value::Map(map))
 }
 
@@ -21,7 +21,7 @@ pub(crate) fn aliases_yaml(aliases: &[String]) -> String {
     sorted.sort();
     let mut map = Mapping::new();
     map.insert(
-        "aliases".into(),
+        "aliases",
         Value::List(sorted.into_iter().map(Value::Str).collect()),
     );
     audmodel_uid::yaml::to_string(&Value::Map(map))

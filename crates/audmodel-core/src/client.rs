@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use audmodel_backend::{Registry, Repository, TransferObserver};
-use audmodel_uid::{Mapping, Value};
+use audmodel_uid::Mapping;
 use chrono::NaiveDate;
 
 use crate::progress::Silent;
@@ -30,7 +30,7 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(4 * 60 * 60);
 /// let repo = Repository::new("models", dir.path().join("host").to_str().unwrap(), "file-system");
 /// let client = Audmodel::new(Config::new(dir.path().join("cache"), vec![repo]));
 /// let mut params = Mapping::new();
-/// params.insert("sampling_rate".into(), 16000i64.into());
+/// params.insert("sampling_rate", 16000i64);
 /// let uid = client
 ///     .publish(&model, "torch", &params, "1.0.0", &PublishOptions::default())
 ///     .unwrap();
@@ -187,7 +187,7 @@ impl Audmodel {
     /// The metadata of the model (an empty mapping when none was published),
     /// cached in `{cache}/{sid}/{V}.meta.yaml` and refreshed when it differs
     /// from the repository's.
-    pub fn meta(&self, id: &str) -> Result<Value, Error> {
+    pub fn meta(&self, id: &str) -> Result<Mapping, Error> {
         let model = self.resolve(id)?;
         self.meta_of(&model)
     }

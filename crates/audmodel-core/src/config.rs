@@ -146,9 +146,9 @@ impl Config {
     }
 
     /// `path` over the built-in [`DEFAULT_CONFIG`] (no environment).
-    pub fn from_yaml_file(path: &Path) -> Result<Config, Error> {
+    pub fn from_yaml_file(path: impl AsRef<Path>) -> Result<Config, Error> {
         let mut config = Self::default_config()?;
-        config.apply_file(path)?;
+        config.apply_file(path.as_ref())?;
         Ok(config)
     }
 

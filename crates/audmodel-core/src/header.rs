@@ -28,15 +28,12 @@ impl Header {
     /// The header as the mapping the reference writes.
     pub fn to_value(&self) -> Value {
         let mut map = Mapping::new();
-        map.insert("author".into(), self.author.as_str().into());
-        map.insert("date".into(), Value::Date(self.date));
-        map.insert("name".into(), self.name.as_str().into());
-        map.insert("parameters".into(), Value::Map(self.parameters.clone()));
-        map.insert(
-            "subgroup".into(),
-            self.subgroup.as_deref().unwrap_or("").into(),
-        );
-        map.insert("version".into(), self.version.as_str().into());
+        map.insert("author", self.author.as_str());
+        map.insert("date", Value::Date(self.date));
+        map.insert("name", self.name.as_str());
+        map.insert("parameters", Value::Map(self.parameters.clone()));
+        map.insert("subgroup", self.subgroup.as_deref().unwrap_or(""));
+        map.insert("version", self.version.as_str());
         Value::Map(map)
     }
 

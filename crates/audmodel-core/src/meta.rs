@@ -5,12 +5,12 @@ use audmodel_uid::{Mapping, Value};
 use crate::cache::write_whole;
 use crate::lookup::{Located, Model};
 use crate::swap::read_modify_write;
-use crate::{Audmodel, Error, lock, paths};
+use crate::{Audmodel, Error, MetaUpdate, lock, paths};
 
 impl Audmodel {
     /// The metadata, with the cache copy refreshed when its MD5 differs from
     /// the repository's checksum (as the reference's `get_meta`).
-    pub(crate) fn meta_of(&self, model: &Model) -> Result<Value, Error> {
+    pub(crate) fn meta_of(&self, model: &Model) -> Result<Mapping, Error> {
         if self.is_offline() {
             let local = self.cache_file(model, "meta.yaml");
             let _lock = lock::lock(&local, lock::SHORT_TIMEOUT)?;
@@ -28,7 +28,7 @@ impl Audmodel {
     }
 
     /// [`meta_of`](Self::meta_of) a model already located.
-    fn meta_at(&self, at: &Located) -> Result<Value, Error> {
+    fn meta_at(&self, at: &Located) -> Result<Mapping, Error> {
         self.header_at(at)?;
         let model = &at.model;
         let remote = paths::meta(&model.sid)?;
@@ -60,19 +60,30 @@ impl Audmodel {
     }
 
     /// Merges `meta` into the model's metadata (recursively, as the
-    /// reference's `update_dict`), or replaces it when `replace`, writes it to
-    /// the repository and the cache, and returns the new metadata.
+    /// reference's `update_dict`) or replaces it, as `how` says, writes it
+    /// to the repository and the cache, and returns the new metadata.
     ///
     /// Concurrent merges of one model each start from the other's result
     /// on stores with locks (turns) or compare-and-swap (a lost swap merges
     /// again into what the winner stored); on other stores one can be lost.
-    pub fn update_meta(&self, id: &str, meta: &Value, replace: bool) -> Result<Value, Error> {
-        let Value::Map(update) = meta else {
-            return Err(Error::invalid(format!(
-                "metadata must be a mapping, not a {}",
-                meta.type_name()
-            )));
-        };
+    ///
+    /// ```
+    /// use audmodel_core::{Audmodel, Config, Mapping, MetaUpdate, PublishOptions, Repository};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let model = dir.path().join("model");
+    /// std::fs::create_dir(&model).unwrap();
+    /// std::fs::write(model.join("weights.bin"), b"0123").unwrap();
+    /// let repo = Repository::new("models", dir.path().join("host").to_str().unwrap(), "file-system");
+    /// let client = Audmodel::new(Config::new(dir.path().join("cache"), vec![repo]));
+    /// let options = PublishOptions::default().meta([("epochs", 30)]);
+    /// let uid = client.publish(&model, "torch", &Mapping::new(), "1.0.0", &options).unwrap();
+    /// let merged = client.update_meta(&uid, &Mapping::from([("data", "emodb")]), MetaUpdate::Merge).unwrap();
+    /// assert_eq!(merged.to_string(), "{'epochs': 30, 'data': 'emodb'}");
+    /// let replaced = client.update_meta(&uid, &Mapping::new(), MetaUpdate::Replace).unwrap();
+    /// assert_eq!(client.meta(&uid).unwrap(), replaced);
+    /// assert!(replaced.is_empty());
+    /// ```
+    pub fn update_meta(&self, id: &str, meta: &Mapping, how: MetaUpdate) -> Result<Mapping, Error> {
         let model = self.resolve(id)?;
         let at = self.locate(&model)?;
         // Caches the header, as reading the metadata does.
@@ -88,10 +99,10 @@ impl Audmodel {
             |current| {
                 let current = match current {
                     Some(bytes) => parse_meta(bytes, &what)?,
-                    None => Value::Map(Mapping::new()),
+                    None => Mapping::new(),
                 };
-                let next = updated(current, meta, update, replace);
-                let text = audmodel_uid::yaml::to_string(&next);
+                let next = updated(current, meta, how);
+                let text = audmodel_uid::yaml::to_string(&Value::Map(next.clone()));
                 new = Some((next, text.clone()));
                 Ok(Some(text.into_bytes()))
             },
@@ -106,27 +117,31 @@ impl Audmodel {
     }
 }
 
-/// The metadata `current` after an update: `meta` itself when `replace`,
-/// else `update` merged into it.
-fn updated(current: Value, meta: &Value, update: &Mapping, replace: bool) -> Value {
-    if replace {
-        return meta.clone();
+/// The metadata `current` after an update: `meta` itself when replacing,
+/// else `meta` merged into it.
+fn updated(current: Mapping, meta: &Mapping, how: MetaUpdate) -> Mapping {
+    match how {
+        MetaUpdate::Replace => meta.clone(),
+        MetaUpdate::Merge => {
+            let mut merged = current;
+            merge(&mut merged, meta);
+            merged
+        }
     }
-    let mut merged = match current {
-        Value::Map(m) => m,
-        _ => Mapping::new(),
-    };
-    merge(&mut merged, update);
-    Value::Map(merged)
 }
 
-/// Metadata bytes to a mapping; `null` (no metadata) reads as `{}`.
-pub(crate) fn parse_meta(bytes: &[u8], what: &str) -> Result<Value, Error> {
+/// Metadata bytes to a mapping; `null` (no metadata) reads as `{}`, and
+/// anything else that is not a mapping is a damaged file.
+pub(crate) fn parse_meta(bytes: &[u8], what: &str) -> Result<Mapping, Error> {
     let what = format!("metadata '{what}'");
     let text = std::str::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
     match audmodel_uid::yaml::from_str(text) {
-        Ok(Value::Null) => Ok(Value::Map(Mapping::new())),
-        Ok(v) => Ok(v),
+        Ok(Value::Null) => Ok(Mapping::new()),
+        Ok(Value::Map(m)) => Ok(m),
+        Ok(other) => Err(Error::corrupt(
+            what,
+            format!("a {} where a mapping belongs", other.type_name()),
+        )),
         Err(e) => Err(Error::corrupt(what, e)),
     }
 }
@@ -176,10 +191,11 @@ mod tests {
 
     #[test]
     fn no_metadata_reads_as_an_empty_mapping() {
-        assert_eq!(
-            parse_meta(b"null\n...\n", "m").unwrap(),
-            Value::Map(Mapping::new())
-        );
+        assert_eq!(parse_meta(b"null\n...\n", "m").unwrap(), Mapping::new());
+        assert!(matches!(
+            parse_meta(b"- a\n", "m"),
+            Err(Error::Corrupt { .. })
+        ));
         assert!(matches!(
             parse_meta(b"a: [", "m"),
             Err(Error::Corrupt { .. })

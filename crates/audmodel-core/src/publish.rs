@@ -15,7 +15,7 @@ mod staged_archive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use audmodel_uid::{CancelToken, Mapping, Value};
+use audmodel_uid::{CancelToken, Mapping};
 use chrono::NaiveDate;
 
 use crate::{Audmodel, Error, ErrorKind, Operation};
@@ -27,7 +27,17 @@ use plan::Plan;
 pub const DEFAULT_STALE_CLAIM_AFTER: Duration = Duration::from_secs(3600);
 
 /// Options of [`Audmodel::publish`]: those of the reference, and the
-/// caller's cancellation token.
+/// caller's cancellation token. Set the fields, or chain the methods of
+/// the same names:
+///
+/// ```
+/// use audmodel_core::{Mapping, PublishOptions};
+/// let options = PublishOptions::default()
+///     .subgroup("audmodel.dummy.cnn")
+///     .alias("my-cnn")
+///     .meta([("epochs", 30)]);
+/// assert_eq!(options.meta, Some(Mapping::from([("epochs", 30)])));
+/// ```
 #[derive(Debug, Clone)]
 pub struct PublishOptions {
     /// Subgroup; `.` become folders in the repository.
@@ -38,8 +48,9 @@ pub struct PublishOptions {
     pub author: Option<String>,
     /// Date; today when `None`.
     pub date: Option<NaiveDate>,
-    /// Metadata (a mapping), editable later.
-    pub meta: Option<Value>,
+    /// Metadata, editable later; none is written as the reference's `null`
+    /// and reads back as an empty mapping.
+    pub meta: Option<Mapping>,
     /// Repository name; the first configured when `None`.
     pub repository: Option<String>,
     /// Deflate level 0 (stored) to 9; default 1.
@@ -85,6 +96,68 @@ impl Default for PublishOptions {
     }
 }
 
+impl PublishOptions {
+    /// The same options with this subgroup (`.` become folders).
+    pub fn subgroup(mut self, subgroup: impl Into<String>) -> Self {
+        self.subgroup = Some(subgroup.into());
+        self
+    }
+
+    /// The same options with an alias to point at the model.
+    pub fn alias(mut self, alias: impl Into<String>) -> Self {
+        self.alias = Some(alias.into());
+        self
+    }
+
+    /// The same options with this author instead of the user name.
+    pub fn author(mut self, author: impl Into<String>) -> Self {
+        self.author = Some(author.into());
+        self
+    }
+
+    /// The same options with this date instead of today.
+    pub fn date(mut self, date: NaiveDate) -> Self {
+        self.date = Some(date);
+        self
+    }
+
+    /// The same options with this metadata.
+    pub fn meta(mut self, meta: impl Into<Mapping>) -> Self {
+        self.meta = Some(meta.into());
+        self
+    }
+
+    /// The same options publishing to the repository of this name.
+    pub fn repository(mut self, name: impl Into<String>) -> Self {
+        self.repository = Some(name.into());
+        self
+    }
+
+    /// The same options with this deflate level (0-9).
+    pub fn compression(mut self, level: u32) -> Self {
+        self.compression = level;
+        self
+    }
+
+    /// The same options with this threshold for storing instead of deflating.
+    pub fn min_saving_percent(mut self, percent: u8) -> Self {
+        self.min_saving_percent = percent;
+        self
+    }
+
+    /// The same options packing the archive below this folder.
+    pub fn tmp_root(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.tmp_root = Some(folder.into());
+        self
+    }
+
+    /// The same options, stopped when `cancel` is cancelled.
+    pub fn cancel(mut self, cancel: CancelToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+}
+
 impl Audmodel {
     /// Zips the folder `root` and publishes it as a new model; returns its UID.
     ///
@@ -107,12 +180,13 @@ impl Audmodel {
     /// copy: it removes what it put and returns [`Error::Interrupted`].
     pub fn publish(
         &self,
-        root: &Path,
+        root: impl AsRef<Path>,
         name: &str,
         params: &Mapping,
         version: &str,
         options: &PublishOptions,
     ) -> Result<String, Error> {
+        let root = root.as_ref();
         let plan = Plan::new(self, root, name, params, version, options)?;
         let uid = plan.model.uid();
         let source = Source::new(root, options)?;

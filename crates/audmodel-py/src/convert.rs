@@ -59,6 +59,18 @@ pub(crate) fn to_value(object: &Bound<'_, PyAny>) -> PyResult<Value> {
     Err(unsupported(object))
 }
 
+/// Metadata: a dict as a mapping, anything else a `ValueError` naming
+/// the argument (`what`) and the type found.
+pub(crate) fn to_meta(what: &str, object: &Bound<'_, PyAny>) -> PyResult<Mapping> {
+    match object.downcast::<PyDict>() {
+        Ok(dict) => to_mapping(dict),
+        Err(_) => Err(PyValueError::new_err(format!(
+            "{what} must be a mapping, not a {}",
+            to_value(object)?.type_name()
+        ))),
+    }
+}
+
 /// A dict as a mapping, in its order.
 pub(crate) fn to_mapping(dict: &Bound<'_, PyDict>) -> PyResult<Mapping> {
     let mut map = Mapping::new();

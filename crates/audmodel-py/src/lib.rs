@@ -12,12 +12,14 @@ mod run;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use audmodel::{Audmodel, CancelToken, Config, LoadOptions, PublishOptions, Repository, UrlKind};
+use audmodel::{
+    Audmodel, CancelToken, Config, LoadOptions, MetaUpdate, PublishOptions, Repository, UrlKind,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use convert::{to_mapping, to_python, to_value};
+use convert::{mapping_to_python, to_mapping, to_meta, to_python, to_value};
 use run::{blocking, cancellable};
 
 /// A repository as the Python half passes it: `(name, host, backend)`.
@@ -106,7 +108,11 @@ fn publish(
     verbose: bool,
 ) -> PyResult<String> {
     let params = to_mapping(&args.params)?;
-    let meta = args.meta.as_ref().map(to_value).transpose()?;
+    let meta = args
+        .meta
+        .as_ref()
+        .map(|meta| to_meta("'meta'", meta))
+        .transpose()?;
     let date = match args.date.as_ref().map(to_value).transpose()? {
         None => None,
         Some(audmodel::Value::Date(date)) => Some(date),
@@ -180,7 +186,7 @@ fn meta<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let client = client(cache_root, &repositories, false);
     let meta = blocking(py, || client.meta(uid))?;
-    to_python(py, &meta)
+    Ok(mapping_to_python(py, &meta)?.into_any())
 }
 
 #[pyfunction]
@@ -192,10 +198,15 @@ fn update_meta<'py>(
     meta: &Bound<'py, PyAny>,
     replace: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let meta = to_value(meta)?;
+    let meta = to_meta("metadata", meta)?;
+    let how = if replace {
+        MetaUpdate::Replace
+    } else {
+        MetaUpdate::Merge
+    };
     let client = client(cache_root, &repositories, false);
-    let new = blocking(py, || client.update_meta(uid, &meta, replace))?;
-    to_python(py, &new)
+    let new = blocking(py, || client.update_meta(uid, &meta, how))?;
+    Ok(mapping_to_python(py, &new)?.into_any())
 }
 
 #[pyfunction]

@@ -15,8 +15,8 @@ const LEGACY_REPOSITORY_PRIVATE: &str = "models-private-local";
 /// ```
 /// use audmodel_uid::{unique_string, Mapping, Value};
 /// let mut params = Mapping::new();
-/// params.insert("b".into(), 1i64.into());
-/// params.insert("a".into(), Value::Null);
+/// params.insert("b", 1i64);
+/// params.insert("a", Value::Null);
 /// assert_eq!(unique_string("torch", &params, Some("x.y")).unwrap(), "x.y.torch{'a': None, 'b': 1}");
 /// ```
 ///
@@ -39,13 +39,13 @@ pub fn unique_string(
 /// The 8-hex-digit short ID: the last 8 digits of the MD5 of [`unique_string`].
 ///
 /// ```
-/// use audmodel_uid::{short_id, Mapping};
-/// let params: Mapping = [
-///     ("model".into(), "cnn10".into()),
-///     ("data".into(), "emodb".into()),
-///     ("feature".into(), "melspec".into()),
-///     ("sampling_rate".into(), 16000i64.into()),
-/// ].into_iter().collect();
+/// use audmodel_uid::{short_id, Mapping, Value};
+/// let params = Mapping::from([
+///     ("model", Value::from("cnn10")),
+///     ("data", "emodb".into()),
+///     ("feature", "melspec".into()),
+///     ("sampling_rate", 16000.into()),
+/// ]);
 /// assert_eq!(short_id("torch", &params, Some("audmodel.dummy.cnn")).unwrap(), "d4e9c65b");
 /// ```
 ///
@@ -85,13 +85,13 @@ pub fn uid(
 /// the reference.
 ///
 /// ```
-/// use audmodel_uid::{legacy_uid, Mapping};
-/// let params: Mapping = [
-///     ("model".into(), "cnn10".into()),
-///     ("data".into(), "emodb".into()),
-///     ("feature".into(), "melspec".into()),
-///     ("sampling_rate".into(), 16000i64.into()),
-/// ].into_iter().collect();
+/// use audmodel_uid::{legacy_uid, Mapping, Value};
+/// let params = Mapping::from([
+///     ("model", Value::from("cnn10")),
+///     ("data", "emodb".into()),
+///     ("feature", "melspec".into()),
+///     ("sampling_rate", 16000.into()),
+/// ]);
 /// assert_eq!(
 ///     legacy_uid("test", &params, "1.0.0", Some("audmodel.dummy.cnn"), false).unwrap(),
 ///     "65206614-dbb7-d61a-b00c-153db7b525c0"

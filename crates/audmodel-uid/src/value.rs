@@ -1,6 +1,17 @@
 //! The Python values that model parameters and headers are made of.
 
 /// A Python value as PyYAML loads it and `repr()` prints it.
+///
+/// Rust values convert with `From` (`Value::from(16000)`,
+/// `Value::from(vec![1, 2])`, `Value::from(None::<i32>)` for `None`), and
+/// `Display` prints Python's `repr()`:
+///
+/// ```
+/// use audmodel_uid::{Mapping, Value};
+/// let params = Mapping::from([("sampling_rate", Value::from(16000)), ("model", "cnn10".into())]);
+/// assert_eq!(Value::from(params).to_string(), "{'sampling_rate': 16000, 'model': 'cnn10'}");
+/// assert_eq!(Value::from(vec![Some(0.5f32), None]).to_string(), "[0.5, None]");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// `None`.
@@ -128,6 +139,17 @@ fn int_float_cmp(a: i128, b: f64) -> Option<std::cmp::Ordering> {
 }
 
 /// A Python `dict`: key/value pairs in insertion order.
+///
+/// Built from pairs of anything that converts into a [`Value`]
+/// (`Mapping::from([("a", 1), ("b", 2)])`, `.collect()`, or
+/// [`insert`](Self::insert)); `Display` prints Python's `repr()`.
+///
+/// ```
+/// use audmodel_uid::Mapping;
+/// let mut meta = Mapping::from([("epochs", 30)]);
+/// meta.insert("data", "emodb");
+/// assert_eq!(meta.to_string(), "{'epochs': 30, 'data': 'emodb'}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Mapping(Vec<(Value, Value)>);
 
@@ -152,7 +174,8 @@ impl Mapping {
 
     /// Inserts `key`; an existing equal key keeps its place and gets the new
     /// value (as a Python dict does).
-    pub fn insert(&mut self, key: Value, value: Value) {
+    pub fn insert(&mut self, key: impl Into<Value>, value: impl Into<Value>) {
+        let (key, value) = (key.into(), value.into());
         match self.0.iter_mut().find(|(k, _)| k.same_key(&key)) {
             Some(slot) => slot.1 = value,
             None => self.0.push((key, value)),
@@ -197,8 +220,8 @@ impl IntoIterator for Mapping {
     }
 }
 
-impl FromIterator<(Value, Value)> for Mapping {
-    fn from_iter<I: IntoIterator<Item = (Value, Value)>>(iter: I) -> Self {
+impl<K: Into<Value>, V: Into<Value>> FromIterator<(K, V)> for Mapping {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut map = Mapping::new();
         for (k, v) in iter {
             map.insert(k, v);
@@ -207,9 +230,40 @@ impl FromIterator<(Value, Value)> for Mapping {
     }
 }
 
+impl<K: Into<Value>, V: Into<Value>, const N: usize> From<[(K, V); N]> for Mapping {
+    fn from(pairs: [(K, V); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl<K: Into<Value>, V: Into<Value>> From<Vec<(K, V)>> for Mapping {
+    fn from(pairs: Vec<(K, V)>) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+/// Python's `repr()` of the value, as [`py_repr`](crate::py_repr).
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::py_repr(self))
+    }
+}
+
+/// Python's `repr()` of the dict.
+impl std::fmt::Display for Mapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::repr::dict_repr(self.iter()))
+    }
+}
+
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
         Value::Str(v.to_owned())
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Str(v.clone())
     }
 }
 impl From<String> for Value {
@@ -232,9 +286,27 @@ impl From<i32> for Value {
         Value::Int(i128::from(v))
     }
 }
+impl From<u32> for Value {
+    fn from(v: u32) -> Self {
+        Value::Int(i128::from(v))
+    }
+}
+impl From<usize> for Value {
+    fn from(v: usize) -> Self {
+        // usize is at most 64 bits on every supported target.
+        Value::Int(v as i128)
+    }
+}
 impl From<f64> for Value {
     fn from(v: f64) -> Self {
         Value::Float(v)
+    }
+}
+/// Widened to the `f64` of a Python float: `0.1f32` becomes
+/// `0.10000000149011612`, the value the `f32` holds.
+impl From<f32> for Value {
+    fn from(v: f32) -> Self {
+        Value::Float(f64::from(v))
     }
 }
 impl From<bool> for Value {
@@ -247,9 +319,16 @@ impl From<chrono::NaiveDate> for Value {
         Value::Date(v)
     }
 }
-impl From<Vec<Value>> for Value {
-    fn from(v: Vec<Value>) -> Self {
-        Value::List(v)
+/// A Python `list`.
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    fn from(v: Vec<T>) -> Self {
+        Value::List(v.into_iter().map(Into::into).collect())
+    }
+}
+/// `None` becomes Python's `None`.
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
     }
 }
 impl From<Mapping> for Value {

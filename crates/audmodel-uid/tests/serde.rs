@@ -115,9 +115,7 @@ fn values_inside_rust_types_stay_lossless() {
     let holder = Holder {
         any: Value::Date(date(2024, 1, 2)),
         items: vec![Value::Int(i128::MAX), Value::Float(f64::INFINITY)],
-        extra: [("d".into(), Value::Date(date(1970, 1, 1)))]
-            .into_iter()
-            .collect(),
+        extra: Mapping::from([("d", Value::Date(date(1970, 1, 1)))]),
     };
     let value = to_value(&holder).unwrap();
     assert_eq!(
@@ -243,7 +241,7 @@ unit: null
     for (k, v) in expected.clone() {
         let is_flags = k.as_str() == Some("flags");
         if is_flags {
-            with_big.insert("big".into(), Value::Int(i128::MIN));
+            with_big.insert("big", Value::Int(i128::MIN));
         }
         with_big.insert(k, v);
     }
@@ -265,7 +263,7 @@ unit: null
     without_big.remove("big");
     let mut from_yaml = yaml::from_str(&yaml::to_string(&Value::Map(without_big))).unwrap();
     if let Value::Map(m) = &mut from_yaml {
-        m.insert("big".into(), Value::Int(i128::MIN));
+        m.insert("big", Value::Int(i128::MIN));
     }
     assert_eq!(from_value::<Params>(from_yaml).unwrap(), params());
 }
@@ -318,13 +316,7 @@ fn map_order_is_kept_both_ways_and_in_the_legacy_id() {
 
     // The legacy ID hashes the unsorted parameters: the struct gives the ID
     // of the dict in field order, not of the sorted one.
-    let by_hand: Mapping = [
-        ("z".into(), 1i64.into()),
-        ("y".into(), 2i64.into()),
-        ("x".into(), 3i64.into()),
-    ]
-    .into_iter()
-    .collect();
+    let by_hand: Mapping = [("z", 1i64), ("y", 2), ("x", 3)].into_iter().collect();
     let sorted: Mapping = by_hand.iter().rev().cloned().collect();
     let id = |m: &Mapping| legacy_uid("m", m, "1.0.0", None, false).unwrap();
     assert_eq!(id(&mapping), id(&by_hand));
@@ -525,7 +517,7 @@ fn a_wrong_type_is_refused_naming_where_and_what() {
     let mut value = to_value(&params()).unwrap();
     let Value::Map(m) = &mut value else { panic!() };
     m.insert(
-        "layers".into(),
+        "layers",
         Value::List(vec![
             map(vec![("units".into(), 1i64.into())]),
             map(vec![("units".into(), Value::Int(-1))]),

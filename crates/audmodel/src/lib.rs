@@ -1,7 +1,17 @@
 //! audmodel: a model registry compatible with the Python `audmodel` package.
 //!
 //! The public API of [`audmodel_core`] at the root, and the workspace crates
-//! as modules.
+//! as modules ([`backend`], [`archive`], [`uid`](mod@crate::uid), [`core`]). S3 repositories
+//! need the cargo feature `s3` (on by default); without it no HTTP, TLS or
+//! async stack is built and a configuration naming an S3 repository fails
+//! with "S3 support was not built in".
+//!
+//! Publish, load, read the header and update the metadata (the README's
+//! "Using the library", also `examples/library.rs` of this crate):
+//!
+//! ```
+#![doc = include_str!("../examples/library.rs")]
+//! ```
 //!
 //! Parameters and metadata can be any `serde::Serialize` type, and a
 //! header's parameters read back into it; a long publish or load stops

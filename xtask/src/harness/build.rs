@@ -16,8 +16,21 @@ pub(crate) fn workspace_root() -> PathBuf {
 /// Builds the `audmodel` binary (release for benchmarks, debug otherwise,
 /// which the test run has mostly built already) and returns its path.
 pub(crate) fn build_cli(release: bool) -> Result<PathBuf> {
+    build(release, true)
+}
+
+/// [`build_cli`] (debug) with cargo's progress on standard error, for a
+/// person waiting on a cold build.
+pub(crate) fn build_cli_showing_progress() -> Result<PathBuf> {
+    build(false, false)
+}
+
+fn build(release: bool, quiet: bool) -> Result<PathBuf> {
     let mut command = Command::new(setup::cargo());
-    command.args(["build", "--quiet", "-p", "audmodel-cli"]);
+    command.args(["build", "-p", "audmodel-cli"]);
+    if quiet {
+        command.arg("--quiet");
+    }
     if release {
         command.arg("--release");
     }

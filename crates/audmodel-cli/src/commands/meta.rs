@@ -1,7 +1,7 @@
 //! `update-meta`.
 
 use anyhow::{Result, bail};
-use audmodel::{Audmodel, ErrorKind};
+use audmodel::{Audmodel, ErrorKind, MetaUpdate, Value};
 
 use crate::cli::UpdateMetaArgs;
 use crate::exit::CliError;
@@ -21,5 +21,10 @@ pub(super) fn update_meta(client: &Audmodel, args: &UpdateMetaArgs, out: Output)
         // clap requires one of the two flags.
         bail!("give the metadata with --meta or --meta-file");
     };
-    out.value(&client.update_meta(&args.id, &meta, args.replace)?)
+    let how = if args.replace {
+        MetaUpdate::Replace
+    } else {
+        MetaUpdate::Merge
+    };
+    out.value(&Value::Map(client.update_meta(&args.id, &meta, how)?))
 }

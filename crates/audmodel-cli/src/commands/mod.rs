@@ -14,7 +14,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use anyhow::Result;
-use audmodel::Audmodel;
+use audmodel::{Audmodel, Value};
 use clap::CommandFactory;
 
 use crate::cli::{Cli, Command};
@@ -47,7 +47,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
             out.text(&client()?.load_with(&a.id, &options)?.to_string_lossy())
         }
         Command::Header(a) => out.header(&client()?.header(&a.id)?),
-        Command::Meta(a) => out.value(&client()?.meta(&a.id)?),
+        Command::Meta(a) => out.value(&Value::Map(client()?.meta(&a.id)?)),
         Command::UpdateMeta(args) => meta::update_meta(&client()?, args, out),
         Command::Versions(a) => {
             let client = client()?;

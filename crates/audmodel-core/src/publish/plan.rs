@@ -74,16 +74,8 @@ impl Plan {
             )));
         }
         audmodel_uid::validate_version(version)?;
-        let meta = match &options.meta {
-            None => Value::Null,
-            Some(m @ Value::Map(_)) => m.clone(),
-            Some(other) => {
-                return Err(Error::invalid(format!(
-                    "'meta' must be a mapping, not a {}",
-                    other.type_name()
-                )));
-            }
-        };
+        // No metadata is written as `null`, as the reference writes it.
+        let meta = options.meta.clone().map_or(Value::Null, Value::Map);
         check_folder(root)?;
         let sid = audmodel_uid::short_id(name, params, subgroup)?;
         let model = Model {

@@ -123,8 +123,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
                 de::Error::invalid_value(Unexpected::Str(&text), &"a date YYYY-MM-DD")
             });
         }
-        out.insert(first, map.next_value()?);
-        while let Some((key, value)) = map.next_entry()? {
+        out.insert(first, map.next_value::<Value>()?);
+        while let Some((key, value)) = map.next_entry::<Value, Value>()? {
             out.insert(key, value);
         }
         Ok(Value::Map(out))
@@ -143,7 +143,7 @@ impl<'de> Visitor<'de> for MappingVisitor {
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Mapping, A::Error> {
         let mut out = Mapping::new();
-        while let Some((key, value)) = map.next_entry()? {
+        while let Some((key, value)) = map.next_entry::<Value, Value>()? {
             out.insert(key, value);
         }
         Ok(out)

@@ -323,7 +323,7 @@ impl ser::SerializeStruct for MapSerializer {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.map.insert(key.into(), to_value(value)?);
+        self.map.insert(key, to_value(value)?);
         Ok(())
     }
 
@@ -341,7 +341,7 @@ pub(super) struct VariantSerializer<T> {
 /// `{variant: content}`, the externally tagged form of an enum variant.
 fn variant_map(variant: &str, content: Value) -> Value {
     let mut map = Mapping::new();
-    map.insert(variant.into(), content);
+    map.insert(variant, content);
     Value::Map(map)
 }
 

@@ -23,8 +23,8 @@ const BEST_INDENT: usize = 2;
 /// ```
 /// use audmodel_uid::{yaml, Mapping, Value};
 /// let mut map = Mapping::new();
-/// map.insert("a".into(), Value::List(vec!["yes".into(), 1e-5.into()]));
-/// map.insert("b".into(), Value::Map(Mapping::new()));
+/// map.insert("a", Value::from(vec![Value::from("yes"), 1e-5.into()]));
+/// map.insert("b", Value::Map(Mapping::new()));
 /// assert_eq!(yaml::to_string(&Value::Map(map)), "a:\n- 'yes'\n- 1.0e-05\nb: {}\n");
 /// ```
 pub fn to_string(value: &Value) -> String {
