@@ -73,6 +73,7 @@ impl Audmodel {
     /// let model = dir.path().join("model");
     /// std::fs::create_dir(&model).unwrap();
     /// std::fs::write(model.join("weights.bin"), b"0123").unwrap();
+    /// std::fs::create_dir_all(dir.path().join("host/models")).unwrap();
     /// let repo = Repository::new("models", dir.path().join("host").to_str().unwrap(), "file-system");
     /// let client = Audmodel::new(Config::new(dir.path().join("cache"), vec![repo]));
     /// let options = PublishOptions::default().meta([("epochs", 30)]);

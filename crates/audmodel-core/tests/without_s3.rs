@@ -14,6 +14,7 @@ fn an_s3_repository_is_refused_naming_the_missing_feature() {
     let model = dir.path().join("model");
     std::fs::create_dir(&model).unwrap();
     std::fs::write(model.join("weights.bin"), b"0123").unwrap();
+    std::fs::create_dir(dir.path().join("local")).unwrap();
     let local = Repository::new("local", dir.path().to_str().unwrap(), "file-system");
     let bucket = Repository::new("bucket", "127.0.0.1:3900", "s3");
     let cache = dir.path().join("cache");

@@ -12,7 +12,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A file-system repository and a cache of its own; `Audmodel::from_env()`
     // would read `~/.config/audmodel.yaml` instead, as the CLI does.
+    // A configured repository's folder must exist: only the embedded
+    // default's is created by a publish.
     let host = dir.path().join("repository");
+    std::fs::create_dir_all(host.join("models"))?;
     let repository = Repository::new("models", host.to_str().ok_or("not UTF-8")?, "file-system");
     let client = Audmodel::new(Config::new(dir.path().join("cache"), vec![repository]));
 

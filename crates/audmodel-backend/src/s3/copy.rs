@@ -138,8 +138,10 @@ impl S3 {
         format!("{}/{}", self.object_base, path.key())
     }
 
-    /// Sends one signed request; the answer's body, or the error it holds
-    /// (S3 may answer a copy with status 200 and an error in the body).
+    /// Sends a signed request, again while the connection breaks or stalls
+    /// or the server answers 5xx, within the retry bounds (object_store
+    /// retries its own requests, not these); the answer's body, or the
+    /// error it holds.
     async fn send(
         &self,
         method: Method,
@@ -148,57 +150,96 @@ impl S3 {
         body: String,
         dst: &BackendPath,
     ) -> Result<String, Error> {
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            let sent = self
+                .send_once(method.clone(), url, headers, body.clone(), dst)
+                .await;
+            match sent {
+                Err((_, true))
+                    if attempt < self.transfer.retries
+                        && started.elapsed() < self.transfer.retry_timeout =>
+                {
+                    attempt += 1;
+                    let wait = std::time::Duration::from_millis(100 << attempt.min(5));
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other.map_err(|(e, _)| e),
+            }
+        }
+    }
+
+    /// Sends one signed request; the answer's body, or the error it holds
+    /// (S3 may answer a copy with status 200 and an error in the body) and
+    /// whether trying again may help.
+    async fn send_once(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: String,
+        dst: &BackendPath,
+    ) -> Result<String, (Error, bool)> {
         let mut builder = http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
             builder = builder.header(*name, value);
         }
-        let mut request: HttpRequest = builder
-            .body(HttpRequestBody::from(body))
-            .map_err(|e| Error::other(format!("cannot copy to '{}'", dst.as_str()), e))?;
+        let mut request: HttpRequest = builder.body(HttpRequestBody::from(body)).map_err(|e| {
+            (
+                Error::other(format!("cannot copy to '{}'", dst.as_str()), e),
+                false,
+            )
+        })?;
         if self.signed {
             let credential = self
                 .store
                 .credentials()
                 .get_credential()
                 .await
-                .map_err(|e| self.error(e, dst.as_str(), "copy"))?;
+                .map_err(|e| (self.error(e, dst.as_str(), "copy"), false))?;
             AwsAuthorizer::new(&credential, "s3", &self.region)
                 .with_sign_payload(false)
                 .try_authorize(&mut request, None)
-                .map_err(|e| self.error(e, dst.as_str(), "copy"))?;
+                .map_err(|e| (self.error(e, dst.as_str(), "copy"), false))?;
         }
         let response = self.http.execute(request).await.map_err(|e| {
             let err = object_store::Error::Generic {
                 store: "S3",
                 source: Box::new(e),
             };
-            self.error(err, dst.as_str(), "copy")
+            (self.error(err, dst.as_str(), "copy"), true)
         })?;
         let status = response.status();
-        let body = response
-            .into_body()
-            .bytes()
-            .await
-            .map_err(|e| Error::other(format!("cannot copy to '{}'", dst.as_str()), e))?;
+        let body = response.into_body().bytes().await.map_err(|e| {
+            (
+                Error::other(format!("cannot copy to '{}'", dst.as_str()), e),
+                true,
+            )
+        })?;
         let text = String::from_utf8_lossy(&body).into_owned();
         if status.is_success() && !text.contains("<Error>") {
             return Ok(text);
         }
-        Err(match s3_code(&text) {
-            Some("NoSuchBucket") => Error::NotFound {
-                path: format!("bucket '{}' on '{}'", self.bucket, self.host),
-            },
-            Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch") => {
-                Error::Permission {
-                    host: self.host.clone(),
-                    message: text,
+        let again = status.is_server_error();
+        Err((
+            match s3_code(&text) {
+                Some("NoSuchBucket") => Error::NotFound {
+                    path: format!("bucket '{}' on '{}'", self.bucket, self.host),
+                },
+                Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch") => {
+                    Error::Permission {
+                        host: self.host.clone(),
+                        message: text,
+                    }
                 }
-            }
-            _ => Error::other(
-                format!("cannot copy to '{}'", dst.as_str()),
-                format!("the server answered {status}: {text}"),
-            ),
-        })
+                _ => Error::other(
+                    format!("cannot copy to '{}'", dst.as_str()),
+                    format!("the server answered {status}: {text}"),
+                ),
+            },
+            again,
+        ))
     }
 }
 

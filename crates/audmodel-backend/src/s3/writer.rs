@@ -10,20 +10,29 @@ use std::io::Write;
 
 use bytes::Bytes;
 use object_store::path::Path as Key;
-use object_store::{ObjectStore, PutMultipartOptions, PutPayload, WriteMultipart};
+use object_store::{MultipartUpload, ObjectStore, PutMultipartOptions, PutPayload};
+use tokio::task::JoinSet;
 
-use super::{S3, attributes};
+use super::{S3, attributes, is_broken_transfer};
 use crate::{BackendPath, Error, PutWriter};
+
+/// A multipart upload and its parts in flight. Not object_store's
+/// `WriteMultipart`: its `finish` aborts the upload when the completion's
+/// answer breaks, which on Garage removes the object just completed.
+struct Upload {
+    upload: Box<dyn MultipartUpload>,
+    parts: JoinSet<object_store::Result<()>>,
+}
 
 /// An object being written to `dst`.
 pub(super) struct S3Writer<'a> {
     s3: &'a S3,
     dst: BackendPath,
     location: Key,
-    /// What was written before the upload started.
+    /// What was written since the last part was sent.
     buffer: Vec<u8>,
     /// The multipart upload, once more than a part was written.
-    upload: Option<WriteMultipart>,
+    upload: Option<Upload>,
     size: u64,
 }
 
@@ -43,7 +52,7 @@ impl<'a> S3Writer<'a> {
         self.s3.error(err, self.dst.as_str(), "write")
     }
 
-    /// Starts the multipart upload with what is buffered as its first bytes.
+    /// Starts the multipart upload (again while its answer breaks).
     fn start(&mut self) -> Result<(), Error> {
         let options = PutMultipartOptions {
             attributes: attributes(None),
@@ -51,43 +60,95 @@ impl<'a> S3Writer<'a> {
         };
         let upload = self
             .s3
-            .runtime
-            .block_on(self.s3.store.put_multipart_opts(&self.location, options))
+            .again(|| {
+                self.s3.runtime.block_on(
+                    self.s3
+                        .store
+                        .put_multipart_opts(&self.location, options.clone()),
+                )
+            })
             .map_err(|e| self.failed(e))?;
-        let mut upload = WriteMultipart::new_with_chunk_size(upload, self.s3.part_size);
-        // Parts are spawned on the backend's runtime.
-        let _entered = self.s3.runtime.enter();
-        upload.put(Bytes::from(std::mem::take(&mut self.buffer)));
-        self.upload = Some(upload);
+        self.upload = Some(Upload {
+            upload,
+            parts: JoinSet::new(),
+        });
+        Ok(())
+    }
+
+    /// Sends the buffer as the next part once fewer than `parallel` are in
+    /// flight (each part is retried on its own by object_store).
+    fn send_part(&mut self) -> Result<(), Error> {
+        if self.upload.is_none() {
+            self.start()?;
+        }
+        let (s3, part) = (self.s3, std::mem::take(&mut self.buffer));
+        let Some(upload) = self.upload.as_mut() else {
+            return Ok(());
+        };
+        let waited = s3.runtime.block_on(async {
+            while upload.parts.len() >= s3.parallel {
+                match upload.parts.join_next().await {
+                    Some(Ok(Err(e))) => return Err(e),
+                    Some(Err(e)) => return Err(object_store::Error::JoinError { source: e }),
+                    Some(Ok(Ok(()))) | None => {}
+                }
+            }
+            Ok(())
+        });
+        waited.map_err(|e| s3.error(e, self.dst.as_str(), "write"))?;
+        let _entered = s3.runtime.enter();
+        upload
+            .parts
+            .spawn(upload.upload.put_part(PutPayload::from(Bytes::from(part))));
         Ok(())
     }
 
     fn write_part(&mut self, buf: &[u8]) -> Result<(), Error> {
-        let s3 = self.s3;
-        match &mut self.upload {
-            None => {
-                if self.buffer.capacity() == 0 {
-                    // One part and a write: doubling past it would hold
-                    // twice the part in memory.
-                    self.buffer
-                        .reserve_exact(s3.part_size + buf.len().max(1 << 20));
-                }
-                self.buffer.extend_from_slice(buf);
-                if self.buffer.len() > s3.part_size {
-                    self.start()?;
-                }
-            }
-            Some(upload) => {
-                let waited = s3.runtime.block_on(upload.wait_for_capacity(s3.parallel));
-                if let Err(e) = waited {
-                    return Err(self.failed(e));
-                }
-                let _entered = s3.runtime.enter();
-                upload.write(buf);
-            }
+        if self.buffer.capacity() == 0 {
+            // One part and a write: doubling past it would hold twice the
+            // part in memory.
+            self.buffer
+                .reserve_exact(self.s3.part_size + buf.len().max(1 << 20));
+        }
+        self.buffer.extend_from_slice(buf);
+        if self.buffer.len() > self.s3.part_size {
+            self.send_part()?;
         }
         self.size += buf.len() as u64;
         Ok(())
+    }
+
+    /// Sends the last part, waits for all and completes the upload.
+    fn complete(&mut self) -> object_store::Result<()> {
+        let Some(mut upload) = self.upload.take() else {
+            return Ok(());
+        };
+        let result = self.s3.runtime.block_on(async {
+            while let Some(part) = upload.parts.join_next().await {
+                match part {
+                    Ok(result) => result?,
+                    Err(e) => return Err(object_store::Error::JoinError { source: e }),
+                }
+            }
+            upload.upload.complete().await.map(drop)
+        });
+        match result {
+            Ok(()) => Ok(()),
+            // The completion may have been done though its answer broke:
+            // doing it again would fail (the upload is gone). Ours is there
+            // when the size is.
+            Err(e) if is_broken_transfer(&e) && self.is_stored() => Ok(()),
+            Err(e) => {
+                self.upload = Some(upload);
+                Err(e)
+            }
+        }
+    }
+
+    fn is_stored(&self) -> bool {
+        self.s3
+            .head_object(&self.dst)
+            .is_ok_and(|head| head.meta.size == self.size)
     }
 }
 
@@ -104,9 +165,14 @@ impl Write for S3Writer<'_> {
 
 impl PutWriter for S3Writer<'_> {
     fn finish(mut self: Box<Self>) -> Result<u64, Error> {
-        let finished = match self.upload.take() {
-            Some(upload) => self.s3.runtime.block_on(upload.finish()),
-            None => {
+        let finished = match self.upload.is_some() {
+            true => {
+                if !self.buffer.is_empty() {
+                    self.send_part()?;
+                }
+                self.complete()
+            }
+            false => {
                 let options = object_store::PutOptions {
                     attributes: attributes(None),
                     ..object_store::PutOptions::default()
@@ -115,6 +181,7 @@ impl PutWriter for S3Writer<'_> {
                 self.s3
                     .runtime
                     .block_on(self.s3.store.put_opts(&self.location, data, options))
+                    .map(drop)
             }
         };
         finished.map_err(|e| self.failed(e))?;
@@ -124,10 +191,13 @@ impl PutWriter for S3Writer<'_> {
 
 impl Drop for S3Writer<'_> {
     fn drop(&mut self) {
-        if let Some(upload) = self.upload.take() {
+        if let Some(mut upload) = self.upload.take() {
             // Best effort: a store that misses the abort drops the parts of
             // an unfinished upload after its own expiry.
-            let _ = self.s3.runtime.block_on(upload.abort());
+            let _ = self.s3.runtime.block_on(async {
+                upload.parts.shutdown().await;
+                upload.upload.abort().await
+            });
         }
     }
 }

@@ -265,8 +265,9 @@ def publish(
     1-9 a file whose first 64 KiB deflate by less than this many percent
     (default 10) is stored, not deflated: trained float weights shrink by
     only about 7 %, so they are stored and the archive is about 7 % larger;
-    0 deflates every file, as the reference. ``tmp_root`` is accepted and
-    unused: the archive is packed straight into the repository.
+    0 deflates every file, as the reference. ``tmp_root`` is created, as
+    the reference does, and stays empty: the archive is packed straight
+    into the repository.
 
     """
     if repository is None:
@@ -284,6 +285,9 @@ def publish(
         raise FileNotFoundError(
             2, "No such file or directory", root
         )
+    if tmp_root is not None:
+        # Programs may rely on the reference creating it.
+        os.makedirs(tmp_root, exist_ok=True)
     args = {
         "root": root,
         "name": name,
