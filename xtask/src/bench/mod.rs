@@ -1,10 +1,10 @@
 //! `cargo xtask bench`: publish and load of a large model folder by the Python
 //! reference and by the `audmodel` binary (release build) in the same run, on
-//! a file-system repository and on Garage, at compression 0 (both store),
+//! a file-system repository, on Garage and on SeaweedFS, at compression 0 (both store),
 //! 1 (the default: Rust stores what barely deflates) and 1 with
 //! `--min-saving 0` (both deflate every file), with a floor of what the
 //! store itself needs for the same bytes (`cp -r` on a file system; one curl
-//! upload and download on Garage) and the archive sizes. Prints a Markdown
+//! upload and download on S3) and the archive sizes. Prints a Markdown
 //! table of medians.
 
 mod table;
@@ -76,8 +76,12 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     let tools = harness::tools(true)?;
     crate::python_binding::install(&harness::build::workspace_root())?;
     let model = model_folder(options.mib)?;
-    let server = servers::s3_server().context("cannot start Garage")?;
-    servers::create_bucket(server, FLOOR_BUCKET)?;
+    setup::ensure_seaweedfs()?;
+    let garage = servers::s3_server().context("cannot start Garage")?;
+    let seaweed = servers::seaweed_server().context("cannot start SeaweedFS")?;
+    for server in [garage, seaweed] {
+        servers::create_bucket(server, FLOOR_BUCKET)?;
+    }
     let uid = {
         let sandbox = harness::sandbox(Store::FileSystem, "bench", 1)?;
         let args = publish_args(&model, "unused", CASES[0]);
@@ -93,7 +97,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     // Archives are the same bytes whatever the store: measured on the file
     // system, shown for both.
     let mut archives = std::collections::HashMap::new();
-    for store in [Store::FileSystem, Store::S3(server)] {
+    for store in [Store::FileSystem, Store::S3(garage), Store::S3(seaweed)] {
         for case in CASES {
             let mut publish = Samples::default();
             let mut load = Samples::default();
@@ -139,7 +143,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
         }
     }
     println!(
-        "\n{} MiB of float32 weights + 200 JSON files, {} cores, commit {}, medians of {} runs, whole processes (Python start-up included), loads into an empty cache; archive sizes from the file system (the same bytes on Garage).\n",
+        "\n{} MiB of float32 weights + 200 JSON files, {} cores, commit {}, medians of {} runs, whole processes (Python start-up included), loads into an empty cache; archive sizes from the file system (the same bytes on S3).\n",
         options.mib,
         std::thread::available_parallelism().map_or(1, usize::from),
         commit(),
@@ -258,7 +262,7 @@ fn measure_floor(store: Store<'_>, model: &Path) -> Result<Floor> {
                     .arg(&url);
                 measure(&curl)
                     .map(|m| m.seconds)
-                    .context("the Garage floor needs curl 7.75 or newer")
+                    .context("the S3 floor needs curl 7.75 or newer")
             };
             let publish = curl(&["-T".as_ref(), blob.as_os_str()])?;
             let load = curl(&["-o".as_ref(), dir.path().join("back.bin").as_os_str()])?;
