@@ -361,15 +361,7 @@ impl Write for InPlace {
 impl PutWriter for InPlace {
     fn finish(mut self: Box<Self>) -> Result<u64, Error> {
         let shown = self.shown;
-        self.file
-            .flush()
-            .map_err(|e| Error::io(e, &shown, "cannot write"))?;
-        let size = self
-            .file
-            .as_file()
-            .metadata()
-            .map_err(|e| Error::io(e, &shown, "cannot write"))?
-            .len();
+        let size = crate::local::flushed_size(&mut self.file, &shown)?;
         self.file
             .persist(&self.dst)
             .map_err(|e| Error::io(e.error, &shown, "cannot move into place"))?;

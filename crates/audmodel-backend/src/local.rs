@@ -43,6 +43,18 @@ pub(crate) fn write_atomic<T>(
     Ok(value)
 }
 
+/// Flushes a file written through a [`PutWriter`](crate::PutWriter) and
+/// returns its size, the first step of every `finish`.
+pub(crate) fn flushed_size(file: &mut NamedTempFile, shown: &str) -> Result<u64, Error> {
+    file.flush()
+        .map_err(|e| Error::io(e, shown, "cannot write"))?;
+    Ok(file
+        .as_file()
+        .metadata()
+        .map_err(|e| Error::io(e, shown, "cannot write"))?
+        .len())
+}
+
 /// A new hidden temporary file (`TEMP_PREFIX`, random, `suffix`) in the
 /// folder of `dst`.
 pub(crate) fn temp_file_beside(dst: &Path, suffix: &str) -> Result<NamedTempFile, Error> {

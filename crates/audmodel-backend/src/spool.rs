@@ -41,15 +41,7 @@ impl<B: Backend + ?Sized> Write for Spool<'_, B> {
 impl<B: Backend + ?Sized> PutWriter for Spool<'_, B> {
     fn finish(mut self: Box<Self>) -> Result<u64, Error> {
         let shown = self.dst.as_str().to_owned();
-        self.file
-            .flush()
-            .map_err(|e| Error::io(e, &shown, "cannot write"))?;
-        let size = self
-            .file
-            .as_file()
-            .metadata()
-            .map_err(|e| Error::io(e, &shown, "cannot write"))?
-            .len();
+        let size = crate::local::flushed_size(&mut self.file, &shown)?;
         self.backend.put_file(
             self.file.path(),
             &self.dst,
