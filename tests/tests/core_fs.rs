@@ -395,7 +395,8 @@ fn publish_refuses_bad_input_and_writes_nothing() {
 }
 
 #[test]
-fn publish_creates_the_folder_of_the_embedded_default_repository_only_and_leaves_tmp_root_unused() {
+fn the_embedded_default_repository_reads_as_empty_until_publish_creates_its_folder_and_tmp_root_stays_unused()
+ {
     let dir = tempfile::tempdir().unwrap();
     let host = dir.path().join("host");
     // The embedded default, moved into the test's folder: its source stays
@@ -405,6 +406,12 @@ fn publish_creates_the_folder_of_the_embedded_default_repository_only_and_leaves
     config.repositories[0].host = host.display().to_string();
     let root = host.join(&config.repositories[0].name);
     let client = Audmodel::new(config);
+    // Before the first publish its folder is missing: an empty repository
+    // (a fresh machine's `exists`, `ls`, `versions`), and reads make nothing.
+    assert!(!client.exists("d4e9c65b-1.0.0").unwrap());
+    assert!(client.list(&Default::default()).unwrap().is_empty());
+    assert!(client.versions("d4e9c65b").unwrap().is_empty());
+    assert!(!root.exists(), "a read created the folder");
     let tmp_root = dir.path().join("tmp/nested");
     let uid = client
         .publish(

@@ -272,6 +272,44 @@ fn config_names_values_and_sources() {
     );
 }
 
+/// A fresh machine (no configuration, no repository folder), as `cargo
+/// xtask demo` meets it: the embedded default reads as an empty repository
+/// without making its folder, and the first publish makes it.
+#[test]
+fn a_fresh_machine_reads_the_embedded_default_as_empty_until_the_first_publish() {
+    let s = Sandbox::new();
+    let home = tempfile::tempdir().unwrap();
+    let root = home.path().join("audmodel-repository/models");
+    let run = |args: &[&str]| {
+        s.cmd(args)
+            .env("HOME", home.path())
+            .env_remove("AUDMODEL_CACHE_ROOT")
+            .output()
+            .unwrap()
+    };
+    let text = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let exists = run(&["exists", "d4e9c65b-1.0.0"]);
+    assert_eq!(exists.status.code(), Some(1), "{exists:?}");
+    let ls = run(&["ls"]);
+    assert!(ls.status.success() && text(&ls).is_empty(), "{ls:?}");
+    let config = run(&["config"]);
+    assert!(text(&config).contains("models: locked"), "{config:?}");
+    assert!(!root.exists(), "a read made the folder");
+    let model = s.model();
+    let published = run(&[
+        "publish",
+        model.to_str().unwrap(),
+        "--name",
+        "torch",
+        "--version",
+        "1.0.0",
+    ]);
+    assert!(published.status.success(), "{published:?}");
+    assert!(root.is_dir());
+    let exists = run(&["exists", &text(&published)]);
+    assert_eq!(exists.status.code(), Some(0), "{exists:?}");
+}
+
 /// Every file-system repository takes turns under locks, and `config`
 /// says so; offline it says it cannot tell, without opening a repository.
 #[test]

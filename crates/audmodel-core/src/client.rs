@@ -73,7 +73,8 @@ impl Audmodel {
 
     /// A client with the backends of `registry`.
     pub fn with_registry(config: Config, registry: Registry) -> Self {
-        let repos = Repos::new(config.repositories.clone(), registry);
+        let embedded_default = config.sources.repositories == crate::config::Source::Default;
+        let repos = Repos::new(config.repositories.clone(), registry, embedded_default);
         Audmodel {
             config,
             repos,

@@ -15,16 +15,25 @@ pub(crate) struct Repos {
     opened: Mutex<Vec<Option<Versioned>>>,
     /// No repository may be opened.
     offline: bool,
+    /// The repositories are the embedded default, whose folder a fresh
+    /// machine does not have until the first publish makes it: until then
+    /// it is an empty repository, not a broken one.
+    embedded_default: bool,
 }
 
 impl Repos {
-    pub(crate) fn new(repositories: Vec<Repository>, registry: Registry) -> Repos {
+    pub(crate) fn new(
+        repositories: Vec<Repository>,
+        registry: Registry,
+        embedded_default: bool,
+    ) -> Repos {
         let opened = Mutex::new(vec![None; repositories.len()]);
         Repos {
             repositories,
             registry,
             opened,
             offline: false,
+            embedded_default,
         }
     }
 
@@ -62,20 +71,26 @@ impl Repos {
     }
 
     /// The opened repository at `index`, checked to be there (a file
-    /// system's folder: a stat) at every call, so a folder moved away or
-    /// unmounted while a program runs is reported, not taken for an empty
-    /// repository.
+    /// system's folder: a stat) at every call, so a configured folder moved
+    /// away or unmounted while a program runs is reported, not taken for an
+    /// empty repository. The embedded default is not checked: its missing
+    /// folder reads as an empty repository.
     pub(crate) fn open(&self, index: usize) -> Result<Versioned, Error> {
         let versioned = self.open_unchecked(index)?;
-        versioned
-            .check_root()
-            .map_err(Error::backend(&self.repositories[index].name))?;
+        if !self.embedded_default {
+            versioned
+                .check_root()
+                .map_err(Error::backend(&self.repositories[index].name))?;
+        }
         Ok(versioned)
     }
 
-    /// [`open`](Self::open) without the check, for a publish that creates
-    /// the embedded default repository on a fresh machine.
-    pub(crate) fn open_unchecked(&self, index: usize) -> Result<Versioned, Error> {
+    /// Whether the repositories are the embedded default (see the field).
+    pub(crate) fn is_embedded_default(&self) -> bool {
+        self.embedded_default
+    }
+
+    fn open_unchecked(&self, index: usize) -> Result<Versioned, Error> {
         if self.offline {
             return Err(Error::Offline {
                 what: format!("this needs repository '{}'", self.repositories[index].name),

@@ -96,9 +96,9 @@ impl Plan {
         // A fresh machine has no folder for the embedded default repository
         // yet; a configured repository's folder missing is a mistake (an
         // unmounted disk) that creating it would hide.
-        if client.config.sources.repositories == crate::config::Source::Default {
+        if client.repos.is_embedded_default() {
             let repo = &client.repos.repository(index).name;
-            let versioned = client.repos.open_unchecked(index)?;
+            let versioned = client.repos.open(index)?;
             versioned.create_root().map_err(Error::backend(repo))?;
         }
         let uid = model.uid();
