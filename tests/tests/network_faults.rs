@@ -269,7 +269,7 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
     let started = Instant::now();
     let err = publish(&failing, &root).unwrap_err();
     let publish_took = started.elapsed();
-    let text = error_chain(&err);
+    let text = audmodel::uid::error_chain(&err);
     eprintln!(
         "publish gave up after {publish_took:?} and {} requests: {text}",
         proxy.requests()
@@ -291,7 +291,7 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
     let requests = proxy.requests();
     let err = failing.load(&uid).unwrap_err();
     let load_took = started.elapsed();
-    let text = error_chain(&err);
+    let text = audmodel::uid::error_chain(&err);
     eprintln!(
         "load gave up after {load_took:?} and {} requests: {text}",
         proxy.requests() - requests
@@ -322,17 +322,6 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
         describe(&out)
     );
     assert_eq!(g.keys(&s.repositories()[0]), Vec::<String>::new());
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 #[test]

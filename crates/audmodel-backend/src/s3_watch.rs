@@ -64,18 +64,6 @@ fn range_start(request: &HttpRequest) -> u64 {
         .unwrap_or(0)
 }
 
-/// The error and its causes in one line.
-fn describe(err: &HttpError) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
-
 impl HttpService for Watching {
     // The trait is declared with `async_trait`; this is its expansion,
     // written out to need no macro crate.
@@ -99,7 +87,7 @@ impl HttpService for Watching {
             match self.inner.execute(req).await {
                 Err(e) => {
                     if retried_kind(e.kind()) {
-                        retry(describe(&e));
+                        retry(audmodel_uid::error_chain(&e));
                     }
                     Err(e)
                 }
@@ -155,7 +143,7 @@ impl http_body::Body for WatchedBody {
                 });
             }
             Poll::Ready(Some(Err(e))) => {
-                let error = describe(e);
+                let error = audmodel_uid::error_chain(e);
                 self.observer.notify(&TransferEvent::Retry {
                     request: self.request.clone(),
                     error,

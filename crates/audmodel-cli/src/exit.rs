@@ -56,18 +56,10 @@ pub(crate) fn status(err: &anyhow::Error) -> u8 {
 /// Prints `error: ...` and one `caused by: ...` per cause whose text the
 /// previous lines do not already contain (many errors repeat their source).
 pub(crate) fn report(err: &anyhow::Error) {
-    let mut shown = err.to_string();
-    let mut lines = vec![format!("error: {shown}")];
-    for cause in err.chain().skip(1) {
-        let text = cause.to_string();
-        if !shown.contains(&text) {
-            lines.push(format!("caused by: {text}"));
-            shown.push_str(&text);
-        }
-    }
     let mut stderr = std::io::stderr().lock();
-    for line in lines {
+    for (i, text) in audmodel::uid::error_texts(err.as_ref()).iter().enumerate() {
+        let label = if i == 0 { "error" } else { "caused by" };
         // Nothing to do when standard error is gone.
-        let _ = writeln!(stderr, "{line}");
+        let _ = writeln!(stderr, "{label}: {text}");
     }
 }

@@ -49,12 +49,7 @@ fn an_s3_repository_is_refused_naming_the_missing_feature() {
         )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        text.push_str(&format!(" / {cause}"));
-        source = cause.source();
-    }
+    let text = audmodel_uid::error_chain(&err);
     assert!(text.contains("bucket"), "{text}");
     assert!(text.contains("S3 support was not built in"), "{text}");
 }

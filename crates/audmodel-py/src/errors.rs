@@ -16,16 +16,7 @@ pyo3::create_exception!(
 /// The exception the reference raises for this error, with the whole
 /// chain of causes in its message.
 pub(crate) fn to_python(err: audmodel::Error) -> PyErr {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
+    let message = audmodel::uid::error_chain(&err);
     match (err.kind(), &err) {
         (ErrorKind::Interrupted, _) => PyKeyboardInterrupt::new_err(message),
         (ErrorKind::InvalidInput, _) => PyValueError::new_err(message),

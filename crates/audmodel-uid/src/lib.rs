@@ -12,6 +12,7 @@
 
 mod alias;
 mod error;
+mod error_chain;
 mod id;
 mod md5;
 mod model_id;
@@ -29,6 +30,7 @@ pub use alias::validate_alias;
 /// The date type of [`Value::Date`], re-exported so callers need no chrono dependency.
 pub use chrono::NaiveDate;
 pub use error::Error;
+pub use error_chain::{error_chain, error_texts};
 pub use id::{legacy_uid, params_from_value, short_id, uid, unique_string};
 pub use md5::{HashingWriter, md5_file, md5_hex, md5_reader};
 pub use model_id::ModelId;
