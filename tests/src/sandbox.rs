@@ -6,7 +6,7 @@
 //! configuration and nothing of this machine's.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use crate::s3_server::S3Server;
 use crate::{cli, python};
@@ -199,6 +199,26 @@ impl Sandbox {
         command
             .output()
             .unwrap_or_else(|e| panic!("cannot run audmodel {args:?}: {e}"))
+    }
+
+    /// Runs one `audmodel` child per argument list, all started before any
+    /// is waited for, so they race; returns their outputs in order.
+    pub fn cli_together<S: AsRef<str>>(&self, commands: &[Vec<S>]) -> Vec<Output> {
+        let children: Vec<_> = commands
+            .iter()
+            .map(|args| {
+                let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+                self.cli_command(&args)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("cannot run audmodel {args:?}: {e}"))
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|child| child.wait_with_output().expect("a racer's output"))
+            .collect()
     }
 
     /// Runs `audmodel ARGS...` and returns its trimmed stdout.

@@ -9,8 +9,6 @@
 //! how often is printed.
 #![allow(clippy::unwrap_used)]
 
-use std::process::Stdio;
-
 use audmodel_tests::garage::garage;
 use audmodel_tests::python;
 use audmodel_tests::sandbox::{Sandbox, describe};
@@ -72,19 +70,11 @@ fn move_rounds(sandbox: &Sandbox, rounds: usize) -> usize {
         // Each round starts from another model, so moves away from it race too.
         let first = &uids[round % MOVERS];
         sandbox.cli_ok(&["alias", "set", ALIAS, first]);
-        let children: Vec<_> = uids
+        let moves: Vec<Vec<&str>> = uids
             .iter()
-            .map(|uid| {
-                sandbox
-                    .cli_command(&["alias", "set", ALIAS, uid])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
+            .map(|uid| vec!["alias", "set", ALIAS, uid])
             .collect();
-        for child in children {
-            let out = child.wait_with_output().unwrap();
+        for out in sandbox.cli_together(&moves) {
             assert!(out.status.success(), "{}", describe(&out));
         }
         let target = sandbox.cli_ok(&["alias", "resolve", ALIAS]);

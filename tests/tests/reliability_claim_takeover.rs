@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use audmodel_backend::{BackendExt, BackendPath};
@@ -76,24 +76,6 @@ fn publish_killed_after_claiming(sandbox: &Sandbox, root: &Path, version: &str) 
     !bucket.exists(&header).unwrap()
 }
 
-fn run_together(sandbox: &Sandbox, commands: &[Vec<&str>]) -> Vec<Output> {
-    let children: Vec<_> = commands
-        .iter()
-        .map(|args| {
-            sandbox
-                .cli_command(args)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect()
-}
-
 #[test]
 fn a_killed_winners_claim_is_taken_over_once_it_is_stale() {
     let Some(server) = seaweed() else { return };
@@ -134,7 +116,7 @@ fn a_killed_winners_claim_is_taken_over_once_it_is_stale() {
         .iter()
         .map(|root| publish_args(root, &version, &["--stale-claim-after", "1s"]))
         .collect();
-    let outputs = run_together(&sandbox, &commands);
+    let outputs = sandbox.cli_together(&commands);
     let won: Vec<usize> = (0..TAKERS)
         .filter(|&i| outputs[i].status.success())
         .collect();

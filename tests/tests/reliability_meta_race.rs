@@ -7,8 +7,6 @@
 //! what is promised there is checked, and the losses are printed.
 #![allow(clippy::unwrap_used)]
 
-use std::process::Stdio;
-
 use audmodel_tests::garage::garage;
 use audmodel_tests::python;
 use audmodel_tests::sandbox::{Sandbox, describe};
@@ -69,18 +67,15 @@ fn merge_rounds(sandbox: &Sandbox, rounds: usize) -> (String, usize) {
     let mut lost = 0;
     // Several rounds: one lucky ordering must not hide lost updates.
     for round in 0..rounds {
-        let children: Vec<_> = (0..WRITERS)
+        let merges: Vec<Vec<String>> = (0..WRITERS)
             .map(|i| {
-                sandbox
-                    .cli_command(&["update-meta", &uid, "--meta", &format!("r{round}w{i}: {i}")])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
+                let meta = format!("r{round}w{i}: {i}");
+                ["update-meta", &uid, "--meta", &meta]
+                    .map(str::to_owned)
+                    .to_vec()
             })
             .collect();
-        for child in children {
-            let out = child.wait_with_output().unwrap();
+        for out in sandbox.cli_together(&merges) {
             assert!(out.status.success(), "{}", describe(&out));
         }
         let meta = sandbox.cli_ok(&["meta", &uid]);

@@ -69,28 +69,7 @@ fn race(sandbox: &Sandbox, roots: &[PathBuf], version: &str) -> Vec<Output> {
             .to_vec()
         })
         .collect();
-    run_together(sandbox, &commands)
-}
-
-/// Starts every CLI command before waiting for any; returns their outputs
-/// in order.
-fn run_together(sandbox: &Sandbox, commands: &[Vec<String>]) -> Vec<Output> {
-    let children: Vec<_> = commands
-        .iter()
-        .map(|args| {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            sandbox
-                .cli_command(&args)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect()
+    sandbox.cli_together(&commands)
 }
 
 /// The header and metadata a fresh client reads, as (author, racer of meta).
@@ -297,7 +276,7 @@ fn file_system_racers_for_one_alias_leave_it_consistent() {
             .to_vec()
         })
         .collect();
-    let outputs = run_together(&sandbox, &commands);
+    let outputs = sandbox.cli_together(&commands);
     let won = winners(&outputs);
     assert_eq!(
         won.len(),
