@@ -18,9 +18,8 @@ const NAME: &str = "torch";
 const SUBGROUP: &str = "audmodel.dummy.cnn";
 const VERSION: &str = "1.0.0";
 const ALIAS: &str = "quickstart-cnn";
-/// What the first build costs: 12 minutes measured with aws-lc-sys, which
-/// is no longer built (README, "Quick start").
-const COLD_BUILD: &str = "the first time under 12 minutes on a cold 2-core machine";
+/// What the first build costs, as measured (README, "Quick start").
+const COLD_BUILD: &str = "the first time about 8 minutes on a cold 2-core machine";
 
 /// Publishes the example model unless it exists, loads it, shows its header and metadata.
 pub(crate) fn command() -> Result<()> {
