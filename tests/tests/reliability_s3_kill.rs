@@ -19,7 +19,7 @@ use audmodel_tests::model_files::{bytes_below, same_files, write_random};
 use audmodel_tests::python;
 use audmodel_tests::sandbox::{Sandbox, describe};
 
-/// Bigger than one 16 MiB part, so the archive goes up in a multipart upload.
+/// Bigger than a few 8 MiB parts, so the archive goes up in a multipart upload.
 const WEIGHTS: u64 = 40 << 20;
 
 /// Kills at `k / KILLS` of the bytes a whole run reads and writes, for `k`

@@ -14,7 +14,7 @@ use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
 use object_store::path::Path as Key;
 use object_store::{
     Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt,
-    PutMultipartOptions, PutPayload, RetryConfig,
+    PutPayload, RetryConfig,
 };
 
 mod copy;
@@ -27,9 +27,9 @@ use crate::{
     Backend, BackendExt, BackendPath, Capabilities, ConditionalWrites, Error, ObjectMeta, Progress,
     PutMode, PutOptions, PutWriter, TransferObserver, TransferSettings, UpdateVersion,
 };
-use audmodel_uid::{md5_hex, md5_reader, user_name};
+use audmodel_uid::{error_chain, md5_hex, md5_reader, user_name};
 
-const DEFAULT_PART_SIZE: usize = 16 << 20;
+const DEFAULT_PART_SIZE: usize = 8 << 20;
 const DEFAULT_PARALLEL: usize = 4;
 /// A whole request may be long (a large part on a slow link); silence is
 /// bounded by the stall timeout.
@@ -81,7 +81,7 @@ impl S3Builder {
     }
 
     /// Files larger than this are uploaded in parts of this size and
-    /// downloaded in ranges of this size (default 16 MiB; S3 needs at least
+    /// downloaded in ranges of this size (default 8 MiB; S3 needs at least
     /// 5 MiB for every part but the last).
     pub fn part_size(mut self, bytes: usize) -> Self {
         self.part_size = bytes.max(1);
@@ -290,18 +290,6 @@ fn key(path: &BackendPath) -> Result<Key, Error> {
     Key::parse(path.key()).map_err(|e| Error::invalid(path.as_str(), e.to_string()))
 }
 
-/// The whole chain of an error as text, to find what S3 said.
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
-
 /// The S3 error code of an error answer (`<Code>NoSuchBucket</Code>`)
 /// quoted in an error's text.
 fn s3_code(text: &str) -> Option<&str> {
@@ -315,33 +303,27 @@ fn s3_code(text: &str) -> Option<&str> {
 /// but not the reading of an answer's body after its head (a listing, the
 /// answer of a finished upload).
 fn is_broken_transfer(err: &(dyn std::error::Error + 'static)) -> bool {
-    use object_store::client::{HttpError, HttpErrorKind};
-    let mut current = Some(err);
-    while let Some(e) = current {
-        if let Some(http) = e.downcast_ref::<HttpError>() {
-            return matches!(
-                http.kind(),
-                HttpErrorKind::Request | HttpErrorKind::Timeout | HttpErrorKind::Interrupted
-            );
-        }
-        current = e.source();
-    }
-    false
+    use object_store::client::HttpErrorKind::{Interrupted, Request, Timeout};
+    matches!(http_kind(err), Some(Request | Timeout | Interrupted))
 }
 
 fn is_connection_failure(err: &(dyn std::error::Error + 'static)) -> bool {
-    use object_store::client::{HttpError, HttpErrorKind};
+    use object_store::client::HttpErrorKind::{Connect, Request, Timeout};
+    matches!(http_kind(err), Some(Connect | Timeout | Request))
+}
+
+/// The kind of the first HTTP error in `err`'s chain.
+fn http_kind(
+    err: &(dyn std::error::Error + 'static),
+) -> Option<object_store::client::HttpErrorKind> {
     let mut current = Some(err);
     while let Some(e) = current {
-        if let Some(http) = e.downcast_ref::<HttpError>() {
-            return matches!(
-                http.kind(),
-                HttpErrorKind::Connect | HttpErrorKind::Timeout | HttpErrorKind::Request
-            );
+        if let Some(http) = e.downcast_ref::<object_store::client::HttpError>() {
+            return Some(http.kind());
         }
         current = e.source();
     }
-    false
+    None
 }
 
 /// For an AWS host (`*.amazonaws.com`), the region its name holds, if any
@@ -456,7 +438,7 @@ impl S3 {
 
     /// Maps an `object_store` error about `path` to a typed error.
     fn error(&self, err: object_store::Error, path: &str, what: &str) -> Error {
-        let text = chain(&err);
+        let text = error_chain(&err);
         // object_store types the status of GET and HEAD answers, but wraps
         // those of listings and uploads as `Generic` (its retry error is
         // private): there the S3 error code of the answer decides.
@@ -547,10 +529,12 @@ impl S3 {
             .map_err(|e| self.error(e, path.as_str(), "read"))
     }
 
-    /// Uploads a local file: one PUT when it fits one part, else a parallel
-    /// multipart upload (the checksum then needs a first pass over the file,
-    /// because S3 takes metadata when the upload starts, unless the caller
-    /// knows it: `md5`).
+    /// Uploads a local file through an [`S3Writer`](writer::S3Writer) that
+    /// knows the checksum before it starts (S3 takes metadata when an upload
+    /// starts), so it needs a first pass over the file unless the caller
+    /// knows it: `md5`. Progress is reported after each piece is buffered
+    /// and before a part holding it is sent, so a cancel of a small file
+    /// stores nothing.
     fn upload(
         &self,
         src: &Path,
@@ -558,33 +542,11 @@ impl S3 {
         options: PutOptions<'_>,
         progress: Progress<'_>,
     ) -> Result<(), Error> {
-        let md5 = options.md5;
         let mode = self.store_mode(dst, options.mode)?;
         let shown = src.display().to_string();
         let local_err = |e: std::io::Error| Error::io(e, &shown, "cannot read");
         let mut file = std::fs::File::open(src).map_err(local_err)?;
-        let size = file.metadata().map_err(local_err)?.len();
-        let location = key(dst)?;
-        if size <= self.part_size as u64 {
-            let mut data = Vec::with_capacity(size as usize);
-            file.read_to_end(&mut data).map_err(local_err)?;
-            let checksum = md5.map_or_else(|| md5_hex(&data), str::to_owned);
-            let options = object_store::PutOptions {
-                mode,
-                attributes: attributes(Some(&checksum)),
-                ..object_store::PutOptions::default()
-            };
-            // Reported before the one request: a cancel then stores nothing.
-            progress(size)?;
-            self.runtime
-                .block_on(
-                    self.store
-                        .put_opts(&location, PutPayload::from(data), options),
-                )
-                .map_err(|e| self.error(e, dst.as_str(), "write"))?;
-            return Ok(());
-        }
-        let checksum = match md5 {
+        let checksum = match options.md5 {
             Some(md5) => md5.to_owned(),
             None => {
                 let checksum = md5_reader(&mut file).map_err(local_err)?;
@@ -592,89 +554,19 @@ impl S3 {
                 checksum
             }
         };
-        let options = PutMultipartOptions {
-            attributes: attributes(Some(&checksum)),
-            ..PutMultipartOptions::default()
-        };
-        let upload = self
-            .again(|| {
-                self.runtime
-                    .block_on(self.store.put_multipart_opts(&location, options.clone()))
-            })
-            .map_err(|e| self.error(e, dst.as_str(), "write"))?;
-        let mut upload = upload;
-        let finished = self.runtime.block_on(async {
-            // Parts of their own (not `WriteMultipart`, whose `finish`
-            // aborts the upload when the completion's answer breaks, which
-            // on Garage removes the object just completed).
-            let mut parts = tokio::task::JoinSet::new();
-            let mut part = Vec::with_capacity(self.part_size);
-            let mut buf = vec![0u8; (1 << 20).min(self.part_size)];
-            let failure = loop {
-                let n = match file.read(&mut buf) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => break Some(local_err(e)),
-                };
-                part.extend_from_slice(&buf[..n]);
-                if part.len() >= self.part_size || (n == 0 && !part.is_empty()) {
-                    let full = std::mem::replace(&mut part, Vec::with_capacity(self.part_size));
-                    parts.spawn(upload.put_part(PutPayload::from(full)));
-                }
-                // Memory is bounded by `parallel` parts in flight.
-                let mut failed = None;
-                while parts.len() >= self.parallel || (n == 0 && !parts.is_empty()) {
-                    match parts.join_next().await {
-                        Some(Ok(Ok(()))) | None => {}
-                        Some(Ok(Err(e))) => failed = Some(self.error(e, dst.as_str(), "write")),
-                        Some(Err(e)) => {
-                            let e = object_store::Error::JoinError { source: e };
-                            failed = Some(self.error(e, dst.as_str(), "write"));
-                        }
-                    }
-                    if failed.is_some() {
-                        break;
-                    }
-                }
-                if failed.is_some() {
-                    break failed;
-                }
-                if n == 0 {
-                    break None;
-                }
-                if let Err(cancelled) = progress(n as u64) {
-                    break Some(cancelled.into());
-                }
+        let mut writer = writer::S3Writer::new(self, dst, Some(checksum), mode)?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(local_err(e)),
             };
-            if let Some(failure) = failure {
-                parts.shutdown().await;
-                let _ = upload.abort().await;
-                return Err(failure);
-            }
-            Ok(upload.complete().await)
-        })?;
-        match finished {
-            Ok(_) => Ok(()),
-            // The answer to the completion broke: it may have been done,
-            // and doing it again would fail (the upload is gone). Ours is
-            // there when the size and checksum are.
-            Err(e) if is_broken_transfer(&e) && self.is_stored(dst, size, &checksum) => Ok(()),
-            Err(e) => {
-                let _ = self.runtime.block_on(upload.abort());
-                Err(self.error(e, dst.as_str(), "write"))
-            }
+            writer.write_bytes(&buf[..n])?;
+            progress(n as u64)?;
         }
-    }
-
-    /// Whether `path` holds `size` bytes with the `checksum` metadata.
-    fn is_stored(&self, path: &BackendPath, size: u64, checksum: &str) -> bool {
-        self.head_object(path).is_ok_and(|head| {
-            head.meta.size == size
-                && head
-                    .attributes
-                    .get(&Attribute::Metadata("checksum".into()))
-                    .is_some_and(|v| v.as_ref() == checksum)
-        })
+        Box::new(writer).finish().map(drop)
     }
 
     /// Downloads an object into `out`: ranges of `part_size`, `parallel` in
@@ -865,7 +757,12 @@ impl Backend for S3 {
 
     /// Streams: see `s3/writer.rs`. The object gets no `checksum`.
     fn put_writer(&self, dst: &BackendPath) -> Result<Box<dyn PutWriter + '_>, Error> {
-        Ok(Box::new(writer::S3Writer::new(self, dst)?))
+        Ok(Box::new(writer::S3Writer::new(
+            self,
+            dst,
+            None,
+            object_store::PutMode::Overwrite,
+        )?))
     }
 
     fn put_bytes(&self, data: &[u8], dst: &BackendPath, mode: PutMode) -> Result<(), Error> {

@@ -1,16 +1,17 @@
-//! [`Backend::put_writer`](crate::Backend::put_writer) on S3: the bytes are
-//! buffered up to one part; a file that stays that small is one PUT, a
-//! larger one a multipart upload whose parts are sent while the next ones
-//! are still written, `parallel` in flight (memory about
-//! `part_size * (parallel + 1)`). The object gets the `owner` metadata but
-//! no `checksum`: S3 takes metadata when an upload starts, and the
-//! checksum is known only at the end.
+//! Writing an object on S3, for [`Backend::put_writer`](crate::Backend::put_writer)
+//! and for uploads of local files: the bytes are buffered up to one part; an
+//! object that stays that small is one PUT, a larger one a multipart upload
+//! whose parts are sent while the next ones are still written, `parallel`
+//! in flight (memory about `part_size * (parallel + 1)`). The object gets
+//! the `owner` metadata, and the `checksum` when the writer is told it
+//! before it starts: S3 takes metadata when an upload starts, and a
+//! streamed archive's checksum is known only at the end.
 
 use std::io::Write;
 
 use bytes::Bytes;
 use object_store::path::Path as Key;
-use object_store::{MultipartUpload, ObjectStore, PutMultipartOptions, PutPayload};
+use object_store::{Attribute, MultipartUpload, ObjectStore, PutMultipartOptions, PutPayload};
 use tokio::task::JoinSet;
 
 use super::{S3, attributes, is_broken_transfer};
@@ -24,11 +25,23 @@ struct Upload {
     parts: JoinSet<object_store::Result<()>>,
 }
 
+/// S3 allows 10,000 parts: after every this many, parts double in size, so
+/// an object can outgrow `part_size * 10,000` (80 GiB at the default) while
+/// small ones keep small parts.
+const PARTS_PER_SIZE: usize = 1000;
+
 /// An object being written to `dst`.
 pub(super) struct S3Writer<'a> {
     s3: &'a S3,
     dst: BackendPath,
     location: Key,
+    /// The `checksum` metadata, when known before the first byte.
+    checksum: Option<String>,
+    /// The mode of a single PUT; a multipart upload cannot carry one, so
+    /// [`S3::store_mode`]'s check before it is all there is.
+    mode: object_store::PutMode,
+    /// Parts sent so far.
+    sent: usize,
     /// What was written since the last part was sent.
     buffer: Vec<u8>,
     /// The multipart upload, once more than a part was written.
@@ -37,11 +50,19 @@ pub(super) struct S3Writer<'a> {
 }
 
 impl<'a> S3Writer<'a> {
-    pub(super) fn new(s3: &'a S3, dst: &BackendPath) -> Result<Self, Error> {
+    pub(super) fn new(
+        s3: &'a S3,
+        dst: &BackendPath,
+        checksum: Option<String>,
+        mode: object_store::PutMode,
+    ) -> Result<Self, Error> {
         Ok(S3Writer {
             s3,
             dst: dst.clone(),
             location: super::key(dst)?,
+            checksum,
+            mode,
+            sent: 0,
             buffer: Vec::new(),
             upload: None,
             size: 0,
@@ -55,7 +76,7 @@ impl<'a> S3Writer<'a> {
     /// Starts the multipart upload (again while its answer breaks).
     fn start(&mut self) -> Result<(), Error> {
         let options = PutMultipartOptions {
-            attributes: attributes(None),
+            attributes: attributes(self.checksum.as_deref()),
             ..PutMultipartOptions::default()
         };
         let upload = self
@@ -100,18 +121,24 @@ impl<'a> S3Writer<'a> {
         upload
             .parts
             .spawn(upload.upload.put_part(PutPayload::from(Bytes::from(part))));
+        self.sent += 1;
         Ok(())
     }
 
-    fn write_part(&mut self, buf: &[u8]) -> Result<(), Error> {
+    fn part_size(&self) -> usize {
+        self.s3.part_size << (self.sent / PARTS_PER_SIZE).min(10)
+    }
+
+    /// Buffers `buf`, sending a part once the buffer holds more than one.
+    pub(super) fn write_bytes(&mut self, buf: &[u8]) -> Result<(), Error> {
         if self.buffer.capacity() == 0 {
             // One part and a write: doubling past it would hold twice the
             // part in memory.
             self.buffer
-                .reserve_exact(self.s3.part_size + buf.len().max(1 << 20));
+                .reserve_exact(self.part_size() + buf.len().max(1 << 20));
         }
         self.buffer.extend_from_slice(buf);
-        if self.buffer.len() > self.s3.part_size {
+        if self.buffer.len() > self.part_size() {
             self.send_part()?;
         }
         self.size += buf.len() as u64;
@@ -136,7 +163,7 @@ impl<'a> S3Writer<'a> {
             Ok(()) => Ok(()),
             // The completion may have been done though its answer broke:
             // doing it again would fail (the upload is gone). Ours is there
-            // when the size is.
+            // when its size and checksum are.
             Err(e) if is_broken_transfer(&e) && self.is_stored() => Ok(()),
             Err(e) => {
                 self.upload = Some(upload);
@@ -146,15 +173,20 @@ impl<'a> S3Writer<'a> {
     }
 
     fn is_stored(&self) -> bool {
-        self.s3
-            .head_object(&self.dst)
-            .is_ok_and(|head| head.meta.size == self.size)
+        self.s3.head_object(&self.dst).is_ok_and(|head| {
+            head.meta.size == self.size
+                && self.checksum.as_ref().is_none_or(|checksum| {
+                    head.attributes
+                        .get(&Attribute::Metadata("checksum".into()))
+                        .is_some_and(|v| v.as_ref() == checksum)
+                })
+        })
     }
 }
 
 impl Write for S3Writer<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.write_part(buf).map_err(Error::into_io)?;
+        self.write_bytes(buf).map_err(Error::into_io)?;
         Ok(buf.len())
     }
 
@@ -174,7 +206,8 @@ impl PutWriter for S3Writer<'_> {
             }
             false => {
                 let options = object_store::PutOptions {
-                    attributes: attributes(None),
+                    mode: self.mode.clone(),
+                    attributes: attributes(self.checksum.as_deref()),
                     ..object_store::PutOptions::default()
                 };
                 let data = PutPayload::from(std::mem::take(&mut self.buffer));
