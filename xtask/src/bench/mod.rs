@@ -93,6 +93,8 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
         )?
     };
 
+    let (binding_startup, cli_startup) = startups(&tools)?;
+
     let mut rows = Vec::new();
     // Archives are the same bytes whatever the store: measured on the file
     // system, shown for both.
@@ -150,7 +152,27 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
         options.runs
     );
     print!("{}", table::markdown(&rows));
+    println!(
+        "\nStart-up alone (median of {STARTUPS}): audmodel_rs {binding_startup:.3} s (interpreter, import, configuration), the CLI {cli_startup:.3} s."
+    );
     Ok(())
+}
+
+const STARTUPS: usize = 5;
+
+/// The median time to start the binding and the CLI without work, which
+/// their publish and load times include: the part of audmodel_rs / Rust
+/// that is the interpreter's.
+fn startups(tools: &Tools) -> Result<(f64, f64)> {
+    let sandbox = harness::sandbox(Store::FileSystem, "bench", 1)?;
+    let median_of = |side: Side| -> Result<f64> {
+        let client = tools.client(side, &sandbox);
+        let mut times = (0..STARTUPS)
+            .map(|_| measure(&client.startup_command()).map(|m| m.seconds))
+            .collect::<Result<Vec<_>>>()?;
+        table::median(&mut times).context("no start-up runs")
+    };
+    Ok((median_of(Side::Binding)?, median_of(Side::Rust)?))
 }
 
 /// The commit measured, for the record.

@@ -147,6 +147,15 @@ impl Client<'_> {
         Ok(text.lines().map(str::to_owned).collect())
     }
 
+    /// The command that only starts this side (Python: the interpreter, the
+    /// import and the configuration; Rust: `--version`), for timing.
+    pub(crate) fn startup_command(&self) -> Command {
+        match self.side {
+            Side::Python | Side::Binding => self.python("", &[]),
+            Side::Rust => self.rust(&["--version"]),
+        }
+    }
+
     /// The command that publishes, for timing.
     pub(crate) fn publish_command(&self, p: &Publish<'_>) -> Command {
         match self.side {
