@@ -145,7 +145,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
         }
     }
     println!(
-        "\n{} MiB of float32 weights + 200 JSON files, {} cores, commit {}, medians of {} runs, whole processes (Python start-up included), loads into an empty cache; archive sizes from the file system (the same bytes on S3).\n",
+        "\n{} MiB of float32 weights + 200 JSON files, {} cores, commit {}, medians of {} runs, whole processes (Python start-up included), each after a sync, loads into an empty cache; archive sizes from the file system (the same bytes on S3).\n",
         options.mib,
         std::thread::available_parallelism().map_or(1, usize::from),
         commit(),
@@ -215,21 +215,30 @@ fn publish_and_load(
     let sandbox = harness::sandbox(store, "bench", 1)?;
     let client = tools.client(side, &sandbox);
     let args = publish_args(model, &sandbox.repositories()[0], case);
-    let publish = measure(&client.publish_command(&args))
+    let publish = measure_synced(&client.publish_command(&args))
         .with_context(|| format!("{} publish", side.label()))?;
     let archive = match (check, store) {
         (true, Store::FileSystem) => Some(archive_bytes(sandbox.repository())?),
         _ => None,
     };
     quietly(|| sandbox.clear_cache())?;
-    let load =
-        measure(&client.load_command(uid)).with_context(|| format!("{} load", side.label()))?;
+    let load = measure_synced(&client.load_command(uid))
+        .with_context(|| format!("{} load", side.label()))?;
     if check {
         let (short_id, version) = uid.split_once('-').context("a UID has a dash")?;
         let loaded = sandbox.cache().join(short_id).join(version);
         same_files(model, &loaded).with_context(|| format!("{} load", side.label()))?;
     }
     Ok((publish, load, archive))
+}
+
+/// [`measure`] after a `sync`: the dirty pages an earlier step left (a
+/// 480 MiB archive, say) are then not written back during this one, which
+/// varied the file-system steps by half their time.
+fn measure_synced(command: &Command) -> Result<Measured> {
+    // Without `sync` the measurement is only noisier.
+    let _ = Command::new("sync").status();
+    measure(command)
 }
 
 /// Bytes of the zip archives in a file-system repository (one after a publish).
@@ -260,7 +269,7 @@ fn measure_floor(store: Store<'_>, model: &Path) -> Result<Floor> {
         Store::FileSystem => {
             let mut copy = Command::new("cp");
             copy.arg("-r").arg(model).arg(dir.path().join("copy"));
-            let seconds = measure(&copy)?.seconds;
+            let seconds = measure_synced(&copy)?.seconds;
             Ok(Floor {
                 publish: seconds,
                 load: seconds,
@@ -282,7 +291,7 @@ fn measure_floor(store: Store<'_>, model: &Path) -> Result<Floor> {
                     .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"])
                     .args(args)
                     .arg(&url);
-                measure(&curl)
+                measure_synced(&curl)
                     .map(|m| m.seconds)
                     .context("the S3 floor needs curl 7.75 or newer")
             };
