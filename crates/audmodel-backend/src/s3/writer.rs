@@ -30,6 +30,13 @@ struct Upload {
 /// small ones keep small parts.
 const PARTS_PER_SIZE: usize = 1000;
 
+/// The size of the next part after `sent` parts of a base size `base`.
+fn part_size_after(base: usize, sent: usize) -> usize {
+    // Past 10,000 parts S3 refuses the upload anyway; the cap only keeps
+    // the shift in range.
+    base << (sent / PARTS_PER_SIZE).min(10)
+}
+
 /// An object being written to `dst`.
 pub(super) struct S3Writer<'a> {
     s3: &'a S3,
@@ -126,7 +133,7 @@ impl<'a> S3Writer<'a> {
     }
 
     fn part_size(&self) -> usize {
-        self.s3.part_size << (self.sent / PARTS_PER_SIZE).min(10)
+        part_size_after(self.s3.part_size, self.sent)
     }
 
     /// Buffers `buf`, sending a part once the buffer holds more than one.
@@ -232,5 +239,26 @@ impl Drop for S3Writer<'_> {
                 upload.upload.abort().await
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: usize = 1 << 20;
+
+    #[test]
+    fn parts_double_after_every_thousand_and_stay_within_the_limits_of_s3() {
+        assert_eq!(part_size_after(8 * MIB, 0), 8 * MIB);
+        assert_eq!(part_size_after(8 * MIB, 999), 8 * MIB);
+        assert_eq!(part_size_after(8 * MIB, 1000), 16 * MIB);
+        // S3: at most 10,000 parts of at most 5 GiB each.
+        let sizes: Vec<u64> = (0..10_000)
+            .map(|sent| part_size_after(8 * MIB, sent) as u64)
+            .collect();
+        assert!(sizes.iter().all(|&size| size <= 5 << 30));
+        let most: u64 = sizes.iter().sum();
+        assert!(most > 5 << 40, "10,000 parts hold only {most} bytes");
     }
 }
