@@ -30,17 +30,22 @@ pub(crate) fn read_range(
         file.seek(SeekFrom::Start(offset))
             .map_err(Error::io(path))?;
     }
-    let mut buf = vec![0u8; len];
-    file.read_exact(&mut buf).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            Error::Io {
-                path: path.to_path_buf(),
-                source: std::io::Error::new(e.kind(), "file shrank while being packed"),
-            }
-        } else {
-            Error::io(path)(e)
-        }
-    })?;
+    // Into spare capacity: a zeroed buffer would write every byte once
+    // more before the read does.
+    let mut buf = Vec::with_capacity(len);
+    let read = (&mut file)
+        .take(len as u64)
+        .read_to_end(&mut buf)
+        .map_err(Error::io(path))?;
+    if read < len {
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "file shrank while being packed",
+            ),
+        });
+    }
     if at_end && file.read(&mut [0u8; 1]).map_err(Error::io(path))? != 0 {
         return Err(Error::Io {
             path: path.to_path_buf(),
