@@ -4,7 +4,8 @@
 //! 1 (the default: Rust stores what barely deflates) and 1 with
 //! `--min-saving 0` (both deflate every file), with a floor of what the
 //! store itself needs for the same bytes (`cp -r` on a file system; one curl
-//! upload and download on S3) and the archive sizes. Prints a Markdown
+//! upload and download on S3, and on S3 that upload again with `md5sum`
+//! hashing the bytes beside it) and the archive sizes. Prints a Markdown
 //! table of medians.
 
 mod table;
@@ -105,10 +106,12 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
             let mut load = Samples::default();
             // Beside the runs it bounds, so a busy machine slows both alike.
             let (mut publish_floor, mut load_floor) = (Vec::new(), Vec::new());
+            let mut hashed_floor = Vec::new();
             for run in 1..=options.runs {
                 let floor = measure_floor(store, &model)?;
                 publish_floor.push(floor.publish);
                 load_floor.push(floor.load);
+                hashed_floor.extend(floor.publish_hashed);
                 for side in [Side::Python, Side::Rust, Side::Binding] {
                     eprintln!(
                         "bench: {} {} run {run}/{} {}",
@@ -127,9 +130,14 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
                     load.push(side, l);
                 }
             }
-            for (step, samples, floor) in [
-                (Step::Publish, publish, table::median(&mut publish_floor)),
-                (Step::Load, load, table::median(&mut load_floor)),
+            for (step, samples, floor, floor_hashed) in [
+                (
+                    Step::Publish,
+                    publish,
+                    table::median(&mut publish_floor),
+                    table::median(&mut hashed_floor),
+                ),
+                (Step::Load, load, table::median(&mut load_floor), None),
             ] {
                 let floor = floor.context("no runs")?;
                 let archive = |side: Side| archives.get(&(case.label(), side.label())).copied();
@@ -138,6 +146,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
                     case,
                     step,
                     floor,
+                    floor_hashed,
                     samples,
                     archive: [archive(Side::Python), archive(Side::Rust)],
                 });
@@ -258,6 +267,10 @@ fn archive_bytes(repository: &Path) -> Result<u64> {
 /// bytes, without either program: the floor of publish and load.
 struct Floor {
     publish: f64,
+    /// On S3, the upload again while `md5sum` hashes the same bytes beside
+    /// it: what a publisher that stores the archive's MD5 as its `checksum`
+    /// (SPEC 3) needs at least, on a machine whose cores the server shares.
+    publish_hashed: Option<f64>,
     load: f64,
 }
 
@@ -272,6 +285,7 @@ fn measure_floor(store: Store<'_>, model: &Path) -> Result<Floor> {
             let seconds = measure_synced(&copy)?.seconds;
             Ok(Floor {
                 publish: seconds,
+                publish_hashed: None,
                 load: seconds,
             })
         }
@@ -291,15 +305,40 @@ fn measure_floor(store: Store<'_>, model: &Path) -> Result<Floor> {
                     .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"])
                     .args(args)
                     .arg(&url);
-                measure_synced(&curl)
-                    .map(|m| m.seconds)
-                    .context("the S3 floor needs curl 7.75 or newer")
+                curl
             };
-            let publish = curl(&["-T".as_ref(), blob.as_os_str()])?;
-            let load = curl(&["-o".as_ref(), dir.path().join("back.bin").as_os_str()])?;
-            Ok(Floor { publish, load })
+            let seconds = |command: &Command| {
+                measure_synced(command)
+                    .map(|m| m.seconds)
+                    .context("the S3 floor needs curl 7.75 or newer and md5sum")
+            };
+            let upload = curl(&["-T".as_ref(), blob.as_os_str()]);
+            let publish = seconds(&upload)?;
+            let publish_hashed = seconds(&beside_md5sum(&blob, &upload))?;
+            let load = seconds(&curl(&[
+                "-o".as_ref(),
+                dir.path().join("back.bin").as_os_str(),
+            ]))?;
+            Ok(Floor {
+                publish,
+                publish_hashed: Some(publish_hashed),
+                load,
+            })
         }
     }
+}
+
+/// `command` while `md5sum` hashes `file` at the same time; fails when
+/// either fails.
+fn beside_md5sum(file: &Path, command: &Command) -> Command {
+    let mut both = Command::new("sh");
+    both.arg("-c")
+        .arg(r#"md5sum "$1" >/dev/null & hashing=$!; shift; "$@" || exit 1; wait "$hashing""#)
+        .arg("floor-with-md5")
+        .arg(file)
+        .arg(command.get_program())
+        .args(command.get_args());
+    both
 }
 
 /// A bucket beside the benchmark's repositories for the floor's object,

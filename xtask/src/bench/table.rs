@@ -62,6 +62,8 @@ pub(super) struct Row {
     pub(super) step: Step,
     /// Median seconds the store needs for the same bytes (see `Floor`).
     pub(super) floor: f64,
+    /// The same with the bytes' MD5 computed beside them (S3 publish).
+    pub(super) floor_hashed: Option<f64>,
     pub(super) samples: Samples,
     /// Archive bytes written by the reference and by Rust.
     pub(super) archive: [Option<u64>; 2],
@@ -104,12 +106,17 @@ fn seconds(value: Option<f64>) -> String {
 /// The table, ready to paste into the README.
 pub(super) fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| repository | compression | work | step | floor (s) | Python (s) | Rust (s) | Python / Rust | Rust / floor | audmodel_rs (s) | Python / audmodel_rs | audmodel_rs / Rust | Python archive (MiB) | Rust archive (MiB) | Rust peak RSS (MiB) | audmodel_rs peak RSS (MiB) | Python peak RSS (MiB) |\n\
-         | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "| repository | compression | work | step | floor (s) | Python (s) | Rust (s) | Python / Rust | Rust / floor | floor with MD5 (s) | Rust / floor with MD5 | audmodel_rs (s) | Python / audmodel_rs | audmodel_rs / Rust | Python archive (MiB) | Rust archive (MiB) | Rust peak RSS (MiB) | audmodel_rs peak RSS (MiB) | Python peak RSS (MiB) |\n\
+         | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.1}×", a / b),
         _ => "?".to_owned(),
+    };
+    // Measured for S3 publishes only: elsewhere nothing hashes the archive.
+    let hashed = |row: &Row, shown: String| match row.floor_hashed {
+        Some(_) => shown,
+        None => "—".to_owned(),
     };
     for row in rows {
         let python = median_seconds(&row.samples.python);
@@ -118,7 +125,7 @@ pub(super) fn markdown(rows: &[Row]) -> String {
         // Writing to a String cannot fail.
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.store,
             row.case.label(),
             row.case.work(),
@@ -131,6 +138,8 @@ pub(super) fn markdown(rows: &[Row]) -> String {
             seconds(rust),
             ratio(python, rust),
             ratio(rust, Some(row.floor)),
+            hashed(row, seconds(row.floor_hashed)),
+            hashed(row, ratio(rust, row.floor_hashed)),
             seconds(binding),
             ratio(python, binding),
             ratio(binding, rust),
@@ -172,20 +181,44 @@ mod tests {
         }
         samples.push(Side::Rust, run(2.0, 60 * 1024));
         let table = markdown(&[Row {
-            store: "fs",
+            store: "garage",
             case: Case {
                 compression: 1,
                 min_saving: Some(0),
             },
             step: Step::Publish,
             floor: 0.5,
+            floor_hashed: Some(0.8),
             samples,
             archive: [Some(3 << 20), None],
         }]);
         let line = table.lines().nth(2).unwrap_or_default();
         assert_eq!(
             line,
-            "| fs | 1, --min-saving 0 | equal: both deflate every file | publish | 0.50 | 9.00 | 2.00 | 4.5× | 4.0× | 2.25 | 4.0× | 1.1× | 3.0 | ? | 60 | 50 | 300 |"
+            "| garage | 1, --min-saving 0 | equal: both deflate every file | publish | 0.50 | 9.00 | 2.00 | 4.5× | 4.0× | 0.80 | 2.5× | 2.25 | 4.0× | 1.1× | 3.0 | ? | 60 | 50 | 300 |"
+        );
+    }
+
+    #[test]
+    fn a_row_without_a_hashed_floor_shows_dashes_there() {
+        let mut samples = Samples::default();
+        samples.push(Side::Rust, run(0.3, 8 * 1024));
+        let table = markdown(&[Row {
+            store: "fs",
+            case: Case {
+                compression: 0,
+                min_saving: None,
+            },
+            step: Step::Load,
+            floor: 0.2,
+            floor_hashed: None,
+            samples,
+            archive: [None, Some(1 << 20)],
+        }]);
+        let line = table.lines().nth(2).unwrap_or_default();
+        assert_eq!(
+            line,
+            "| fs | 0 | equal: both store | load | 0.20 | ? | 0.30 | ? | 1.5× | — | — | ? | ? | ? | ? | 1.0 | 8 | ? | ? |"
         );
     }
 }
