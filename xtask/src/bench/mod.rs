@@ -372,3 +372,29 @@ fn model_folder(mib: u64) -> Result<PathBuf> {
         .with_context(|| format!("cannot rename {}", partial.display()))?;
     Ok(dir)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_floor_with_md5_fails_when_the_upload_or_the_hash_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let blob = dir.path().join("blob");
+        std::fs::write(&blob, b"bytes").unwrap();
+        let succeeds = |file: &Path, program: &str| {
+            beside_md5sum(file, &Command::new(program))
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap()
+                .success()
+        };
+        assert!(succeeds(&blob, "true"));
+        assert!(!succeeds(&blob, "false"), "a failed upload passed");
+        assert!(
+            !succeeds(&dir.path().join("missing"), "true"),
+            "a failed hash passed"
+        );
+    }
+}
