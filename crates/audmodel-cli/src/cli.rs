@@ -140,6 +140,22 @@ pub(crate) enum Command {
         after_help = "Example:\n  audmodel ls --subgroup audmodel.dummy --param sampling_rate=16000"
     )]
     Ls(LsArgs),
+    /// Compare models side by side: header fields, parameters and metadata
+    /// flattened to dotted keys (the keys that differ; all with --all).
+    #[command(after_help = "Example:\n  audmodel diff d4e9c65b-1.0.0 d4e9c65b-2.0.0")]
+    Diff(DiffArgs),
+    /// Print the files of a model's archive with their sizes, read from its
+    /// table of contents in the repository (no download).
+    #[command(after_help = "Example:\n  audmodel files d4e9c65b-1.0.0")]
+    Files(IdArg),
+    /// Serve a read-only web page to browse, search and compare the models
+    /// of every configured repository (and the same as JSON under /api/);
+    /// Ctrl+C stops it.
+    #[cfg(feature = "web")]
+    #[command(
+        after_help = "Examples:\n  audmodel serve --open\n  audmodel serve --bind 0.0.0.0:8080 --token-file ~/.config/audmodel-token"
+    )]
+    Serve(ServeArgs),
     /// Check published models in their repository: the archive's MD5
     /// against its checksum, its zip structure and every entry's CRC, and
     /// that header, metadata and alias files parse. Exit status 8 when any
@@ -321,6 +337,9 @@ pub(crate) enum AliasCommand {
         /// UID, short ID, legacy UID or alias of the model.
         id: String,
     },
+    /// Print every alias of every repository with the UID it points at.
+    #[command(after_help = "Example:\n  audmodel alias ls")]
+    Ls,
     /// Print the UID an alias points at.
     #[command(after_help = "Example:\n  audmodel alias resolve my-cnn")]
     Resolve {
@@ -341,6 +360,41 @@ pub(crate) struct LsArgs {
     /// Only models with this parameter value (KEY=VALUE, the value read as YAML); repeatable.
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = crate::input::key_value)]
     pub(crate) params: Vec<(String, audmodel::Value)>,
+    /// Only models whose name, subgroup or a parameter value contains this
+    /// text (ignoring case).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) search: Option<String>,
+}
+
+/// `diff`.
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// Two or more UIDs, short IDs, legacy UIDs or aliases.
+    #[arg(required = true, num_args = 2..)]
+    pub(crate) ids: Vec<String>,
+    /// Print every key, also those equal in all models.
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+/// `serve`.
+#[cfg(feature = "web")]
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address and port to listen on; port 0 takes a free one. Anything but
+    /// a loopback address lets other machines in: see --token-file.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDRESS:PORT")]
+    pub(crate) bind: std::net::SocketAddr,
+    /// Serve only these repositories (repeatable; default: every configured one).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) repository: Vec<String>,
+    /// A file holding a token every request must send as
+    /// `Authorization: Bearer TOKEN` (else 401).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) token_file: Option<PathBuf>,
+    /// Open the page in the default browser.
+    #[arg(long)]
+    pub(crate) open: bool,
 }
 
 /// `verify`.

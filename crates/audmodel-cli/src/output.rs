@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use audmodel::{Header, Value};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 /// Whether answers are JSON.
 #[derive(Debug, Clone, Copy)]
@@ -34,7 +34,7 @@ impl Output {
     /// A value: YAML as PyYAML writes it (`{}` for an empty mapping), or JSON.
     pub(crate) fn value(self, value: &Value) -> Result<()> {
         if self.json {
-            self.json_value(&to_json(value))
+            self.json_value(&audmodel::json::value(value))
         } else {
             write_out(&audmodel::yaml::to_string(value))
         }
@@ -60,14 +60,21 @@ pub(crate) fn write_out(text: &str) -> Result<()> {
     }
 }
 
-/// Rows of cells as columns padded to their widest cell.
-pub(crate) fn table<const N: usize>(rows: &[[String; N]]) -> String {
-    let widths: Vec<usize> = (0..N)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+/// Rows of cells (all of one width) as columns padded to their widest cell.
+pub(crate) fn table<R: AsRef<[String]>>(rows: &[R]) -> String {
+    let width = rows.first().map_or(0, |r| r.as_ref().len());
+    let widths: Vec<usize> = (0..width)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.as_ref()[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     rows.iter()
         .map(|row| {
             let cells: Vec<String> = row
+                .as_ref()
                 .iter()
                 .zip(&widths)
                 .map(|(cell, w)| format!("{cell:<w$}"))
@@ -77,66 +84,16 @@ pub(crate) fn table<const N: usize>(rows: &[[String; N]]) -> String {
         .collect()
 }
 
-/// A Python value as JSON. Dates become `"YYYY-MM-DD"`; integers beyond the
-/// 64-bit range and the floats JSON cannot hold (`inf`, `-inf`, `nan`)
-/// become strings of their Python repr; non-string keys become their JSON
-/// text as Python's `json.dumps` writes them (`1`, `true`, `null`).
-pub(crate) fn to_json(value: &Value) -> Json {
-    match value {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => i64::try_from(*i)
-            .map(Json::from)
-            .or_else(|_| u64::try_from(*i).map(Json::from))
-            .unwrap_or_else(|_| Json::String(i.to_string())),
-        Value::Float(f) => serde_json::Number::from_f64(*f)
-            .map_or_else(|| Json::String(audmodel::py_repr(value)), Json::Number),
-        Value::Str(s) => Json::String(s.clone()),
-        Value::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
-        Value::List(items) => Json::Array(items.iter().map(to_json).collect()),
-        Value::Map(map) => Json::Object(
-            map.iter()
-                .map(|(k, v)| (json_key(k), to_json(v)))
-                .collect::<Map<_, _>>(),
-        ),
-    }
-}
-
-fn json_key(key: &Value) -> String {
-    match key {
-        Value::Str(s) => s.clone(),
-        Value::Null => "null".to_owned(),
-        Value::Bool(b) => b.to_string(),
-        other => match to_json(other) {
-            Json::String(s) => s,
-            json => json.to_string(),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_keeps_python_types_and_writes_unrepresentable_floats_as_strings() {
-        let value = audmodel::yaml::from_str(
-            "{i: 16000, f: 0.5, inf: .inf, nan: .nan, d: 2024-01-02, b: true, n: null, 1: x, big: 18446744073709551615}",
-        )
-        .expect("yaml");
-        let json = to_json(&value);
-        assert_eq!(json["i"], serde_json::json!(16000));
-        assert_eq!(json["f"], serde_json::json!(0.5));
-        assert_eq!(json["inf"], serde_json::json!("inf"));
-        assert_eq!(json["nan"], serde_json::json!("nan"));
-        assert_eq!(json["d"], serde_json::json!("2024-01-02"));
-        assert_eq!(json["b"], serde_json::json!(true));
-        assert_eq!(json["n"], serde_json::Value::Null);
-        assert_eq!(json["1"], serde_json::json!("x"));
-        assert_eq!(json["big"], serde_json::json!(u64::MAX));
-        assert_eq!(
-            to_json(&Value::Int(i128::MAX)),
-            serde_json::json!(i128::MAX.to_string())
-        );
+/// A table under a header row; nothing at all when there is no row.
+pub(crate) fn table_with_header<const N: usize>(
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> String {
+    let rows: Vec<[String; N]> = std::iter::once(header.map(str::to_owned))
+        .chain(rows)
+        .collect();
+    match rows.len() {
+        1 => String::new(),
+        _ => table(&rows),
     }
 }

@@ -1,12 +1,24 @@
 //! Aliases (SPEC 3): `/_alias/{alias}.alias.yaml` maps an alias to a UID,
 //! `/_uid/{sid}.aliases.yaml` lists the aliases of a model.
 
-use audmodel_backend::BackendPath;
+use audmodel_backend::{BackendPath, Versioned};
 use audmodel_uid::{Mapping, Value};
 
 use crate::lookup::Located;
 use crate::swap::read_modify_write;
 use crate::{Audmodel, Error, paths};
+
+/// An alias, the model it names, and where its file lies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AliasEntry {
+    /// The alias.
+    pub alias: String,
+    /// The UID it points to.
+    pub uid: String,
+    /// The repository holding the alias file.
+    pub repository: String,
+}
 
 /// The alias file's content: `uid: {uid}`.
 pub(crate) fn alias_yaml(uid: &str) -> String {
@@ -64,6 +76,41 @@ impl Audmodel {
     pub fn aliases(&self, id: &str) -> Result<Vec<String>, Error> {
         let model = self.resolve(id)?;
         read_aliases(&self.locate(&model)?)
+    }
+
+    /// Every alias of every repository with the UID it names and the
+    /// repository holding its file, sorted by alias; an alias in two
+    /// repositories counts in the first, as [`resolve_alias`](Self::resolve_alias)
+    /// finds it. One listing a repository and one read an alias.
+    pub fn all_aliases(&self) -> Result<Vec<AliasEntry>, Error> {
+        let folder = paths::alias_folder()?;
+        let mut found: Vec<AliasEntry> = Vec::new();
+        for index in 0..self.repos.len() {
+            let repository = &self.repos.repository(index).name;
+            let versioned = self.repos.open(index)?;
+            let listed = versioned
+                .list(&folder)
+                .map_err(Error::backend(repository))?;
+            for (path, version) in listed {
+                let (_, name) = path.split();
+                let Some(alias) = name.strip_suffix(".alias.yaml") else {
+                    continue;
+                };
+                if version != paths::ALIAS_VERSION || found.iter().any(|a| a.alias == alias) {
+                    continue;
+                }
+                let bytes = versioned
+                    .get_bytes(&path, &version)
+                    .map_err(Error::backend(repository))?;
+                found.push(AliasEntry {
+                    alias: alias.to_owned(),
+                    uid: parse_alias(&bytes, alias)?,
+                    repository: repository.clone(),
+                });
+            }
+        }
+        found.sort_by(|a, b| a.alias.cmp(&b.alias));
+        Ok(found)
     }
 
     /// Points `alias` at the model: removes it from the aliases of the model
@@ -200,20 +247,23 @@ fn parse_alias(bytes: &[u8], alias: &str) -> Result<String, Error> {
 
 /// The aliases file of a located model; empty when there is none.
 pub(crate) fn read_aliases(at: &Located) -> Result<Vec<String>, Error> {
-    let model = &at.model;
-    let path = paths::aliases(&model.sid)?;
-    if !at
-        .versioned
-        .exists(&path, &model.version)
-        .map_err(at.backend_err())?
-    {
-        return Ok(Vec::new());
+    read_aliases_of(&at.versioned, &at.repo, &at.model.sid, &at.model.version)
+}
+
+/// The aliases file of the model `{sid}-{version}` in a repository; empty
+/// when there is none. One request.
+pub(crate) fn read_aliases_of(
+    versioned: &Versioned,
+    repository: &str,
+    sid: &str,
+    version: &str,
+) -> Result<Vec<String>, Error> {
+    let path = paths::aliases(sid)?;
+    match versioned.get_bytes(&path, version) {
+        Ok(bytes) => parse_aliases(&bytes, &format!("{sid}-{version}")),
+        Err(audmodel_backend::Error::NotFound { .. }) => Ok(Vec::new()),
+        Err(e) => Err(Error::backend(repository)(e)),
     }
-    let bytes = at
-        .versioned
-        .get_bytes(&path, &model.version)
-        .map_err(at.backend_err())?;
-    parse_aliases(&bytes, &model.uid())
 }
 
 /// The list in an aliases file of the model `uid`.

@@ -142,26 +142,7 @@ impl Audmodel {
         let at = self.locate(model)?;
         let header = self.header_at(&at)?;
         let logical = paths::archive(header.subgroup.as_deref(), &header.name, &model.sid)?;
-        let size = at
-            .versioned
-            .size(&logical, &model.version)
-            .map_err(at.backend_err())?;
-        let directory = audmodel_archive::read_directory(size, |range| {
-            at.versioned
-                .read_range(&logical, &model.version, range)
-                .map_err(at.backend_err())
-        })
-        .map_err(|e| match e {
-            Error::Archive(e) => Error::corrupt(
-                format!(
-                    "archive of model '{}' in repository '{}'",
-                    model.uid(),
-                    at.repo
-                ),
-                e,
-            ),
-            other => other,
-        })?;
+        let directory = crate::archive::table_of_contents(&at, &logical)?;
         let _lock = lock::lock(&root, self.lock_timeout)?;
         if !is_filled(&root) {
             return Ok(None);

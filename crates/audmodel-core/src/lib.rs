@@ -9,14 +9,17 @@
 //! `cache_remove` (and prune), `last_loaded`.
 
 mod alias;
+mod archive;
 mod cache;
 mod cache_list;
 mod cache_remove;
 mod cache_verify;
 mod client;
+mod compare;
 mod config;
 mod error;
 mod header;
+pub mod json;
 mod last_loaded;
 mod list;
 mod load;
@@ -36,17 +39,20 @@ mod swap;
 mod turn;
 mod verify;
 
+pub use alias::AliasEntry;
+pub use archive::ArchiveFile;
 pub use cache_list::{CacheState, CachedModel};
 pub use cache_remove::{PruneOptions, Removed};
 pub use cache_verify::{CacheCheck, FileProblem};
 pub use client::{Audmodel, DEFAULT_LOCK_TIMEOUT, UrlKind};
+pub use compare::{ComparedRow, Comparison};
 pub use config::{
     CACHE_ROOT_ENV, CONNECT_TIMEOUT_ENV, Config, ConfigSources, DEFAULT_CONFIG, RETRIES_ENV,
     RETRY_TIMEOUT_ENV, STALL_TIMEOUT_ENV, Source, USER_CONFIG_FILE, default_cache_root,
 };
 pub use error::{Error, ErrorKind, Operation};
 pub use header::Header;
-pub use list::{ListFilter, ModelSummary};
+pub use list::{ListFilter, ListProblem, Listing, ModelSummary};
 pub use load::LoadOptions;
 pub use meta_update::MetaUpdate;
 pub use offline::{OFFLINE_ENV, offline_from_env};
@@ -58,7 +64,7 @@ pub use verify::RepositoryCheck;
 pub use audmodel_backend::{Registry, Repository, TransferEvent, TransferSettings};
 pub use audmodel_uid::yaml;
 pub use audmodel_uid::{
-    CancelToken, Mapping, ModelId, NaiveDate, Value, compare_versions, from_mapping, from_value,
-    legacy_uid, py_repr, short_id, sort_versions, to_mapping, to_value, uid, unique_string,
-    validate_alias, validate_version,
+    CancelToken, Mapping, ModelId, NaiveDate, Value, compare_versions, error_chain, from_mapping,
+    from_value, legacy_uid, py_repr, short_id, sort_versions, to_mapping, to_value, uid,
+    unique_string, validate_alias, validate_version,
 };

@@ -1,5 +1,14 @@
-//! Listing every published model of every repository (for `audmodel ls`).
+//! Listing every published model of every repository (for `audmodel ls`
+//! and the web pages).
+//!
+//! A registry can hold thousands of models, so a listing asks each store for
+//! one listing of `/_uid` and reads only what it cannot know already: a
+//! published header never changes, so the headers read once are kept in the
+//! cache (`{cache}/{sid}/{V}.header.yaml`, the reference's own copies) and
+//! read from there. Aliases can change: the aliases files the listing shows
+//! are read on every call.
 
+use audmodel_backend::{BackendPath, Versioned};
 use audmodel_uid::Value;
 
 use crate::{Audmodel, Error, Header, paths};
@@ -13,6 +22,9 @@ pub struct ListFilter {
     pub subgroup: Option<String>,
     /// Only models whose parameters hold each of these key/value pairs.
     pub params: Vec<(String, Value)>,
+    /// Only models whose name, subgroup or a parameter value contains this
+    /// text, ignoring case.
+    pub search: Option<String>,
 }
 
 impl ListFilter {
@@ -27,82 +39,228 @@ impl ListFilter {
             .params
             .iter()
             .all(|(k, v)| header.parameters.get(k) == Some(v));
-        name_ok && subgroup_ok && params_ok
+        let search_ok = self.search.as_ref().is_none_or(|text| {
+            let text = text.to_lowercase();
+            let contains = |s: &str| s.to_lowercase().contains(&text);
+            contains(&header.name)
+                || contains(header.subgroup.as_deref().unwrap_or(""))
+                || header.parameters.iter().any(|(_, v)| match v {
+                    Value::Str(s) => contains(s),
+                    other => contains(&audmodel_uid::py_repr(other)),
+                })
+        });
+        name_ok && subgroup_ok && params_ok && search_ok
     }
 }
 
 /// One published model.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ModelSummary {
     /// Its UID.
     pub uid: String,
+    /// Its short ID (the UID without the version; a legacy UID whole).
+    pub short_id: String,
     /// Its header.
     pub header: Header,
     /// The name of the repository holding it.
     pub repository: String,
+    /// Its aliases, sorted (read fresh: they can change).
+    pub aliases: Vec<String>,
+}
+
+/// What [`Audmodel::listing`] found: the models it could read, and what it
+/// could not.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Listing {
+    /// Every model whose header was read, in repository order, then by UID.
+    pub models: Vec<ModelSummary>,
+    /// A repository that could not be listed, or a header or aliases file
+    /// that could not be read.
+    pub problems: Vec<ListProblem>,
+}
+
+/// Something [`Audmodel::listing`] could not read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ListProblem {
+    /// The repository asked.
+    pub repository: String,
+    /// The model whose files could not be read; `None` when the repository
+    /// could not be listed at all.
+    pub uid: Option<String>,
+    /// Why.
+    pub error: Error,
+}
+
+/// A model the listing of `/_uid` showed, before its header is read.
+struct Listed {
+    sid: String,
+    version: String,
+    has_aliases: bool,
+}
+
+impl Listed {
+    fn uid(&self) -> String {
+        format!("{}-{}", self.sid, self.version)
+    }
 }
 
 impl Audmodel {
     /// Every published model (one whose header exists) of every repository
     /// that passes `filter`, in repository order, then by UID. A UID in two
-    /// repositories is listed once, from the first (lookup order).
+    /// repositories is listed once, from the first (lookup order). The first
+    /// repository or file that cannot be read is the error.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<ModelSummary>, Error> {
-        let uid_folder = crate::paths::uid_folder()?;
-        let mut found: Vec<ModelSummary> = Vec::new();
+        let listing = self.listing();
+        if let Some(problem) = listing.problems.into_iter().next() {
+            return Err(problem.error);
+        }
+        Ok(listing
+            .models
+            .into_iter()
+            .filter(|m| filter.matches(&m.header))
+            .collect())
+    }
+
+    /// Every published model of every repository, as [`list`](Self::list)
+    /// without a filter, but what cannot be read (a repository that is down,
+    /// a damaged header) is reported beside the rest instead of failing the
+    /// whole listing. Each store is asked for one listing, the headers not
+    /// yet in the cache, and the aliases files of models that have one.
+    pub fn listing(&self) -> Listing {
+        let mut listing = Listing {
+            models: Vec::new(),
+            problems: Vec::new(),
+        };
         let mut seen = std::collections::HashSet::new();
         for index in 0..self.repos.len() {
-            let repo = self.repos.repository(index).name.clone();
-            let versioned = self.repos.open(index)?;
-            let headers: Vec<(String, String)> = versioned
-                .list(&uid_folder)
-                .map_err(Error::backend(&repo))?
+            let repository = self.repos.repository(index).name.clone();
+            let listed = match self.repos.open(index).and_then(|versioned| {
+                let listed = list_uid_folder(&versioned, &paths::uid_folder()?)
+                    .map_err(Error::backend(&repository))?;
+                Ok((versioned, listed))
+            }) {
+                Ok(found) => found,
+                Err(error) => {
+                    listing.problems.push(ListProblem {
+                        repository,
+                        uid: None,
+                        error,
+                    });
+                    continue;
+                }
+            };
+            let (versioned, listed) = listed;
+            // A UID in two repositories counts in the first (lookup order).
+            let listed: Vec<Listed> = listed
                 .into_iter()
-                .filter_map(|(path, version)| {
-                    let (_, name) = path.split();
-                    let sid = name.strip_suffix(".header.yaml")?.to_owned();
-                    Some((sid, version))
-                })
-                // A UID in two repositories counts in the first (lookup order).
-                .filter(|(sid, version)| seen.insert(format!("{sid}-{version}")))
+                .filter(|model| seen.insert(model.uid()))
                 .collect();
-            // Small files: read a few at once, as a listing can hold thousands.
-            let results: Vec<Result<ModelSummary, Error>> = std::thread::scope(|scope| {
-                let chunks: Vec<_> = headers
-                    .chunks(headers.len().div_ceil(8).max(1))
-                    .map(|chunk| {
-                        let versioned = &versioned;
-                        let repo = &repo;
-                        scope.spawn(move || {
-                            chunk
-                                .iter()
-                                .map(|(sid, version)| {
-                                    let bytes = versioned
-                                        .get_bytes(&paths::header(sid)?, version)
-                                        .map_err(Error::backend(repo))?;
-                                    let text = String::from_utf8_lossy(&bytes);
-                                    let uid = format!("{sid}-{version}");
-                                    Ok(ModelSummary {
-                                        header: Header::from_yaml(&text, &uid)?,
-                                        uid,
-                                        repository: repo.clone(),
-                                    })
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                chunks
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
+            let read = in_parallel(&listed, |model| {
+                self.summary(&versioned, &repository, model)
             });
-            for result in results {
-                let summary = result?;
-                if filter.matches(&summary.header) {
-                    found.push(summary);
+            for (model, result) in listed.iter().zip(read) {
+                match result {
+                    Ok(summary) => listing.models.push(summary),
+                    Err(error) => listing.problems.push(ListProblem {
+                        repository: repository.clone(),
+                        uid: Some(model.uid()),
+                        error,
+                    }),
                 }
             }
         }
-        Ok(found)
+        listing
     }
+
+    /// The header (from the cache when there) and aliases of a listed model.
+    fn summary(
+        &self,
+        versioned: &Versioned,
+        repository: &str,
+        model: &Listed,
+    ) -> Result<ModelSummary, Error> {
+        let uid = model.uid();
+        let local = self
+            .cache_dir(&model.sid)
+            .join(format!("{}.header.yaml", model.version));
+        // Cache copies are written whole (renamed into place), so no lock is
+        // needed to read one; a damaged copy is read again from the store.
+        let cached = std::fs::read_to_string(&local)
+            .ok()
+            .and_then(|text| Header::from_yaml(&text, &uid).ok());
+        let header = match cached {
+            Some(header) => header,
+            None => {
+                let bytes = versioned
+                    .get_bytes(&paths::header(&model.sid)?, &model.version)
+                    .map_err(Error::backend(repository))?;
+                let header = Header::from_yaml(&String::from_utf8_lossy(&bytes), &uid)?;
+                // Only a header that reads well is kept; a cache that cannot
+                // be written only costs the next listing a request.
+                let _ = crate::cache::write_whole(&local, &bytes);
+                header
+            }
+        };
+        let aliases = match model.has_aliases {
+            true => {
+                crate::alias::read_aliases_of(versioned, repository, &model.sid, &model.version)?
+            }
+            false => Vec::new(),
+        };
+        Ok(ModelSummary {
+            uid,
+            short_id: model.sid.clone(),
+            header,
+            repository: repository.to_owned(),
+            aliases,
+        })
+    }
+}
+
+/// The models one listing of `/_uid` shows, by UID.
+fn list_uid_folder(
+    versioned: &Versioned,
+    uid_folder: &BackendPath,
+) -> Result<Vec<Listed>, audmodel_backend::Error> {
+    let mut models: Vec<Listed> = Vec::new();
+    let mut aliased = std::collections::HashSet::new();
+    for (path, version) in versioned.list(uid_folder)? {
+        let (_, name) = path.split();
+        if let Some(sid) = name.strip_suffix(".header.yaml") {
+            models.push(Listed {
+                sid: sid.to_owned(),
+                version,
+                has_aliases: false,
+            });
+        } else if let Some(sid) = name.strip_suffix(".aliases.yaml") {
+            aliased.insert(format!("{sid}-{version}"));
+        }
+    }
+    for model in &mut models {
+        model.has_aliases = aliased.contains(&model.uid());
+    }
+    Ok(models)
+}
+
+/// `read` of every item, a few at once (small files over the network), in
+/// the items' order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], read: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    const READERS: usize = 8;
+    std::thread::scope(|scope| {
+        let read = &read;
+        let workers: Vec<_> = items
+            .chunks(items.len().div_ceil(READERS).max(1))
+            .map(|chunk| scope.spawn(move || chunk.iter().map(read).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| match worker.join() {
+                Ok(results) => results,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }

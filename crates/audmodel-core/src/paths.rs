@@ -34,6 +34,11 @@ pub(crate) fn aliases(sid: &str) -> Result<BackendPath, Error> {
     path(&format!("/_uid/{sid}.aliases.yaml"))
 }
 
+/// `/_alias`, the folder of every alias file.
+pub(crate) fn alias_folder() -> Result<BackendPath, Error> {
+    path("/_alias")
+}
+
 /// `/_alias/{alias}.alias.yaml`
 pub(crate) fn alias(alias: &str) -> Result<BackendPath, Error> {
     path(&format!("/_alias/{alias}.alias.yaml"))

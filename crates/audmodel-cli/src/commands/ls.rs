@@ -2,10 +2,9 @@
 
 use anyhow::Result;
 use audmodel::{Audmodel, ListFilter, ModelSummary};
-use serde_json::json;
 
 use crate::cli::LsArgs;
-use crate::output::{Output, table as columns, to_json, write_out};
+use crate::output::{Output, table_with_header, write_out};
 
 /// Prints the models passing the filters as an aligned table or JSON.
 pub(super) fn ls(client: &Audmodel, args: &LsArgs, out: Output) -> Result<()> {
@@ -13,45 +12,37 @@ pub(super) fn ls(client: &Audmodel, args: &LsArgs, out: Output) -> Result<()> {
         name: args.name.clone(),
         subgroup: args.subgroup.clone(),
         params: args.params.clone(),
+        search: args.search.clone(),
     };
     let models = client.list(&filter)?;
     if out.json {
-        out.json_value(&models.iter().map(summary_json).collect())
+        out.json_value(&models.iter().map(audmodel::json::summary).collect())
     } else {
         write_out(&table(&models))
     }
 }
 
-fn summary_json(m: &ModelSummary) -> serde_json::Value {
-    json!({
-        "uid": m.uid,
-        "name": m.header.name,
-        "subgroup": m.header.subgroup.as_deref().unwrap_or(""),
-        "version": m.header.version,
-        "date": m.header.date.format("%Y-%m-%d").to_string(),
-        "author": m.header.author,
-        "parameters": to_json(&audmodel::Value::Map(m.header.parameters.clone())),
-        "repository": m.repository,
-    })
-}
-
 /// Columns padded to their widest cell; no table at all when nothing matched.
 fn table(models: &[ModelSummary]) -> String {
-    if models.is_empty() {
-        return String::new();
-    }
-    let header = ["UID", "NAME", "SUBGROUP", "VERSION", "DATE", "REPOSITORY"].map(str::to_owned);
-    let rows: Vec<[String; 6]> = std::iter::once(header)
-        .chain(models.iter().map(|m| {
-            [
-                m.uid.clone(),
-                m.header.name.clone(),
-                m.header.subgroup.clone().unwrap_or_default(),
-                m.header.version.clone(),
-                m.header.date.format("%Y-%m-%d").to_string(),
-                m.repository.clone(),
-            ]
-        }))
-        .collect();
-    columns(&rows)
+    let rows = models.iter().map(|m| {
+        [
+            m.uid.clone(),
+            m.header.name.clone(),
+            m.header.subgroup.clone().unwrap_or_default(),
+            m.header.version.clone(),
+            m.header.date.format("%Y-%m-%d").to_string(),
+            m.aliases.join(","),
+            m.repository.clone(),
+        ]
+    });
+    let header = [
+        "UID",
+        "NAME",
+        "SUBGROUP",
+        "VERSION",
+        "DATE",
+        "ALIASES",
+        "REPOSITORY",
+    ];
+    table_with_header(header, rows)
 }

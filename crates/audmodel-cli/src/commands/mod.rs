@@ -2,11 +2,14 @@
 
 mod alias;
 mod cache;
+mod compare;
 mod config;
 mod lookup;
 mod ls;
 mod meta;
 mod publish;
+#[cfg(feature = "web")]
+mod serve;
 mod uid;
 mod verify;
 
@@ -77,6 +80,10 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Subgroup(a) => out.text(&client()?.subgroup(&a.id)?.unwrap_or_default()),
         Command::Version(a) => out.text(&client()?.version(&a.id)?),
         Command::Ls(args) => ls::ls(&client()?, args, out),
+        Command::Diff(args) => compare::diff(&client()?, args, out),
+        Command::Files(a) => compare::files(&client()?, &a.id, out),
+        #[cfg(feature = "web")]
+        Command::Serve(args) => serve::serve(cli, args),
         Command::Verify(args) => verify::verify(&client()?, args, out),
         Command::Cache(command) => cache::cache(&client()?, command, out),
         Command::Config => config::config(&client()?, out),
@@ -114,13 +121,18 @@ fn load_config(cli: &Cli) -> Result<audmodel::Config> {
 /// The client of the configuration in use, with progress bars when standard
 /// error is a terminal and `--quiet` was not given.
 fn client(cli: &Cli) -> Result<Audmodel> {
-    let config = load_config(cli)?;
+    Ok(client_with(cli, load_config(cli)?, true))
+}
+
+/// The client of `config`, with the global flags of `cli`; progress bars
+/// only where asked for.
+fn client_with(cli: &Cli, config: audmodel::Config, bars: bool) -> Audmodel {
     if cli.verbose {
         config::note(&config);
     }
     let mut client =
         Audmodel::new(config).with_offline(cli.offline || audmodel::offline_from_env());
-    let bars = (!cli.quiet && std::io::stderr().is_terminal()).then(Bars::new);
+    let bars = (bars && !cli.quiet && std::io::stderr().is_terminal()).then(Bars::new);
     if cli.verbose {
         client = client.with_progress(Arc::new(TransferLog::new(bars)));
     } else if let Some(bars) = bars {
@@ -129,5 +141,5 @@ fn client(cli: &Cli) -> Result<Audmodel> {
     if let Some(timeout) = cli.lock_timeout {
         client = client.with_lock_timeout(timeout);
     }
-    Ok(client)
+    client
 }

@@ -1,0 +1,77 @@
+//! The archive of a version, streamed from its repository as it arrives.
+
+use std::io::Write;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::mpsc;
+
+use crate::ask::ask;
+
+/// Chunks in flight between the repository's reader and the client.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// `GET /versions/{id}/archive`: the archive as stored (`{uid}.zip`).
+pub(crate) async fn archive(State(state): State<crate::State>, Path(id): Path<String>) -> Response {
+    if let Err(failure) = super::valid_id(&id) {
+        return failure.page();
+    }
+    // The UID and size first, so a missing model is a 404 page, not a
+    // response cut short.
+    let found = ask(&state, move |client| {
+        let uid = client.uid_of(&id)?;
+        let size = client.archive_size(&uid)?;
+        Ok((uid, size))
+    })
+    .await;
+    let (uid, size) = match found {
+        Ok(found) => found,
+        Err(failure) => return failure.page(),
+    };
+    let (sender, mut receiver) = mpsc::channel::<std::io::Result<Bytes>>(CHUNKS_IN_FLIGHT);
+    let client = std::sync::Arc::clone(&state.client);
+    let reading = uid.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChannelWriter(sender.clone());
+        if let Err(e) = client.download(&reading, &mut out) {
+            // The client sees the body end early, so it never takes a cut
+            // archive for a whole one.
+            let _ =
+                sender.blocking_send(Err(std::io::Error::other(audmodel_core::error_chain(&e))));
+        }
+    });
+    let stream = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx));
+    (
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (header::CONTENT_LENGTH, size.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{uid}.zip\""),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// Sends what the repository writes to the response, a chunk at a time;
+/// a client that went away stops the read.
+struct ChannelWriter(mpsc::Sender<std::io::Result<Bytes>>);
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+            })?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
