@@ -76,9 +76,11 @@ fn lacks_venv(output: &Output) -> bool {
     stderr.contains("ensurepip") || stderr.contains("No module named venv")
 }
 
-fn create(venv: &Path) -> Result<PathBuf, Missing> {
+/// Makes the virtualenv `venv` with `package` installed by pip, unless
+/// `ready` says its interpreter has it already; a stale one is made anew.
+fn create(venv: &Path, package: &str, ready: fn(&Path) -> bool) -> Result<PathBuf, Missing> {
     let python = venv_python(venv);
-    if has_reference(&python) {
+    if ready(&python) {
         return Ok(python);
     }
     if venv.exists() {
@@ -104,13 +106,7 @@ fn create(venv: &Path) -> Result<PathBuf, Missing> {
         describe(&made)
     );
     let installed = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            &format!("audmodel=={AUDMODEL_VERSION}"),
-        ])
+        .args(["-m", "pip", "install", "--quiet", package])
         .output()
         .unwrap_or_else(|e| panic!("cannot run pip: {e}"));
     if !installed.status.success() {
@@ -119,22 +115,42 @@ fn create(venv: &Path) -> Result<PathBuf, Missing> {
         let _ = std::fs::remove_dir_all(venv);
         if NETWORK_ERRORS.iter().any(|marker| stderr.contains(marker)) {
             return Err(Missing::new(
-                format!(
-                    "a reachable package index (pip cannot install audmodel=={AUDMODEL_VERSION})"
-                ),
+                format!("a reachable package index (pip cannot install {package})"),
                 "allow this machine to reach PyPI, or set PIP_INDEX_URL to a mirror that can be reached",
             ));
         }
-        panic!(
-            "pip install audmodel=={AUDMODEL_VERSION} failed: {}",
-            describe(&installed)
-        );
+        panic!("pip install {package} failed: {}", describe(&installed));
     }
     assert!(
-        has_reference(&python),
-        "audmodel {AUDMODEL_VERSION} is not importable after pip install"
+        ready(&python),
+        "{package} is not importable after pip install"
     );
     Ok(python)
+}
+
+/// The virtualenv `name` in the workspace's target folder with `package`
+/// installed (see [`create`]), made under the file lock `name.lock` so that
+/// test binaries starting at the same time make it only once. Returns its
+/// interpreter, or what is missing to make it.
+///
+/// # Panics
+/// On any other failure to make the virtualenv (a test failure).
+pub(crate) fn venv_once(
+    name: &str,
+    package: &str,
+    ready: fn(&Path) -> bool,
+) -> Result<PathBuf, Missing> {
+    let target = crate::target_dir();
+    std::fs::create_dir_all(&target)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", target.display()));
+    let lock_path = target.join(format!("{name}.lock"));
+    let lock = std::fs::File::create(&lock_path)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", lock_path.display()));
+    lock.lock()
+        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
+    let result = create(&target.join(name), package, ready);
+    let _ = lock.unlock();
+    result
 }
 
 /// A Python interpreter with `audmodel==1.5.3` installed, or what is missing
@@ -146,17 +162,11 @@ pub fn reference() -> Result<&'static Path, &'static Missing> {
     static REFERENCE: OnceLock<Result<PathBuf, Missing>> = OnceLock::new();
     REFERENCE
         .get_or_init(|| {
-            let target = crate::target_dir();
-            std::fs::create_dir_all(&target)
-                .unwrap_or_else(|e| panic!("cannot create {}: {e}", target.display()));
-            let lock_path = target.join("python-ref.lock");
-            let lock = std::fs::File::create(&lock_path)
-                .unwrap_or_else(|e| panic!("cannot create {}: {e}", lock_path.display()));
-            lock.lock()
-                .unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
-            let result = create(&target.join("python-ref"));
-            let _ = lock.unlock();
-            result
+            venv_once(
+                "python-ref",
+                &format!("audmodel=={AUDMODEL_VERSION}"),
+                has_reference,
+            )
         })
         .as_ref()
         .map(PathBuf::as_path)
