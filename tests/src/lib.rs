@@ -1,8 +1,10 @@
 //! Support for the cross-crate integration tests: Garage and SeaweedFS S3 servers started on
-//! 127.0.0.1, the Python reference in a virtualenv, sandboxed users, and
-//! hand-made zip archives. [`require`] decides whether a test may skip for
-//! want of something this machine lacks (never under CI).
+//! 127.0.0.1, the Python reference in a virtualenv, sandboxed users,
+//! hand-made zip archives, and headless Chromium for the tests of web pages.
+//! [`require`] decides whether a test may skip for want of something this
+//! machine lacks (never under CI).
 
+pub mod browser;
 pub mod cli;
 pub mod fault_proxy;
 pub mod garage;
