@@ -14,10 +14,12 @@ use std::process::Command;
 const USAGE: &str = "usage: cargo xtask <test|demo|e2e|bench>
 
   test   check formatting (cargo fmt --check) and lints (clippy -D warnings), install what
-         the tests need when missing (Garage), then run every test, the tests of a build
-         without the `s3` feature, the e2e scenarios, and
+         the tests need when missing (Garage, SeaweedFS, Chromium and chromedriver with
+         apt-get), then run every test, the tests of a build without the `s3` feature,
+         the e2e scenarios, and
          the Python module audmodel_rs's tests and the reference's own suite against it;
-         no test may skip for want of Garage, Python or a package index (AUDMODEL_REQUIRE_ALL=1)
+         no test may skip for want of Garage, SeaweedFS, Chromium, Python or a package index
+         (AUDMODEL_REQUIRE_ALL=1)
          (--large: the ignored tests too, which take minutes and gigabytes;
          other arguments go to `cargo test`, those after `--` to the test binaries)
   e2e    run the scenarios between the Python reference and the audmodel binary
@@ -44,6 +46,7 @@ fn test(args: &[String]) -> Result<()> {
     setup::check_tidy()?;
     setup::ensure_garage()?;
     setup::ensure_seaweedfs()?;
+    setup::ensure_chromium()?;
     let tests = setup::run(&mut cargo_test(args));
     let without_s3 = without_s3();
     let scenarios = e2e::command(&[]);

@@ -52,6 +52,26 @@ pub(crate) fn ensure_seaweedfs() -> Result<()> {
     Ok(())
 }
 
+/// Installs Debian's Chromium and its WebDriver (the browser of the tests
+/// of web pages) with apt-get unless both binaries are there.
+pub(crate) fn ensure_chromium() -> Result<()> {
+    if audmodel_tests::browser::binaries().is_ok() {
+        return Ok(());
+    }
+    eprintln!(
+        "chromium or chromedriver is missing: installing them with \
+         `apt-get install -y chromium chromium-driver`"
+    );
+    run(Command::new("apt-get").arg("update"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    if let Err(reason) = audmodel_tests::browser::binaries() {
+        bail!("chromium and chromium-driver were installed but {reason}");
+    }
+    Ok(())
+}
+
 /// Formatting, then lints, before anything is built for the tests: each
 /// fails the run at once, saying what to do.
 pub(crate) fn check_tidy() -> Result<()> {
