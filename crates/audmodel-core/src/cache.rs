@@ -2,6 +2,7 @@
 //! `{cache}/{sid}/{V}.header.yaml` and helpers to write cache files whole.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::lookup::{Located, Model};
@@ -56,11 +57,56 @@ pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .parent()
         .ok_or_else(|| Error::invalid(format!("'{}' has no folder", path.display())))?;
     std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
+    let mut tmp = shared_temp(".tmp-", 0o666)
         .tempfile_in(dir)
         .map_err(Error::io(dir))?;
     tmp.write_all(bytes).map_err(Error::io(tmp.path()))?;
     tmp.persist(path).map_err(|e| Error::io(path)(e.error))?;
     Ok(())
+}
+
+/// A temporary file (`mode` 0o666) or folder (0o777) for the cache, with
+/// the permissions the umask gives, as the model files unpacked there and
+/// the lock files, instead of tempfile's private 0600/0700: in a cache a
+/// group shares (a setgid folder, umask 002), what one user writes the
+/// others read and may replace. Made in the folder where it stays or is
+/// renamed, so it takes a setgid folder's group too.
+pub(crate) fn shared_temp(prefix: &str, mode: u32) -> tempfile::Builder<'_, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder
+        .prefix(prefix)
+        .permissions(std::fs::Permissions::from_mode(mode));
+    builder
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// This process's umask, as the kernel reports it (setting it to read
+    /// it would race the other tests' threads).
+    fn umask() -> u32 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
+        u32::from_str_radix(line["Umask:".len()..].trim(), 8).unwrap()
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn cache_files_and_scratch_folders_get_the_permissions_of_the_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sid").join("1.0.0.header.yaml");
+        write_whole(&file, b"name: x\n").unwrap();
+        assert_eq!(mode(&file), 0o666 & !umask());
+        assert_eq!(mode(file.parent().unwrap()), 0o777 & !umask());
+        // Written again (a refreshed meta copy): still so.
+        write_whole(&file, b"name: y\n").unwrap();
+        assert_eq!(mode(&file), 0o666 & !umask());
+        let scratch = shared_temp(".s-", 0o777).tempdir_in(dir.path()).unwrap();
+        assert_eq!(mode(scratch.path()), 0o777 & !umask());
+    }
 }

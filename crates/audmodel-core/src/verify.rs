@@ -124,8 +124,7 @@ impl Audmodel {
             };
             let cache = &self.config.cache_root;
             std::fs::create_dir_all(cache).map_err(Error::io(cache))?;
-            let scratch = tempfile::Builder::new()
-                .prefix(".audmodel-verify-")
+            let scratch = crate::cache::shared_temp(".audmodel-verify-", 0o777)
                 .tempdir_in(cache)
                 .map_err(Error::io(cache))?;
             let unpacked = self
