@@ -34,12 +34,12 @@ pub(crate) async fn archive(State(state): State<crate::State>, Path(id): Path<St
     let client = std::sync::Arc::clone(&state.client);
     let reading = uid.clone();
     tokio::task::spawn_blocking(move || {
-        let mut out = ChannelWriter(sender.clone());
+        let mut out = ChannelWriter(sender);
         if let Err(e) = client.download(&reading, &mut out) {
             // The client sees the body end early, so it never takes a cut
             // archive for a whole one.
-            let _ =
-                sender.blocking_send(Err(std::io::Error::other(audmodel_core::error_chain(&e))));
+            let error = std::io::Error::other(audmodel_core::error_chain(&e));
+            let _ = out.send(Err(error));
         }
     });
     let stream = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx));
@@ -61,13 +61,20 @@ pub(crate) async fn archive(State(state): State<crate::State>, Path(id): Path<St
 /// a client that went away stops the read.
 struct ChannelWriter(mpsc::Sender<std::io::Result<Bytes>>);
 
+impl ChannelWriter {
+    /// Waits for room in the channel. Not tokio's `blocking_send`: an S3
+    /// store calls the writer from inside its own runtime, where tokio
+    /// refuses to block.
+    fn send(&self, item: std::io::Result<Bytes>) -> Result<(), ()> {
+        futures::executor::block_on(self.0.send(item)).map_err(|_| ())
+    }
+}
+
 impl Write for ChannelWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
-            .map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
-            })?;
+        self.send(Ok(Bytes::copy_from_slice(buf))).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })?;
         Ok(buf.len())
     }
 
