@@ -1,7 +1,7 @@
 //! Page 4, *Compare*: two or more versions side by side, with a
 //! "differences only" switch and every numeric metadata key plotted.
 
-use audmodel_core::Comparison;
+use audmodel_core::{Comparison, ModelId, compare_versions};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -52,8 +52,27 @@ async fn find(
     let asked = asked(pairs)?;
     let ids = asked.ids.clone();
     let comparison = ask(state, move |client| {
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        client.compare(&ids)
+        // Versions left to right, as a metric is read across them, whatever
+        // order the boxes were ticked in.
+        let mut uids = ids
+            .iter()
+            .map(|id| client.uid_of(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        uids.sort_by(|a, b| match (ModelId::parse(a), ModelId::parse(b)) {
+            (
+                Ok(ModelId::Uid {
+                    short_id: x,
+                    version: v,
+                }),
+                Ok(ModelId::Uid {
+                    short_id: y,
+                    version: w,
+                }),
+            ) => x.cmp(&y).then_with(|| compare_versions(&v, &w)),
+            _ => a.cmp(b),
+        });
+        let uids: Vec<&str> = uids.iter().map(String::as_str).collect();
+        client.compare(&uids)
     })
     .await?;
     Ok((asked, comparison))
