@@ -8,6 +8,7 @@
 //! hashing the bytes beside it) and the archive sizes. Prints a Markdown
 //! table of medians.
 
+mod registry;
 mod table;
 
 use crate::harness::api::{Publish, Side, Tools};
@@ -40,6 +41,7 @@ const CASES: [Case; 3] = [
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--mib N] [--runs N]
+       cargo xtask bench registry [--models N] [--runs N]
 
   --mib N    size of the float32 weights in MiB (default 480), beside 200 small JSON files
   --runs N   runs of each measurement; the table shows medians (default 3)";
@@ -72,6 +74,9 @@ fn parse(args: &[String]) -> Result<Options> {
 
 /// Runs the benchmark and prints the table.
 pub(crate) fn command(args: &[String]) -> Result<()> {
+    if args.first().map(String::as_str) == Some("registry") {
+        return registry::command(&args[1..]);
+    }
     let options = parse(args)?;
     setup::ensure_garage()?;
     let tools = harness::tools(true)?;
