@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use audmodel::{
-    Audmodel, CancelToken, Config, ErrorKind, LoadOptions, Progress, PublishOptions, Repository,
-    Stage,
+    Audmodel, CancelToken, Config, ErrorKind, LoadOptions, ProgressReporter, PublishOptions,
+    Repository, Stage,
 };
 use audmodel_tests::model_files::{tree, write_random};
 use core_scenarios::{options, params};
@@ -25,7 +25,7 @@ struct CancelAt {
     seen: AtomicU64,
 }
 
-impl Progress for CancelAt {
+impl ProgressReporter for CancelAt {
     fn start(&self, stage: Stage, _: u64) {
         if stage == self.at && self.after == 0 {
             self.token.cancel();

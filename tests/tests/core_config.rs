@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use audmodel::{Config, ErrorKind, Repository, Source};
+use audmodel::{Config, ConfigSource, ErrorKind, Repository};
 
 fn write(dir: &Path, text: &str) -> std::path::PathBuf {
     let path = dir.join("audmodel.yaml");
@@ -26,16 +26,19 @@ fn a_file_overrides_the_default_key_by_key() {
             Repository::new("b", "s3.example.com", "s3")
         ]
     );
-    assert_eq!(config.sources.repositories, Source::File(file.clone()));
+    assert_eq!(
+        config.sources.repositories,
+        ConfigSource::File(file.clone())
+    );
     // The cache root is the default's, with `~` expanded.
-    assert_eq!(config.sources.cache_root, Source::Default);
+    assert_eq!(config.sources.cache_root, ConfigSource::Default);
     assert!(config.cache_root.is_absolute());
     assert!(config.cache_root.ends_with("audmodel"));
 
     let file = write(dir.path(), "cache_root: /data/cache\n");
     let config = Config::from_yaml_file(&file).unwrap();
     assert_eq!(config.cache_root, Path::new("/data/cache"));
-    assert_eq!(config.sources.cache_root, Source::File(file));
+    assert_eq!(config.sources.cache_root, ConfigSource::File(file));
     assert_eq!(
         config.repositories,
         Config::default_config().unwrap().repositories

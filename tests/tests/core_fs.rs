@@ -827,7 +827,7 @@ fn progress_reports_every_stage() {
     use std::sync::Mutex;
     #[derive(Default)]
     struct Record(Mutex<Vec<(audmodel::Stage, &'static str, u64)>>);
-    impl audmodel::Progress for Record {
+    impl audmodel::ProgressReporter for Record {
         fn start(&self, stage: audmodel::Stage, total: u64) {
             self.0.lock().unwrap().push((stage, "start", total));
         }

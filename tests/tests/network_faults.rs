@@ -16,7 +16,9 @@ use audmodel::backend::{
     Backend, BackendPath, PutOptions, S3, TransferEvent, TransferObserver, TransferSettings,
     no_progress,
 };
-use audmodel::{Audmodel, Config, Mapping, Progress, PublishOptions, Registry, Repository, Stage};
+use audmodel::{
+    Audmodel, Config, Mapping, ProgressReporter, PublishOptions, Registry, Repository, Stage,
+};
 use audmodel_tests::fault_proxy::{At, Fault, FaultProxy, Rule, When};
 use audmodel_tests::garage::garage;
 use audmodel_tests::model_files::{same_files, write_random};
@@ -80,7 +82,7 @@ struct Counts {
     resumes: AtomicUsize,
 }
 
-impl Progress for Counts {
+impl ProgressReporter for Counts {
     fn start(&self, _: Stage, _: u64) {}
     fn advance(&self, _: Stage, _: u64) {}
     fn finish(&self, _: Stage) {}
@@ -121,7 +123,7 @@ fn client(
     let repo = Repository::new(bucket, host, "s3").with_transfer(transfer);
     let counts = Arc::new(Counts::default());
     let client = Audmodel::with_registry(Config::new(cache, vec![repo]), registry())
-        .with_progress(Arc::clone(&counts) as Arc<dyn Progress>);
+        .with_progress(Arc::clone(&counts) as Arc<dyn ProgressReporter>);
     (client, counts)
 }
 
@@ -269,7 +271,7 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
     let started = Instant::now();
     let err = publish(&failing, &root).unwrap_err();
     let publish_took = started.elapsed();
-    let text = audmodel::uid::error_chain(&err);
+    let text = audmodel::error_chain(&err);
     eprintln!(
         "publish gave up after {publish_took:?} and {} requests: {text}",
         proxy.requests()
@@ -291,7 +293,7 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
     let requests = proxy.requests();
     let err = failing.load(&uid).unwrap_err();
     let load_took = started.elapsed();
-    let text = audmodel::uid::error_chain(&err);
+    let text = audmodel::error_chain(&err);
     eprintln!(
         "load gave up after {load_took:?} and {} requests: {text}",
         proxy.requests() - requests

@@ -1,7 +1,7 @@
 //! Typed errors of every backend, with a [`ErrorKind`] callers can match on.
 
 /// A boxed error from a lower layer (I/O, HTTP, object store).
-pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub type ErrorSource = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// An error of a storage backend or of the versioned layer.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,7 @@ pub enum Error {
         host: String,
         /// The connection error.
         #[source]
-        source: Source,
+        source: ErrorSource,
     },
     /// The repository names a backend that is not registered.
     #[error("'{name}' is not a registered backend (registered: {})", known.join(", "))]
@@ -106,7 +106,7 @@ pub enum Error {
         context: String,
         /// The underlying error.
         #[source]
-        source: Source,
+        source: ErrorSource,
     },
 }
 
@@ -181,7 +181,7 @@ impl Error {
         }
     }
 
-    pub(crate) fn other(context: impl Into<String>, source: impl Into<Source>) -> Self {
+    pub(crate) fn other(context: impl Into<String>, source: impl Into<ErrorSource>) -> Self {
         Error::Other {
             context: context.into(),
             source: source.into(),

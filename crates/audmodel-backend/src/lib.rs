@@ -48,7 +48,7 @@ pub use backend::{
     Backend, BackendExt, Capabilities, ObjectMeta, PutMode, PutOptions, PutWriter, UpdateVersion,
     WriteLock,
 };
-pub use error::{Error, ErrorKind, Source};
+pub use error::{Error, ErrorKind, ErrorSource};
 pub use filesystem::FileSystem;
 pub use memory::Memory;
 pub use path::BackendPath;

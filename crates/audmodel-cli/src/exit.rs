@@ -57,7 +57,7 @@ pub(crate) fn status(err: &anyhow::Error) -> u8 {
 /// previous lines do not already contain (many errors repeat their source).
 pub(crate) fn report(err: &anyhow::Error) {
     let mut stderr = std::io::stderr().lock();
-    for (i, text) in audmodel::uid::error_texts(err.as_ref()).iter().enumerate() {
+    for (i, text) in audmodel::error_texts(err.as_ref()).iter().enumerate() {
         let label = if i == 0 { "error" } else { "caused by" };
         // Nothing to do when standard error is gone.
         let _ = writeln!(stderr, "{label}: {text}");

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use audmodel::{Progress, Stage};
+use audmodel::{ProgressReporter, Stage};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// One bar per running stage, drawn on standard error.
@@ -59,7 +59,7 @@ fn remaining(elapsed: Duration, done: u64, total: u64) -> Option<Duration> {
     Some(elapsed.mul_f64(left))
 }
 
-impl Progress for Bars {
+impl ProgressReporter for Bars {
     fn start(&self, stage: Stage, total_bytes: u64) {
         let bar = if total_bytes > 0 {
             let bar = ProgressBar::new(total_bytes);

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use audmodel::{Progress, Stage, TransferEvent};
+use audmodel::{ProgressReporter, Stage, TransferEvent};
 
 use crate::progress::Bars;
 
@@ -39,7 +39,7 @@ impl TransferLog {
     }
 }
 
-impl Progress for TransferLog {
+impl ProgressReporter for TransferLog {
     fn start(&self, stage: Stage, total_bytes: u64) {
         if let Some(bars) = &self.bars {
             bars.start(stage, total_bytes);

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use audmodel_core::{Audmodel, Config, Mapping, Progress, PublishOptions, Repository, Stage};
+use audmodel_core::{
+    Audmodel, Config, Mapping, ProgressReporter, PublishOptions, Repository, Stage,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -71,7 +73,7 @@ fn client(work: &Path) -> Audmodel {
 /// (seconds since the client was made) to standard error.
 struct StageTimes(Instant);
 
-impl Progress for StageTimes {
+impl ProgressReporter for StageTimes {
     fn start(&self, stage: Stage, total_bytes: u64) {
         let at = self.0.elapsed().as_secs_f64();
         eprintln!("{at:7.3} s start {stage:?} ({total_bytes} bytes)");

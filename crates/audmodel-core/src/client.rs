@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 
 use crate::progress::Silent;
 use crate::repos::Repos;
-use crate::{Config, Error, Header, Progress};
+use crate::{Config, Error, Header, ProgressReporter};
 
 /// The reference's default timeout of `load` (4 h).
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(4 * 60 * 60);
@@ -41,7 +41,7 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(4 * 60 * 60);
 pub struct Audmodel {
     pub(crate) config: Config,
     pub(crate) repos: Repos,
-    pub(crate) progress: Arc<dyn Progress>,
+    pub(crate) progress: Arc<dyn ProgressReporter>,
     pub(crate) lock_timeout: Duration,
 }
 
@@ -73,7 +73,7 @@ impl Audmodel {
 
     /// A client with the backends of `registry`.
     pub fn with_registry(config: Config, registry: Registry) -> Self {
-        let embedded_default = config.sources.repositories == crate::config::Source::Default;
+        let embedded_default = config.sources.repositories == crate::config::ConfigSource::Default;
         let repos = Repos::new(config.repositories.clone(), registry, embedded_default);
         Audmodel {
             config,
@@ -90,8 +90,8 @@ impl Audmodel {
 
     /// Reports progress of packing, upload, download and unpacking to
     /// `progress`, and the retries and resumes of the repositories opened
-    /// from now on ([`Progress::transfer`]).
-    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
+    /// from now on ([`ProgressReporter::transfer`]).
+    pub fn with_progress(mut self, progress: Arc<dyn ProgressReporter>) -> Self {
         let observer = Arc::clone(&progress);
         self.repos
             .set_observer(TransferObserver::new(move |event| observer.transfer(event)));

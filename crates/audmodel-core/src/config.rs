@@ -44,7 +44,7 @@ repositories:
 
 /// Where a configured value came from (for `audmodel config`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub enum ConfigSource {
     /// The built-in [`DEFAULT_CONFIG`].
     Default,
     /// A configuration file.
@@ -59,9 +59,9 @@ pub enum Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigSources {
     /// Source of [`Config::cache_root`].
-    pub cache_root: Source,
+    pub cache_root: ConfigSource,
     /// Source of [`Config::repositories`].
-    pub repositories: Source,
+    pub repositories: ConfigSource,
 }
 
 /// Cache root and repositories, searched in order.
@@ -92,8 +92,8 @@ impl Config {
             cache_root: expand_home(&cache_root.into()),
             repositories,
             sources: ConfigSources {
-                cache_root: Source::Program,
-                repositories: Source::Program,
+                cache_root: ConfigSource::Program,
+                repositories: ConfigSource::Program,
             },
             warnings: Vec::new(),
         }
@@ -159,8 +159,8 @@ impl Config {
             cache_root: expand_home(&cache_root.unwrap_or_else(|| PathBuf::from("~/audmodel"))),
             repositories: repositories.unwrap_or_default(),
             sources: ConfigSources {
-                cache_root: Source::Default,
-                repositories: Source::Default,
+                cache_root: ConfigSource::Default,
+                repositories: ConfigSource::Default,
             },
             warnings: Vec::new(),
         })
@@ -171,7 +171,7 @@ impl Config {
     pub fn apply_env(&mut self) {
         if let Some(root) = std::env::var_os(CACHE_ROOT_ENV).filter(|v| !v.is_empty()) {
             self.cache_root = expand_home(Path::new(&root));
-            self.sources.cache_root = Source::Env(CACHE_ROOT_ENV.to_owned());
+            self.sources.cache_root = ConfigSource::Env(CACHE_ROOT_ENV.to_owned());
         }
     }
 
@@ -199,11 +199,11 @@ impl Config {
         }
         if let Some(root) = cache_root {
             self.cache_root = expand_home(&root);
-            self.sources.cache_root = Source::File(path.to_path_buf());
+            self.sources.cache_root = ConfigSource::File(path.to_path_buf());
         }
         if let Some(repositories) = repositories {
             self.repositories = repositories;
-            self.sources.repositories = Source::File(path.to_path_buf());
+            self.sources.repositories = ConfigSource::File(path.to_path_buf());
         }
         Ok(())
     }

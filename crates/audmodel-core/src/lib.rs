@@ -47,8 +47,8 @@ pub use cache_verify::{CacheCheck, FileProblem};
 pub use client::{Audmodel, DEFAULT_LOCK_TIMEOUT, UrlKind};
 pub use compare::{ComparedRow, Comparison};
 pub use config::{
-    CACHE_ROOT_ENV, CONNECT_TIMEOUT_ENV, Config, ConfigSources, DEFAULT_CONFIG, RETRIES_ENV,
-    RETRY_TIMEOUT_ENV, STALL_TIMEOUT_ENV, Source, USER_CONFIG_FILE, default_cache_root,
+    CACHE_ROOT_ENV, CONNECT_TIMEOUT_ENV, Config, ConfigSource, ConfigSources, DEFAULT_CONFIG,
+    RETRIES_ENV, RETRY_TIMEOUT_ENV, STALL_TIMEOUT_ENV, USER_CONFIG_FILE, default_cache_root,
 };
 pub use error::{Error, ErrorKind, Operation};
 pub use header::Header;
@@ -56,15 +56,17 @@ pub use list::{ListFilter, ListProblem, Listing, ModelSummary};
 pub use load::LoadOptions;
 pub use meta_update::MetaUpdate;
 pub use offline::{OFFLINE_ENV, offline_from_env};
-pub use progress::{Progress, Stage};
+pub use progress::{ProgressReporter, Stage};
 pub use protocol::WriteProtocol;
 pub use publish::{DEFAULT_STALE_CLAIM_AFTER, PublishOptions};
 pub use verify::RepositoryCheck;
 
 pub use audmodel_backend::{Registry, Repository, TransferEvent, TransferSettings};
+/// What an invalid ID, version, alias or value is ([`Error::Uid`]).
+pub use audmodel_uid::Error as IdError;
 pub use audmodel_uid::yaml;
 pub use audmodel_uid::{
-    CancelToken, Mapping, ModelId, NaiveDate, Value, compare_versions, error_chain, from_mapping,
-    from_value, legacy_uid, py_repr, short_id, sort_versions, to_mapping, to_value, uid,
-    unique_string, validate_alias, validate_version,
+    CancelToken, Mapping, ModelId, NaiveDate, Value, compare_versions, error_chain, error_texts,
+    from_mapping, from_value, legacy_uid, py_repr, short_id, sort_versions, to_mapping, to_value,
+    uid, unique_string, validate_alias, validate_version,
 };

@@ -21,7 +21,7 @@ pub enum Stage {
 /// Receives progress of long work; the CLI turns it into progress bars.
 ///
 /// Calls may come from several threads at once.
-pub trait Progress: Send + Sync {
+pub trait ProgressReporter: Send + Sync {
     /// A stage starts; `total_bytes` is 0 when unknown.
     fn start(&self, stage: Stage, total_bytes: u64);
     /// `bytes` more bytes of the stage are done (an increment).
@@ -41,7 +41,7 @@ pub trait Progress: Send + Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Silent;
 
-impl Progress for Silent {
+impl ProgressReporter for Silent {
     fn start(&self, _: Stage, _: u64) {}
     fn advance(&self, _: Stage, _: u64) {}
     fn finish(&self, _: Stage) {}
@@ -50,7 +50,7 @@ impl Progress for Silent {
 /// Runs `work` as `stage`, handing it a byte callback that feeds `progress`
 /// and stops the work once `cancel` is cancelled.
 pub(crate) fn run_stage<T>(
-    progress: &dyn Progress,
+    progress: &dyn ProgressReporter,
     stage: Stage,
     total: u64,
     cancel: &CancelToken,

@@ -16,7 +16,7 @@ pyo3::create_exception!(
 /// The exception the reference raises for this error, with the whole
 /// chain of causes in its message.
 pub(crate) fn to_python(err: audmodel::Error) -> PyErr {
-    let message = audmodel::uid::error_chain(&err);
+    let message = audmodel::error_chain(&err);
     match (err.kind(), &err) {
         (ErrorKind::Interrupted, _) => PyKeyboardInterrupt::new_err(message),
         (ErrorKind::InvalidInput, _) => PyValueError::new_err(message),
@@ -35,6 +35,6 @@ pub(crate) fn to_python(err: audmodel::Error) -> PyErr {
 }
 
 /// An ID, alias or version refused: a `ValueError`, as the reference.
-pub(crate) fn uid(err: audmodel::uid::Error) -> PyErr {
+pub(crate) fn uid(err: audmodel::IdError) -> PyErr {
     PyValueError::new_err(err.to_string())
 }

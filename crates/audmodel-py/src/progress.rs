@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use audmodel::{Progress, Stage};
+use audmodel::{ProgressReporter, Stage};
 
 /// Prints a line when a stage starts and one with its bytes when it ends.
 #[derive(Debug, Default)]
@@ -11,7 +11,7 @@ pub(crate) struct Stderr {
     done: AtomicU64,
 }
 
-impl Progress for Stderr {
+impl ProgressReporter for Stderr {
     fn start(&self, stage: Stage, total_bytes: u64) {
         self.done.store(0, Ordering::Relaxed);
         eprintln!("{stage:?} ({} MiB)", total_bytes >> 20);

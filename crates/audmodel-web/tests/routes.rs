@@ -117,7 +117,7 @@ async fn search_filters_sort_and_pages_narrow_the_list() {
     assert_eq!(all["total"], 3, "versions of one model are one row");
     assert_eq!(
         uids(&all),
-        [other.clone(), new.clone(), gru.clone()],
+        [other.as_str(), new.as_str(), gru.as_str()],
         "by name"
     );
     assert_eq!(all["models"][1]["versions"], 2);
@@ -128,19 +128,19 @@ async fn search_filters_sort_and_pages_narrow_the_list() {
     let found = |query: &'static str| async move { uids(&r.json(query).await) };
     assert_eq!(
         found("/api/models?q=CNN10").await,
-        [new.clone()],
+        [new.as_str()],
         "a value, any case"
     );
     assert_eq!(found("/api/models?q=emotion").await.len(), 2, "subgroups");
     // A prefix matches below it only at a dot, as `ls --subgroup`.
     assert_eq!(
         found("/api/models?subgroup=audio.emotion").await,
-        [new.clone()]
+        [new.as_str()]
     );
     assert_eq!(found("/api/models?subgroup=audio").await.len(), 2);
     assert_eq!(
         found("/api/models?param=sampling_rate%3D8000").await,
-        [gru.clone()]
+        [gru.as_str()]
     );
     // Values read as YAML: '16000' is a string, which no model has.
     assert!(
@@ -365,7 +365,7 @@ async fn what_cannot_be_read_is_an_error_on_its_row_and_the_rest_is_listed() {
     assert!(header.exists(), "{}", header.display());
     std::fs::write(&header, "name: [unclosed").unwrap();
     let listing = r.json("/api/models").await;
-    assert_eq!(uids(&listing), [good.clone()]);
+    assert_eq!(uids(&listing), [good.as_str()]);
     assert_eq!(listing["problems"][0]["uid"], damaged);
     let (status, page) = r.get("/").await;
     assert_eq!(status, StatusCode::OK);
@@ -374,7 +374,7 @@ async fn what_cannot_be_read_is_an_error_on_its_row_and_the_rest_is_listed() {
     // A repository that is gone: its error on the list, the others listed.
     std::fs::rename(r.repository("more"), r.dir.path().join("moved")).unwrap();
     let listing = r.json("/api/models").await;
-    assert_eq!(uids(&listing), [good.clone()]);
+    assert_eq!(uids(&listing), [good.as_str()]);
     assert_eq!(listing["problems"][0]["repository"], "more");
     let error = listing["problems"][0]["error"].as_str().unwrap();
     assert!(error.contains("does not exist"), "{error}");
@@ -387,7 +387,7 @@ async fn what_cannot_be_read_is_an_error_on_its_row_and_the_rest_is_listed() {
 async fn headers_are_read_once_and_new_models_appear_on_the_next_request() {
     let r = Registry::new();
     let first = r.publish("cnn", "{}", "1.0.0", PublishOptions::default());
-    assert_eq!(uids(&r.json("/api/models").await), [first.clone()]);
+    assert_eq!(uids(&r.json("/api/models").await), [first.as_str()]);
     // The header read is kept in the cache, where the reference keeps it ...
     let sid = &first[..8];
     let cached = r
@@ -402,7 +402,7 @@ async fn headers_are_read_once_and_new_models_appear_on_the_next_request() {
     std::fs::write(r.repository("models").join(stored), "damaged: [").unwrap();
     let listing = r.json("/api/models").await;
     assert_eq!(listing["problems"], serde_json::json!([]));
-    assert_eq!(uids(&listing), [first.clone()]);
+    assert_eq!(uids(&listing), [first.as_str()]);
 
     let second = r.publish("gru", "{}", "1.0.0", PublishOptions::default());
     let listed = uids(&r.json("/api/models").await);

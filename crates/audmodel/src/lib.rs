@@ -1,7 +1,8 @@
 //! audmodel: a model registry compatible with the Python `audmodel` package.
 //!
-//! The public API of [`audmodel_core`] at the root, and the workspace crates
-//! as modules ([`backend`], [`archive`], [`uid`](mod@crate::uid), [`core`]). S3 repositories
+//! The public API of [`audmodel_core`] at the root, each item named below,
+//! and the stores and archives as modules ([`backend`], [`archive`]) for
+//! those who write a store or pack without a registry. S3 repositories
 //! need the cargo feature `s3` (on by default); without it no HTTP, TLS or
 //! async stack is built and a configuration naming an S3 repository fails
 //! with "S3 support was not built in".
@@ -45,9 +46,37 @@
 //! assert_eq!(back, params);
 //! ```
 
-pub use audmodel_core::*;
+// Every item by name, so that what the facade promises is read here and no
+// item of a lower crate arrives unnoticed.
+
+// The client and what it is configured with.
+pub use audmodel_core::{
+    Audmodel, CACHE_ROOT_ENV, CONNECT_TIMEOUT_ENV, Config, ConfigSource, ConfigSources,
+    DEFAULT_CONFIG, DEFAULT_LOCK_TIMEOUT, OFFLINE_ENV, RETRIES_ENV, RETRY_TIMEOUT_ENV, Registry,
+    Repository, STALL_TIMEOUT_ENV, TransferSettings, USER_CONFIG_FILE, default_cache_root,
+    offline_from_env,
+};
+// Publishing, loading, metadata.
+pub use audmodel_core::{
+    CancelToken, DEFAULT_STALE_CLAIM_AFTER, LoadOptions, MetaUpdate, ProgressReporter,
+    PublishOptions, Stage, TransferEvent, UrlKind, WriteProtocol,
+};
+// What the client answers.
+pub use audmodel_core::{
+    AliasEntry, ArchiveFile, CacheCheck, CacheState, CachedModel, ComparedRow, Comparison,
+    FileProblem, Header, ListFilter, ListProblem, Listing, ModelSummary, PruneOptions, Removed,
+    RepositoryCheck,
+};
+// Errors.
+pub use audmodel_core::{Error, ErrorKind, IdError, Operation, error_chain, error_texts};
+// IDs, versions and Python values.
+pub use audmodel_core::{
+    Mapping, ModelId, NaiveDate, Value, compare_versions, from_mapping, from_value, legacy_uid,
+    py_repr, short_id, sort_versions, to_mapping, to_value, uid, unique_string, validate_alias,
+    validate_version,
+};
+// YAML as PyYAML reads and writes it, and the JSON forms of answers.
+pub use audmodel_core::{json, yaml};
 
 pub use audmodel_archive as archive;
 pub use audmodel_backend as backend;
-pub use audmodel_core as core;
-pub use audmodel_uid as uid;

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::Result;
-use audmodel::{Audmodel, Config, Source};
+use audmodel::{Audmodel, Config, ConfigSource};
 use serde_json::json;
 
 use crate::output::{Output, write_out};
@@ -78,20 +78,20 @@ fn text(config: &Config) -> String {
     text
 }
 
-fn source_text(source: &Source) -> String {
+fn source_text(source: &ConfigSource) -> String {
     match source {
-        Source::Default => "built-in default".to_owned(),
-        Source::File(path) => format!("file {}", path.display()),
-        Source::Env(var) => format!("environment variable {var}"),
-        Source::Program => "set by the program".to_owned(),
+        ConfigSource::Default => "built-in default".to_owned(),
+        ConfigSource::File(path) => format!("file {}", path.display()),
+        ConfigSource::Env(var) => format!("environment variable {var}"),
+        ConfigSource::Program => "set by the program".to_owned(),
     }
 }
 
-fn source_json(source: &Source) -> serde_json::Value {
+fn source_json(source: &ConfigSource) -> serde_json::Value {
     match source {
-        Source::Default => json!({"kind": "default"}),
-        Source::File(path) => json!({"kind": "file", "path": path.to_string_lossy()}),
-        Source::Env(var) => json!({"kind": "env", "variable": var}),
-        Source::Program => json!({"kind": "program"}),
+        ConfigSource::Default => json!({"kind": "default"}),
+        ConfigSource::File(path) => json!({"kind": "file", "path": path.to_string_lossy()}),
+        ConfigSource::Env(var) => json!({"kind": "env", "variable": var}),
+        ConfigSource::Program => json!({"kind": "program"}),
     }
 }
