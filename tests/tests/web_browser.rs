@@ -6,7 +6,7 @@
 //! version history, the compare switch and plots, the download, the hostile
 //! value running nothing, and 401 without the token.
 //!
-//! The screenshots it takes are the README's: with
+//! The screenshots it takes are docs/guide.md's and the README's: with
 //! `AUDMODEL_UPDATE_SCREENSHOTS=1` they are written to `docs/screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

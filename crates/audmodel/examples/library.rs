@@ -1,5 +1,5 @@
 //! Publish a model folder, load it, read its header and update its metadata.
-//! This file is the README's "Using the library" example and the facade
+//! This file is docs/library.md's "Using the library" example and the facade
 //! crate's first doctest.
 
 use audmodel::{Audmodel, Config, Mapping, MetaUpdate, PublishOptions, Repository, Value};

@@ -7,7 +7,7 @@
 //! async stack is built and a configuration naming an S3 repository fails
 //! with "S3 support was not built in".
 //!
-//! Publish, load, read the header and update the metadata (the README's
+//! Publish, load, read the header and update the metadata (docs/library.md's
 //! "Using the library", also `examples/library.rs` of this crate):
 //!
 //! ```

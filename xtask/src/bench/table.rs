@@ -103,7 +103,7 @@ fn seconds(value: Option<f64>) -> String {
     value.map_or_else(|| "?".to_owned(), |s| format!("{s:.2}"))
 }
 
-/// The table, ready to paste into the README.
+/// The table, ready to paste into docs/benchmarks.md.
 pub(super) fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
         "| repository | compression | work | step | floor (s) | Python (s) | Rust (s) | Python / Rust | Rust / floor | floor with MD5 (s) | Rust / floor with MD5 | audmodel_rs (s) | Python / audmodel_rs | audmodel_rs / Rust | Python archive (MiB) | Rust archive (MiB) | Rust peak RSS (MiB) | audmodel_rs peak RSS (MiB) | Python peak RSS (MiB) |\n\
