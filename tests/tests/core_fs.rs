@@ -705,6 +705,14 @@ impl Backend for Faulty {
     fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), audmodel::backend::Error> {
         self.0.copy(src, dst)
     }
+    fn copy_with_checksum(
+        &self,
+        src: &BackendPath,
+        dst: &BackendPath,
+        md5: &str,
+    ) -> Result<(), audmodel::backend::Error> {
+        self.0.copy_with_checksum(src, dst, md5)
+    }
     fn delete(&self, path: &BackendPath) -> Result<(), audmodel::backend::Error> {
         self.0.delete(path)
     }

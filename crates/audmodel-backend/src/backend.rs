@@ -49,7 +49,14 @@ pub struct PutOptions<'a> {
 }
 
 /// What a store does beyond the required methods, so callers choose a
-/// protocol by what the store can do, never by its name.
+/// protocol by what the store can do, never by its name. Built from
+/// [`Capabilities::default`] (nothing) with the `with_…` methods:
+///
+/// ```
+/// use audmodel_backend::Capabilities;
+/// let s3_like = Capabilities::default().with_create_only(true).with_compare_and_swap(true);
+/// assert!(s3_like.create_only && !s3_like.locks);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub struct Capabilities {
@@ -70,13 +77,48 @@ pub struct Capabilities {
     pub compare_and_swap: bool,
 }
 
+impl Capabilities {
+    /// With or without [`Capabilities::locks`].
+    pub fn with_locks(mut self, yes: bool) -> Self {
+        self.locks = yes;
+        self
+    }
+
+    /// With or without [`Capabilities::local_files`].
+    pub fn with_local_files(mut self, yes: bool) -> Self {
+        self.local_files = yes;
+        self
+    }
+
+    /// With or without [`Capabilities::create_only`].
+    pub fn with_create_only(mut self, yes: bool) -> Self {
+        self.create_only = yes;
+        self
+    }
+
+    /// With or without [`Capabilities::compare_and_swap`].
+    pub fn with_compare_and_swap(mut self, yes: bool) -> Self {
+        self.compare_and_swap = yes;
+        self
+    }
+}
+
 /// A flat store of files addressed by [`BackendPath`]s: a folder on a file
 /// system or a bucket on an S3 server. The conveniences built on these
 /// methods are in [`BackendExt`].
 ///
 /// Every method is blocking; S3 backends run their own async runtime inside.
-/// Missing files give [`Error::NotFound`] naming the path. Long transfers
-/// stop with [`Error::Cancelled`] when their progress callback says so.
+/// Long transfers stop with [`Error::Cancelled`] when their progress
+/// callback says so.
+///
+/// **A missing file is [`Error::NotFound`] whose `path` is the path asked
+/// for**, exactly as given ([`BackendPath::as_str`]), never a parent or a
+/// translated key: [`BackendExt::exists`] tells "not there" from "another
+/// file is missing" by comparing the two, and callers do the same.
+///
+/// What every store must do is checked by the conformance suite
+/// (`conformance::run_all`, cargo feature `conformance`); docs/adding-a-store.md
+/// walks through a store written from scratch.
 pub trait Backend: Send + Sync + std::fmt::Debug {
     /// What this store can do; a wrapper must pass on its inner store's
     /// answer or say what it changes.
@@ -153,16 +195,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// [`Backend::copy`] that gives `dst` the checksum `md5` (the MD5 hex of
     /// the content, which the caller must know right): on S3 the `checksum`
     /// metadata is replaced (what [`Backend::put_writer`] could not set).
-    /// Stores that compute checksums from the content copy.
+    /// Required, with no default, because a store that keeps checksums as
+    /// metadata and copied without it would lose the checksum a publish
+    /// relies on; stores that compute checksums from the content copy.
     fn copy_with_checksum(
         &self,
         src: &BackendPath,
         dst: &BackendPath,
         md5: &str,
-    ) -> Result<(), Error> {
-        let _ = md5;
-        self.copy(src, dst)
-    }
+    ) -> Result<(), Error>;
 
     /// Removes the file at `path`; [`Error::NotFound`] when there is none.
     fn delete(&self, path: &BackendPath) -> Result<(), Error>;

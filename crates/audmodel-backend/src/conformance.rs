@@ -51,6 +51,7 @@ pub fn run_all(backend: &Arc<dyn Backend>, large_file_bytes: usize) {
     checksum_and_size(backend);
     remove(backend);
     copy(backend);
+    publish_path(backend);
     versioned_layout(backend);
     large_file(backend, large_file_bytes);
 }
@@ -83,6 +84,51 @@ pub fn copy(backend: &Arc<dyn Backend>) {
         backend.get_bytes(&dst).expect("read copy") == data,
         "a failed copy changed the target"
     );
+}
+
+/// What a publish asks of a store: a streamed writer stores its bytes under
+/// its path when finished, and returns their number; a writer dropped
+/// unfinished leaves nothing a read or a listing shows; a copy into place
+/// with a checksum gives the copy that checksum and the same bytes.
+pub fn publish_path(backend: &Arc<dyn Backend>) {
+    use std::io::Write;
+    let folder = fresh();
+    let staged = path(&folder, "staged.zip");
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let mut writer = backend.put_writer(&staged).expect("open a writer");
+    for chunk in data.chunks(7_000) {
+        writer.write_all(chunk).expect("write to the writer");
+    }
+    let size = writer.finish().expect("finish the writer");
+    assert_eq!(size, data.len() as u64, "finish returns the size written");
+    assert_eq!(
+        backend.get_bytes(&staged).expect("read the finished file"),
+        data
+    );
+
+    let dropped = path(&folder, "dropped.zip");
+    {
+        let mut writer = backend.put_writer(&dropped).expect("open a writer");
+        writer.write_all(&data).expect("write to the writer");
+    }
+    assert!(
+        !backend.exists(&dropped).expect("exists"),
+        "a writer dropped unfinished stored its file"
+    );
+    let listed = backend.list(&folder).expect("list");
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&staged),
+        "a dropped writer shows in the listing"
+    );
+
+    let target = path(&folder, "model.zip");
+    let md5 = md5_hex(&data);
+    backend
+        .copy_with_checksum(&staged, &target, &md5)
+        .expect("copy into place with a checksum");
+    assert_eq!(backend.checksum(&target).expect("checksum"), md5);
+    assert_eq!(backend.get_bytes(&target).expect("read the copy"), data);
 }
 
 /// What the store says it can do, it does: locks that make a second
