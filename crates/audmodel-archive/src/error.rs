@@ -45,7 +45,7 @@ pub enum Error {
     },
     /// The caller's progress callback asked to stop.
     #[error("cancelled")]
-    Cancelled(#[from] audmodel_uid::Cancelled),
+    Cancelled(#[from] audmodel_util::Cancelled),
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {

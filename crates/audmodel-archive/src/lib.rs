@@ -37,4 +37,4 @@ pub use pack::{PackOptions, Packed, PackedStream, pack, pack_into, pack_size};
 pub use unpack::{Unpacked, unpack, unpack_checked};
 pub use unpack_stream::unpack_stream;
 
-pub use audmodel_uid::{Cancelled, Progress, no_progress};
+pub use audmodel_util::{Cancelled, Progress, no_progress};

@@ -8,7 +8,7 @@ use crate::chunk::{self, Chunk};
 use crate::walk::{self, SourceFile};
 use crate::zip_format::{self, Entry, Method};
 use crate::{Error, Progress};
-use audmodel_uid::HashingWriter;
+use audmodel_util::HashingWriter;
 use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -97,7 +97,7 @@ pub struct Packed {
 ///
 /// let packed = pack(&model, &archive, &PackOptions::default(), &no_progress)?;
 /// assert_eq!(packed.files, 1);
-/// assert_eq!(packed.md5, audmodel_uid::md5_file(&archive)?);
+/// assert_eq!(packed.md5, audmodel_util::md5_file(&archive)?);
 ///
 /// let copy = dir.path().join("copy");
 /// unpack(&archive, &copy, &no_progress)?;
@@ -463,7 +463,7 @@ mod tests {
                 .unwrap();
                 assert_eq!(packed.files, 5);
                 assert_eq!(packed.size, fs::metadata(&archive).unwrap().len());
-                assert_eq!(packed.md5, audmodel_uid::md5_file(&archive).unwrap());
+                assert_eq!(packed.md5, audmodel_util::md5_file(&archive).unwrap());
                 let target = dir.path().join(format!("out-{level}-{min_saving_percent}"));
                 unpack(&archive, &target, &no_progress).unwrap();
                 assert_eq!(read_tree(&target), read_tree(&root));

@@ -43,7 +43,7 @@ fn round_trip_keeps_every_file_at_levels_0_1_9() {
         };
         let packed = pack(&root, &archive, &options, &no_progress).unwrap();
         assert_eq!(packed.files, 157);
-        assert_eq!(packed.md5, audmodel_uid::md5_file(&archive).unwrap());
+        assert_eq!(packed.md5, audmodel_util::md5_file(&archive).unwrap());
         let target = dir.path().join(format!("out{level}"));
         let unpacked = unpack(&archive, &target, &no_progress).unwrap();
         assert_eq!(unpacked.files, 157);

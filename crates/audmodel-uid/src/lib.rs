@@ -12,32 +12,29 @@
 
 mod alias;
 mod error;
-mod error_chain;
 mod id;
-mod md5;
 mod model_id;
 mod printable;
-mod progress;
 mod repr;
 #[cfg(feature = "serde")]
 pub mod serde_value;
-mod user;
 mod value;
 mod version;
 pub mod yaml;
 
 pub use alias::validate_alias;
+// The shared leaf crate's items, here too, so the crates above need one import.
+pub use audmodel_util::{
+    CancelToken, Cancelled, HashingWriter, Progress, error_chain, error_texts, md5_file, md5_hex,
+    md5_reader, no_progress, user_name,
+};
 /// The date type of [`Value::Date`], re-exported so callers need no chrono dependency.
 pub use chrono::NaiveDate;
 pub use error::Error;
-pub use error_chain::{error_chain, error_texts};
 pub use id::{legacy_uid, params_from_value, short_id, uid, unique_string};
-pub use md5::{HashingWriter, md5_file, md5_hex, md5_reader};
 pub use model_id::ModelId;
-pub use progress::{CancelToken, Cancelled, Progress, no_progress};
 pub use repr::py_repr;
 #[cfg(feature = "serde")]
 pub use serde_value::{from_mapping, from_value, to_mapping, to_value};
-pub use user::user_name;
 pub use value::{Mapping, Value};
 pub use version::{compare_versions, sort_versions, validate_version};

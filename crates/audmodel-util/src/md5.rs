@@ -9,7 +9,7 @@ use std::path::Path;
 /// MD5 hex digest of `data`.
 ///
 /// ```
-/// assert_eq!(audmodel_uid::md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
+/// assert_eq!(audmodel_util::md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
 /// ```
 pub fn md5_hex(data: &[u8]) -> String {
     hex(&Md5::digest(data))
@@ -36,7 +36,7 @@ pub fn md5_reader(mut reader: impl Read) -> io::Result<String> {
 /// let dir = tempfile::tempdir()?;
 /// let file = dir.path().join("a.txt");
 /// std::fs::write(&file, "abc")?;
-/// assert_eq!(audmodel_uid::md5_file(&file)?, "900150983cd24fb0d6963f7d28e17f72");
+/// assert_eq!(audmodel_util::md5_file(&file)?, "900150983cd24fb0d6963f7d28e17f72");
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn md5_file(path: &Path) -> io::Result<String> {
@@ -52,7 +52,7 @@ fn hex(bytes: &[u8]) -> String {
 ///
 /// ```
 /// use std::io::Write;
-/// let mut writer = audmodel_uid::HashingWriter::new(Vec::new());
+/// let mut writer = audmodel_util::HashingWriter::new(Vec::new());
 /// writer.write_all(b"abc")?;
 /// let (inner, len, md5) = writer.finish();
 /// assert_eq!((inner.len(), len), (3, 3));

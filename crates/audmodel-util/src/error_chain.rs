@@ -26,8 +26,8 @@ use std::error::Error;
 /// }
 ///
 /// let err = Upload(std::io::Error::other("connection refused"));
-/// assert_eq!(audmodel_uid::error_texts(&err), ["cannot upload", "connection refused"]);
-/// assert_eq!(audmodel_uid::error_chain(&err), "cannot upload: connection refused");
+/// assert_eq!(audmodel_util::error_texts(&err), ["cannot upload", "connection refused"]);
+/// assert_eq!(audmodel_util::error_chain(&err), "cannot upload: connection refused");
 /// ```
 pub fn error_texts(err: &dyn Error) -> Vec<String> {
     let mut shown = err.to_string();

@@ -28,7 +28,7 @@ pub fn no_progress(_: u64) -> Result<(), Cancelled> {
 /// A flag that the caller sets to stop an operation; clones share it.
 ///
 /// ```
-/// use audmodel_uid::{CancelToken, Cancelled};
+/// use audmodel_util::{CancelToken, Cancelled};
 /// let token = CancelToken::new();
 /// let handler = token.clone(); // say, in a signal handler's thread
 /// assert_eq!(token.check(), Ok(()));
