@@ -124,6 +124,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// answer or say what it changes.
     fn capabilities(&self) -> Capabilities;
 
+    /// [`Backend::capabilities`], or why the store could not be asked (an
+    /// S3 store's conditional-write probe refused for want of credentials,
+    /// or not answered), for a caller that reports what a store can do:
+    /// `capabilities` answers a safe guess then, not the store's answer.
+    fn known_capabilities(&self) -> Result<Capabilities, Error> {
+        Ok(self.capabilities())
+    }
+
     /// Uploads the local file `src` to `dst`. Readers see either the old or
     /// the new content, never a part.
     fn put_file(
@@ -256,6 +264,109 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn remove_cut_writes(&self, folder: &BackendPath) -> Result<usize, Error> {
         let _ = folder;
         Ok(0)
+    }
+
+    /// [`Backend::lock`] without waiting: `None` while another holds the
+    /// lock. Stores with [`Capabilities::locks`] override it; the others
+    /// refuse it with [`Error::Unsupported`].
+    fn try_lock(&self, path: &BackendPath) -> Result<Option<WriteLock>, Error> {
+        Err(Error::Unsupported {
+            what: format!("locking '{}'", path.as_str()),
+        })
+    }
+
+    /// Everything the store holds below the folder `prefix`, with size and
+    /// time of the last change where the store keeps one, for finding what
+    /// killed writers left: the files [`Backend::list`] shows and what it
+    /// hides, the hidden files of writes cut short
+    /// ([`StoreEntryKind::CutWrite`]), unfinished uploads
+    /// ([`StoreEntryKind::Upload`]) and, where the store has folders, every
+    /// folder ([`StoreEntryKind::Folder`]). Unsorted. The default lists the
+    /// files and asks each one's size; they have no time.
+    fn inventory(&self, prefix: &BackendPath) -> Result<Vec<StoreEntry>, Error> {
+        self.list(prefix)?
+            .into_iter()
+            .map(|path| {
+                let size = self.head(&path)?.size;
+                Ok(StoreEntry::new(path, StoreEntryKind::File, size, None))
+            })
+            .collect()
+    }
+
+    /// Removes what [`Backend::inventory`] found: a file, a cut write, an
+    /// unfinished upload (aborted), or a folder, which must be empty
+    /// ([`Error::Precondition`] otherwise). A file or upload that is gone
+    /// already is [`Error::NotFound`]. The default removes files and
+    /// refuses the rest with [`Error::Unsupported`].
+    fn discard(&self, entry: &StoreEntry) -> Result<(), Error> {
+        match entry.kind {
+            StoreEntryKind::File => self.delete(&entry.path),
+            _ => Err(Error::Unsupported {
+                what: format!("removing {} '{}'", entry.kind, entry.path.as_str()),
+            }),
+        }
+    }
+}
+
+/// One thing a store holds, as [`Backend::inventory`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreEntry {
+    /// Where it lies (an unfinished upload: the key it was meant for).
+    pub path: BackendPath,
+    /// What it is.
+    pub kind: StoreEntryKind,
+    /// Bytes stored (an unfinished upload: its parts so far; a folder: 0).
+    pub size: u64,
+    /// When it last changed (an unfinished upload: its latest part), where
+    /// the store says.
+    pub modified: Option<std::time::SystemTime>,
+}
+
+impl StoreEntry {
+    /// An entry of `kind` at `path`.
+    pub fn new(
+        path: BackendPath,
+        kind: StoreEntryKind,
+        size: u64,
+        modified: Option<std::time::SystemTime>,
+    ) -> Self {
+        StoreEntry {
+            path,
+            kind,
+            size,
+            modified,
+        }
+    }
+}
+
+/// What a [`StoreEntry`] is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreEntryKind {
+    /// A file, as [`Backend::list`] shows it.
+    File,
+    /// The hidden file of a write not finished (on a file system the
+    /// temporary file beside its target), which listings skip.
+    CutWrite,
+    /// An upload started and neither completed nor aborted (an S3
+    /// multipart upload); it is no object, and only its store can name it.
+    Upload {
+        /// The store's name for the upload (S3's `UploadId`).
+        id: String,
+    },
+    /// A folder, on stores that have them.
+    Folder,
+}
+
+impl std::fmt::Display for StoreEntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StoreEntryKind::File => "file",
+            StoreEntryKind::CutWrite => "cut write",
+            StoreEntryKind::Upload { .. } => "unfinished upload",
+            StoreEntryKind::Folder => "folder",
+        })
     }
 }
 

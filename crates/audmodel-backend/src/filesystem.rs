@@ -2,13 +2,13 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use crate::local::{Place, TEMP_PREFIX, copy_file, temp_file_beside, write_atomic};
 use crate::{
     Backend, BackendPath, Capabilities, Error, ObjectMeta, Progress, PutMode, PutOptions,
-    PutWriter, WriteLock,
+    PutWriter, StoreEntry, StoreEntryKind, WriteLock,
 };
 use audmodel_uid::md5_file;
 
@@ -132,6 +132,51 @@ impl FileSystem {
             fill(file).map_err(|e| Error::io(e, dst.as_str(), "cannot write"))
         })
         .map_err(|e| self.write_refused(e))
+    }
+
+    /// The lock of [`Backend::lock`], waited for or not; `None` when it is
+    /// held by another (only without waiting).
+    fn take_lock(&self, path: &BackendPath, wait: bool) -> Result<Option<WriteLock>, Error> {
+        let (dir, file) = path.split();
+        let lock = dir.join(&format!(".{file}.lock"))?;
+        loop {
+            let local = self.prepare(&lock)?;
+            let held = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o664)
+                .open(&local)
+                .map_err(|e| {
+                    self.write_refused(Error::io(e, lock.as_str(), "cannot open the lock file"))
+                })?;
+            let locking_failed = |e| Error::io(e, lock.as_str(), "cannot lock");
+            if wait {
+                held.lock().map_err(locking_failed)?;
+            } else {
+                match held.try_lock() {
+                    Ok(()) => {}
+                    Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                    Err(std::fs::TryLockError::Error(e)) => return Err(locking_failed(e)),
+                }
+            }
+            // `audmodel gc` removes the lock file of a model version never
+            // registered while it holds the lock: whoever opened that file
+            // before holds a lock no later locker asks for, so it locks the
+            // file at the path instead.
+            let ours = held
+                .metadata()
+                .map_err(|e| Error::io(e, lock.as_str(), "cannot stat"))?;
+            match std::fs::metadata(&local) {
+                Ok(now) if (now.dev(), now.ino()) == (ours.dev(), ours.ino()) => {
+                    return Ok(Some(WriteLock::new(held)));
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(e, lock.as_str(), "cannot stat")),
+            }
+        }
     }
 
     fn open(&self, path: &BackendPath) -> Result<File, Error> {
@@ -316,22 +361,15 @@ impl Backend for FileSystem {
     /// mounts the folder with working locks; the kernel releases it when the
     /// holder dies, so a killed publisher never blocks the next one.
     fn lock(&self, path: &BackendPath) -> Result<WriteLock, Error> {
-        let (dir, file) = path.split();
-        let lock = dir.join(&format!(".{file}.lock"))?;
-        let local = self.prepare(&lock)?;
-        let held = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o664)
-            .open(&local)
-            .map_err(|e| {
-                self.write_refused(Error::io(e, lock.as_str(), "cannot open the lock file"))
-            })?;
-        held.lock()
-            .map_err(|e| Error::io(e, lock.as_str(), "cannot lock"))?;
-        Ok(WriteLock::new(held))
+        loop {
+            if let Some(held) = self.take_lock(path, true)? {
+                return Ok(held);
+            }
+        }
+    }
+
+    fn try_lock(&self, path: &BackendPath) -> Result<Option<WriteLock>, Error> {
+        self.take_lock(path, false)
     }
 
     fn remove_cut_writes(&self, folder: &BackendPath) -> Result<usize, Error> {
@@ -350,6 +388,43 @@ impl Backend for FileSystem {
             }
         }
         Ok(removed)
+    }
+
+    /// Every file (the hidden temporary files of writes in flight or cut
+    /// short as [`StoreEntryKind::CutWrite`]) and every folder below
+    /// `prefix`, with sizes and modification times. Names outside the
+    /// backend alphabet are skipped.
+    fn inventory(&self, prefix: &BackendPath) -> Result<Vec<StoreEntry>, Error> {
+        let mut found = Vec::new();
+        let start = self.local(prefix);
+        if start.is_dir() {
+            take_inventory(&start, prefix, &mut found)?;
+        }
+        Ok(found)
+    }
+
+    /// Removes a file or an empty folder (never the repository's own).
+    fn discard(&self, entry: &StoreEntry) -> Result<(), Error> {
+        let shown = entry.path.as_str();
+        let local = self.local(&entry.path);
+        let removed = match entry.kind {
+            StoreEntryKind::File | StoreEntryKind::CutWrite => std::fs::remove_file(&local),
+            StoreEntryKind::Folder if entry.path.key().is_empty() => {
+                return Err(Error::invalid(shown, "the repository's folder stays"));
+            }
+            StoreEntryKind::Folder => std::fs::remove_dir(&local),
+            _ => {
+                return Err(Error::Unsupported {
+                    what: format!("removing {} '{shown}'", entry.kind),
+                });
+            }
+        };
+        removed.map_err(|e| match e.kind() {
+            std::io::ErrorKind::DirectoryNotEmpty => Error::Precondition {
+                path: shown.to_owned(),
+            },
+            _ => self.write_refused(Error::io(e, shown, "cannot remove")),
+        })
     }
 }
 
@@ -411,6 +486,47 @@ fn walk(dir: &Path, at: &BackendPath, found: &mut Vec<BackendPath>) -> Result<()
             walk(&entry.path(), &path, found)?;
         } else {
             found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Collects every file and folder below `dir` (backend folder `at`) with
+/// what [`Backend::inventory`] tells of each.
+fn take_inventory(dir: &Path, at: &BackendPath, found: &mut Vec<StoreEntry>) -> Result<(), Error> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        // A folder removed while we walk is simply empty.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(e, at.as_str(), "cannot list")),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(e, at.as_str(), "cannot list"))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        let Ok(path) = at.join(&name) else { continue };
+        let meta = match entry.metadata() {
+            Ok(meta) => meta,
+            // Removed since the folder was read.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(e, path.as_str(), "cannot stat")),
+        };
+        let modified = meta.modified().ok();
+        if meta.is_dir() {
+            found.push(StoreEntry::new(
+                path.clone(),
+                StoreEntryKind::Folder,
+                0,
+                modified,
+            ));
+            take_inventory(&entry.path(), &path, found)?;
+        } else {
+            let kind = match name.starts_with(TEMP_PREFIX) {
+                true => StoreEntryKind::CutWrite,
+                false => StoreEntryKind::File,
+            };
+            found.push(StoreEntry::new(path, kind, meta.len(), modified));
         }
     }
     Ok(())

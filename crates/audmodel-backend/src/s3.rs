@@ -18,6 +18,7 @@ use object_store::{
 };
 
 mod copy;
+mod uploads;
 mod writer;
 
 use crate::s3_config::host_settings;
@@ -25,7 +26,7 @@ use crate::s3_resume::{FetchError, fetch};
 use crate::s3_watch::WatchingConnector;
 use crate::{
     Backend, BackendExt, BackendPath, Capabilities, ConditionalWrites, Error, ObjectMeta, Progress,
-    PutMode, PutOptions, PutWriter, TransferObserver, TransferSettings, UpdateVersion,
+    PutMode, PutOptions, PutWriter, StoreEntry, TransferObserver, TransferSettings, UpdateVersion,
 };
 use audmodel_uid::{error_chain, md5_hex, md5_reader, user_name};
 
@@ -908,6 +909,16 @@ impl Backend for S3 {
     /// The reference prints the versioned backend path itself for S3.
     fn url(&self, path: &BackendPath) -> String {
         path.as_str().to_owned()
+    }
+
+    /// The objects and the unfinished multipart uploads: see `s3/uploads.rs`.
+    fn inventory(&self, prefix: &BackendPath) -> Result<Vec<StoreEntry>, Error> {
+        self.inventory_of(prefix)
+    }
+
+    /// Removes an object or aborts an unfinished upload.
+    fn discard(&self, entry: &StoreEntry) -> Result<(), Error> {
+        self.discard_entry(entry)
     }
 }
 

@@ -246,3 +246,78 @@ fn cut_writes_are_removed_and_nothing_else() {
     let missing = BackendPath::new("/nothing/here").unwrap();
     assert_eq!(fs.remove_cut_writes(&missing).unwrap(), 0);
 }
+
+#[test]
+fn the_inventory_shows_cut_writes_and_folders_and_discard_removes_them() {
+    use audmodel_backend::{StoreEntry, StoreEntryKind};
+    let (host, fs) = repo();
+    let file = BackendPath::new("/m/abc/1.0.0/abc-1.0.0.zip").unwrap();
+    fs.put_bytes(b"zip", &file, PutMode::Overwrite).unwrap();
+    let mut cut = fs.put_writer(&file).unwrap();
+    std::io::Write::write_all(&mut cut, b"half").unwrap();
+    std::fs::create_dir_all(host.path().join("repo/empty/1.0.0")).unwrap();
+    let found = fs.inventory(&BackendPath::root()).unwrap();
+    let of = |kind: StoreEntryKind| -> Vec<&StoreEntry> {
+        found.iter().filter(|e| e.kind == kind).collect()
+    };
+    assert_eq!(of(StoreEntryKind::File).len(), 1);
+    assert_eq!(of(StoreEntryKind::File)[0].size, 3);
+    assert!(of(StoreEntryKind::File)[0].modified.is_some());
+    let cuts = of(StoreEntryKind::CutWrite);
+    assert_eq!(cuts.len(), 1, "{found:#?}");
+    assert_eq!(cuts[0].size, 4);
+    let folders: Vec<&str> = of(StoreEntryKind::Folder)
+        .iter()
+        .map(|e| e.path.as_str())
+        .collect();
+    for folder in ["/m", "/m/abc", "/m/abc/1.0.0", "/empty", "/empty/1.0.0"] {
+        assert!(folders.contains(&folder), "{folder} in {folders:?}");
+    }
+
+    let folder = |path: &str| {
+        found
+            .iter()
+            .find(|e| e.path.as_str() == path)
+            .unwrap()
+            .clone()
+    };
+    let full = fs.discard(&folder("/m/abc/1.0.0")).unwrap_err();
+    assert_eq!(full.kind(), ErrorKind::Precondition, "{full}");
+    fs.discard(cuts[0]).unwrap();
+    assert_eq!(fs.discard(cuts[0]).unwrap_err().kind(), ErrorKind::NotFound);
+    fs.discard(&folder("/empty/1.0.0")).unwrap();
+    fs.discard(&folder("/empty")).unwrap();
+    assert!(!host.path().join("repo/empty").exists());
+    assert_eq!(fs.get_bytes(&file).unwrap(), b"zip");
+    drop(cut);
+}
+
+#[test]
+fn a_lock_file_removed_under_the_lock_is_not_locked_twice() {
+    let (host, fs) = repo();
+    let path = BackendPath::new("/_uid/abc/1.0.0/abc-1.0.0.header.yaml").unwrap();
+    let lock_file = host
+        .path()
+        .join("repo/_uid/abc/1.0.0/.abc-1.0.0.header.yaml.lock");
+    let held = fs.try_lock(&path).unwrap().expect("a free lock");
+    assert!(fs.try_lock(&path).unwrap().is_none(), "held twice");
+    // A waiter opens the lock file and blocks on it ...
+    let waiter = {
+        let fs = Arc::clone(&fs);
+        let path = path.clone();
+        std::thread::spawn(move || fs.lock(&path).unwrap())
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // ... while the holder removes the file with its folder (as gc does).
+    std::fs::remove_file(&lock_file).unwrap();
+    std::fs::remove_dir(lock_file.parent().unwrap()).unwrap();
+    drop(held);
+    let waited = waiter.join().unwrap();
+    assert!(lock_file.exists(), "the waiter locks the file at the path");
+    assert!(
+        fs.try_lock(&path).unwrap().is_none(),
+        "a newcomer must find the waiter's lock"
+    );
+    drop(waited);
+    assert!(fs.try_lock(&path).unwrap().is_some());
+}

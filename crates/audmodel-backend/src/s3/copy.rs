@@ -132,18 +132,32 @@ impl S3 {
     }
 
     /// The URL of the object `path`.
-    fn object_url(&self, path: &BackendPath) -> String {
+    pub(super) fn object_url(&self, path: &BackendPath) -> String {
         // Keys are of the backend path alphabet (letters, digits, `/._-`):
         // nothing to percent-encode.
         format!("{}/{}", self.object_base, path.key())
     }
 
+    /// [`S3::request`] of a copy to `dst`.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: String,
+        dst: &BackendPath,
+    ) -> Result<String, Error> {
+        self.request("copy to", method, url, headers, body, dst)
+            .await
+    }
+
     /// Sends a signed request, again while the connection breaks or stalls
     /// or the server answers 5xx, within the retry bounds (object_store
     /// retries its own requests, not these); the answer's body, or the
-    /// error it holds.
-    async fn send(
+    /// error it holds, saying it could not `what` `dst`.
+    pub(super) async fn request(
         &self,
+        what: &str,
         method: Method,
         url: &str,
         headers: &[(&'static str, String)],
@@ -154,7 +168,7 @@ impl S3 {
         let mut attempt = 0;
         loop {
             let sent = self
-                .send_once(method.clone(), url, headers, body.clone(), dst)
+                .send_once(what, method.clone(), url, headers, body.clone(), dst)
                 .await;
             match sent {
                 Err((_, true))
@@ -175,6 +189,7 @@ impl S3 {
     /// whether trying again may help.
     async fn send_once(
         &self,
+        what: &str,
         method: Method,
         url: &str,
         headers: &[(&'static str, String)],
@@ -187,7 +202,7 @@ impl S3 {
         }
         let mut request: HttpRequest = builder.body(HttpRequestBody::from(body)).map_err(|e| {
             (
-                Error::other(format!("cannot copy to '{}'", dst.as_str()), e),
+                Error::other(format!("cannot {what} '{}'", dst.as_str()), e),
                 false,
             )
         })?;
@@ -197,23 +212,23 @@ impl S3 {
                 .credentials()
                 .get_credential()
                 .await
-                .map_err(|e| (self.error(e, dst.as_str(), "copy"), false))?;
+                .map_err(|e| (self.error(e, dst.as_str(), what), false))?;
             AwsAuthorizer::new(&credential, "s3", &self.region)
                 .with_sign_payload(false)
                 .try_authorize(&mut request, None)
-                .map_err(|e| (self.error(e, dst.as_str(), "copy"), false))?;
+                .map_err(|e| (self.error(e, dst.as_str(), what), false))?;
         }
         let response = self.http.execute(request).await.map_err(|e| {
             let err = object_store::Error::Generic {
                 store: "S3",
                 source: Box::new(e),
             };
-            (self.error(err, dst.as_str(), "copy"), true)
+            (self.error(err, dst.as_str(), what), true)
         })?;
         let status = response.status();
         let body = response.into_body().bytes().await.map_err(|e| {
             (
-                Error::other(format!("cannot copy to '{}'", dst.as_str()), e),
+                Error::other(format!("cannot {what} '{}'", dst.as_str()), e),
                 true,
             )
         })?;
@@ -234,7 +249,7 @@ impl S3 {
                     }
                 }
                 _ => Error::other(
-                    format!("cannot copy to '{}'", dst.as_str()),
+                    format!("cannot {what} '{}'", dst.as_str()),
                     format!("the server answered {status}: {text}"),
                 ),
             },
@@ -244,7 +259,7 @@ impl S3 {
 }
 
 /// The text of the first `<name>` element of an XML answer.
-fn xml_field<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+pub(super) fn xml_field<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     let open = format!("<{name}>");
     let start = xml.find(&open)? + open.len();
     let len = xml[start..].find(&format!("</{name}>"))?;
