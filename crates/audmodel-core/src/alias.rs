@@ -235,7 +235,7 @@ impl Audmodel {
 const SETTLE_PASSES: u32 = 40;
 
 /// The UID an alias file names.
-fn parse_alias(bytes: &[u8], alias: &str) -> Result<String, Error> {
+pub(crate) fn parse_alias(bytes: &[u8], alias: &str) -> Result<String, Error> {
     let what = format!("Failed to parse alias file of '{alias}'");
     let text = std::str::from_utf8(bytes).map_err(|e| Error::corrupt(what.clone(), e))?;
     let value = audmodel_uid::yaml::from_str(text).map_err(|e| Error::corrupt(what.clone(), e))?;

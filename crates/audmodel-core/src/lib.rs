@@ -18,6 +18,7 @@ mod client;
 mod compare;
 mod config;
 mod error;
+mod gc;
 mod header;
 pub mod json;
 mod last_loaded;
@@ -51,6 +52,7 @@ pub use config::{
     RETRIES_ENV, RETRY_TIMEOUT_ENV, STALL_TIMEOUT_ENV, USER_CONFIG_FILE, default_cache_root,
 };
 pub use error::{Error, ErrorKind, Operation};
+pub use gc::{DEFAULT_LEFTOVER_AGE, GcOptions, Leftover, LeftoverKind};
 pub use header::Header;
 pub use list::{ListFilter, ListProblem, Listing, ModelSummary};
 pub use load::LoadOptions;

@@ -5,7 +5,7 @@
 //! depends on the store: see [`commit`].
 
 mod commit;
-mod create_only;
+pub(crate) mod create_only;
 mod locked;
 mod pack;
 mod plan;

@@ -85,13 +85,9 @@ impl<'a> Claim<'a> {
     fn take(plan: &'a Plan) -> Result<Option<Self>, Error> {
         let err = || plan.backend_err();
         let header = Versioned::path(&plan.paths.header, &plan.model.version).map_err(err())?;
-        let (folder, file) = header.split();
-        let key = folder.join(&format!(".{file}.claim")).map_err(err())?;
-        let text = format!(
-            "header: {}\n{CLAIMED}{}\n",
-            audmodel_uid::md5_hex(plan.header_yaml.as_bytes()),
-            unix_ms(SystemTime::now()),
-        );
+        let key = claim_key(&header).map_err(err())?;
+        let holder = audmodel_uid::md5_hex(plan.header_yaml.as_bytes());
+        let text = claim_text(&holder, SystemTime::now());
         let backend = plan.versioned.backend();
         // A claim removed by its failed publish between our tries is
         // claimed anew; a few tries are plenty.
@@ -158,6 +154,19 @@ impl Drop for Claim<'_> {
 
 /// The line of a claim that says when it was written.
 const CLAIMED: &str = "claimed_unix_ms: ";
+
+/// The claim on the model version whose stored header is `header`:
+/// `.{file}.claim` beside it.
+pub(crate) fn claim_key(header: &BackendPath) -> Result<BackendPath, audmodel_backend::Error> {
+    let (folder, file) = header.split();
+    folder.join(&format!(".{file}.claim"))
+}
+
+/// A claim's text: who holds it (a publisher: its header's MD5) and when
+/// it was written, which decides when it is stale.
+pub(crate) fn claim_text(holder: &str, now: SystemTime) -> String {
+    format!("header: {holder}\n{CLAIMED}{}\n", unix_ms(now))
+}
 
 fn unix_ms(time: SystemTime) -> u128 {
     time.duration_since(UNIX_EPOCH)

@@ -19,6 +19,7 @@
 
 use std::time::Duration;
 
+use audmodel_backend::ErrorKind::NotFound;
 use audmodel_backend::{PutMode, Versioned};
 
 use super::Source;
@@ -79,14 +80,19 @@ fn settle(plan: &Plan, staged: &StagedArchive<'_>) -> Result<bool, Error> {
             .get_bytes(&plan.paths.header, version)
             .map_err(err())?
             == plan.header_yaml.as_bytes();
-        let archive_ours = versioned
-            .checksum(&plan.paths.archive, version)
-            .map_err(err())?
-            == staged.md5();
-        let meta_ours = versioned
-            .get_bytes(&plan.paths.meta, version)
-            .map_err(err())?
-            == plan.meta_yaml.as_bytes();
+        // A file gone is not ours either: `audmodel gc` racing this
+        // publish can remove the files a killed publisher of the version
+        // left just after ours replaced them. Put back below.
+        let archive_ours = match versioned.checksum(&plan.paths.archive, version) {
+            Ok(checksum) => checksum == staged.md5(),
+            Err(e) if e.kind() == NotFound => false,
+            Err(e) => return Err(err()(e)),
+        };
+        let meta_ours = match versioned.get_bytes(&plan.paths.meta, version) {
+            Ok(meta) => meta == plan.meta_yaml.as_bytes(),
+            Err(e) if e.kind() == NotFound => false,
+            Err(e) => return Err(err()(e)),
+        };
         match (header_ours, archive_ours && meta_ours) {
             (false, _) => return Ok(false),
             (true, true) => settled += 1,
