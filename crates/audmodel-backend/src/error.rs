@@ -43,6 +43,38 @@ pub enum Error {
         /// What the server or OS said.
         message: String,
     },
+    /// The server refused a request sent without credentials (a public
+    /// bucket lets anyone read, but not write): says where credentials
+    /// are read from, which the server's own answer cannot.
+    #[error("bucket '{bucket}' on '{host}' refuses to {what} without credentials: {reason}")]
+    NoCredentials {
+        /// The host (S3 endpoint).
+        host: String,
+        /// The bucket.
+        bucket: String,
+        /// What was refused (`write`, `read`, `list`, …).
+        what: String,
+        /// Why the request had none: no credentials were found for the
+        /// host, and where they are looked for.
+        reason: String,
+    },
+    /// Whether a store enforces conditional writes could not be found out:
+    /// its probe was refused (no credentials, a key that may not write
+    /// there) or not answered. This says nothing of the store.
+    #[error(
+        "cannot tell whether bucket '{bucket}' on '{host}' enforces conditional writes: {reason}"
+    )]
+    ProbeFailed {
+        /// The host (S3 endpoint).
+        host: String,
+        /// The bucket.
+        bucket: String,
+        /// What became of the probe.
+        reason: String,
+        /// The kind of the probe's error ([`ErrorKind::Permission`] when
+        /// refused).
+        kind: ErrorKind,
+    },
     /// The host could not be reached in bounded time.
     #[error("cannot reach '{host}': {source}")]
     Unreachable {
@@ -148,7 +180,8 @@ impl Error {
             Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
             Error::Precondition { .. } => ErrorKind::Precondition,
             Error::InvalidPath { .. } => ErrorKind::InvalidPath,
-            Error::Permission { .. } => ErrorKind::Permission,
+            Error::Permission { .. } | Error::NoCredentials { .. } => ErrorKind::Permission,
+            Error::ProbeFailed { kind, .. } => *kind,
             Error::Unreachable { .. } => ErrorKind::Unreachable,
             // A configuration problem as an unknown name is: the caller's
             // answer is the same (another backend, or another build).

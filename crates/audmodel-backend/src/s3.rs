@@ -21,7 +21,7 @@ mod copy;
 mod uploads;
 mod writer;
 
-use crate::s3_config::host_settings;
+use crate::s3_config::{host_settings, missing_credentials};
 use crate::s3_resume::{FetchError, fetch};
 use crate::s3_watch::WatchingConnector;
 use crate::{
@@ -50,6 +50,8 @@ pub struct S3Builder {
     transfer: TransferSettings,
     observer: Option<TransferObserver>,
     conditional_writes: ConditionalWrites,
+    /// Why requests would go unsigned, for the error of a refused one.
+    unsigned_reason: String,
 }
 
 impl S3Builder {
@@ -72,6 +74,7 @@ impl S3Builder {
     pub fn anonymous(mut self) -> Self {
         self.access_key = None;
         self.secret_key = None;
+        self.unsigned_reason = "the client was built without credentials".to_owned();
         self
     }
 
@@ -198,6 +201,7 @@ impl S3Builder {
             object_base,
             region,
             signed: self.access_key.is_some() && self.secret_key.is_some(),
+            unsigned_reason: self.unsigned_reason,
             host: self.host,
             bucket: self.bucket,
             part_size: self.part_size,
@@ -206,8 +210,8 @@ impl S3Builder {
             bucket_checked: Arc::new(AtomicBool::new(false)),
             conditional: Arc::new(match self.conditional_writes {
                 ConditionalWrites::Auto => OnceLock::new(),
-                ConditionalWrites::Yes => OnceLock::from(true),
-                ConditionalWrites::No => OnceLock::from(false),
+                ConditionalWrites::Yes => OnceLock::from(Ok(true)),
+                ConditionalWrites::No => OnceLock::from(Ok(false)),
             }),
         })
     }
@@ -261,6 +265,8 @@ pub struct S3 {
     region: String,
     /// Whether requests are signed (not anonymous).
     signed: bool,
+    /// Why they are not, when they are not: see [`Error::NoCredentials`].
+    unsigned_reason: String,
     host: String,
     bucket: String,
     part_size: usize,
@@ -269,8 +275,17 @@ pub struct S3 {
     /// Whether the bucket was seen to exist, so a missing object is reported
     /// as such and a missing bucket as the bucket.
     bucket_checked: Arc<AtomicBool>,
-    /// Whether the store enforces conditional writes, once known.
-    conditional: Arc<OnceLock<bool>>,
+    /// Whether the store enforces conditional writes, once configured or
+    /// probed; or why the probe could not tell, kept so that it is not
+    /// repeated.
+    conditional: Arc<OnceLock<Result<bool, ProbeFailure>>>,
+}
+
+/// Why the conditional-write probe could not tell (see [`Error::ProbeFailed`]).
+#[derive(Debug, Clone)]
+struct ProbeFailure {
+    reason: String,
+    kind: crate::ErrorKind,
 }
 
 /// The user metadata of an object: `checksum` when it is known when the
@@ -349,6 +364,7 @@ impl S3 {
     /// with credentials, `secure` and `region` as SPEC 6 finds them.
     pub fn builder(host: &str, bucket: &str) -> S3Builder {
         let settings = host_settings(host);
+        let unsigned_reason = missing_credentials(host, &settings);
         S3Builder {
             host: host.to_owned(),
             bucket: bucket.to_owned(),
@@ -361,6 +377,7 @@ impl S3 {
             transfer: TransferSettings::default(),
             observer: None,
             conditional_writes: ConditionalWrites::Auto,
+            unsigned_reason,
         }
     }
 
@@ -379,14 +396,32 @@ impl S3 {
     /// once per backend: a create-only PUT of a hidden key no tool reads
     /// (`.audmodel-conditional-probe-…`), twice, without checking first;
     /// the second must be refused. The key is removed again. A probe that
-    /// cannot write (a read-only key, a store that is down) answers `false`.
+    /// cannot write (no credentials, a read-only key, a store that is
+    /// down) answers `false`, the safe guess: [`S3::conditional_writes`]
+    /// tells it apart from the store's answer.
     pub fn enforces_conditional_writes(&self) -> bool {
-        *self
-            .conditional
+        matches!(self.probed(), Ok(true))
+    }
+
+    /// [`S3::enforces_conditional_writes`], or [`Error::ProbeFailed`] when
+    /// the probe could not be made: a refused probe is no answer of the
+    /// store's. Asked once per backend, failures included, so an anonymous
+    /// reader is not refused again at every call.
+    pub fn conditional_writes(&self) -> Result<bool, Error> {
+        self.probed().clone().map_err(|failure| Error::ProbeFailed {
+            host: self.host.clone(),
+            bucket: self.bucket.clone(),
+            reason: failure.reason,
+            kind: failure.kind,
+        })
+    }
+
+    fn probed(&self) -> &Result<bool, ProbeFailure> {
+        self.conditional
             .get_or_init(|| self.probe_conditional_writes())
     }
 
-    fn probe_conditional_writes(&self) -> bool {
+    fn probe_conditional_writes(&self) -> Result<bool, ProbeFailure> {
         use std::hash::{BuildHasher, RandomState};
         let random = RandomState::new().hash_one(std::process::id());
         let location = Key::from(format!(".audmodel-conditional-probe-{random:016x}"));
@@ -402,15 +437,34 @@ impl S3 {
             ))
         };
         let enforced = match put() {
-            Ok(_) => matches!(
+            Ok(_) => Ok(matches!(
                 put(),
                 Err(object_store::Error::AlreadyExists { .. }
                     | object_store::Error::Precondition { .. })
-            ),
-            Err(_) => false,
+            )),
+            Err(e) => Err(self.probe_failure(e, location.as_ref())),
         };
         let _ = self.runtime.block_on(self.store.delete(&location));
         enforced
+    }
+
+    fn probe_failure(&self, err: object_store::Error, key: &str) -> ProbeFailure {
+        let err = self.error(err, key, "write");
+        let reason = match &err {
+            Error::NoCredentials { .. } => format!(
+                "the probe was refused (no credentials were found for '{}')",
+                self.host
+            ),
+            Error::Permission { message, .. } => format!(
+                "the probe was refused ({})",
+                s3_code(message).unwrap_or("permission denied")
+            ),
+            other => format!("the probe failed ({other})"),
+        };
+        ProbeFailure {
+            reason,
+            kind: err.kind(),
+        }
     }
 
     /// Runs a whole operation that is safe to repeat (a listing, a copy, the
@@ -460,10 +514,7 @@ impl S3 {
                 path: path.to_owned(),
             },
             object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. } => Error::Permission {
-                host: self.host.clone(),
-                message: text,
-            },
+            | object_store::Error::Unauthenticated { .. } => self.refused(text, what),
             _ if is_connection_failure(&err) => Error::Unreachable {
                 host: self.host.clone(),
                 source: Box::new(err),
@@ -473,10 +524,7 @@ impl S3 {
                 Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch")
             ) =>
             {
-                Error::Permission {
-                    host: self.host.clone(),
-                    message: text,
-                }
+                self.refused(text, what)
             }
             _ => Error::other(
                 format!(
@@ -485,6 +533,24 @@ impl S3 {
                 ),
                 err,
             ),
+        }
+    }
+
+    /// The server refused `what`: unsigned, the server's answer (lines of
+    /// XML saying "Access Denied") would not tell a user that no
+    /// credentials were found nor where they are read from.
+    pub(crate) fn refused(&self, message: String, what: &str) -> Error {
+        match self.signed {
+            true => Error::Permission {
+                host: self.host.clone(),
+                message,
+            },
+            false => Error::NoCredentials {
+                host: self.host.clone(),
+                bucket: self.bucket.clone(),
+                what: what.to_owned(),
+                reason: self.unsigned_reason.clone(),
+            },
         }
     }
 
@@ -736,6 +802,12 @@ impl Backend for S3 {
             create_only: conditional,
             compare_and_swap: conditional,
         }
+    }
+
+    /// [`Error::ProbeFailed`] when the probe could not be made.
+    fn known_capabilities(&self) -> Result<Capabilities, Error> {
+        self.conditional_writes()?;
+        Ok(self.capabilities())
     }
 
     /// See the type's documentation on create-only writes. A

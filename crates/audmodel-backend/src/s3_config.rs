@@ -26,13 +26,46 @@ pub(crate) fn env_suffix(host: &str) -> String {
         .collect()
 }
 
+/// The INI file's name when `MINIO_CONFIG_FILE` is not set.
+const DEFAULT_CONFIG_FILE: &str = "~/.config/audbackend/minio.cfg";
+
 fn config_file() -> Option<PathBuf> {
-    let name = std::env::var("MINIO_CONFIG_FILE")
-        .unwrap_or_else(|_| "~/.config/audbackend/minio.cfg".to_owned());
+    let name =
+        std::env::var("MINIO_CONFIG_FILE").unwrap_or_else(|_| DEFAULT_CONFIG_FILE.to_owned());
     match name.strip_prefix("~/") {
         Some(rest) => std::env::var_os("HOME").map(|home| PathBuf::from(home).join(rest)),
         None => Some(PathBuf::from(name)),
     }
+}
+
+/// Why requests to `host` go unsigned, for an error the server's refusal
+/// of an anonymous request becomes: which half of a key was missing, and
+/// every place a key is read from, so a user can put one there.
+pub(crate) fn missing_credentials(host: &str, settings: &HostSettings) -> String {
+    let named = std::env::var_os("MINIO_CONFIG_FILE").is_some();
+    let ini = config_file().map_or_else(
+        || DEFAULT_CONFIG_FILE.to_owned(),
+        |p| p.display().to_string(),
+    );
+    missing_credentials_from(host, settings, &ini, named)
+}
+
+fn missing_credentials_from(host: &str, settings: &HostSettings, ini: &str, named: bool) -> String {
+    let found = match (&settings.access_key, &settings.secret_key) {
+        (Some(_), None) => format!("an access key but no secret key was found for '{host}'"),
+        (None, Some(_)) => format!("a secret key but no access key was found for '{host}'"),
+        _ => format!("no credentials were found for '{host}'"),
+    };
+    let suffix = env_suffix(host);
+    let ini_source = match named {
+        true => "named by MINIO_CONFIG_FILE",
+        false => "the default of MINIO_CONFIG_FILE",
+    };
+    format!(
+        "{found} (they are read from MINIO_ACCESS_KEY_{suffix} and MINIO_SECRET_KEY_{suffix}, \
+         from MINIO_ACCESS_KEY and MINIO_SECRET_KEY, or from access_key and secret_key in \
+         the section [{host}] of {ini}, {ini_source})"
+    )
 }
 
 /// Reads the settings of `host`. An unreadable INI file counts as absent,
@@ -124,6 +157,32 @@ mod tests {
                 secure: true,
                 ..HostSettings::default()
             }
+        );
+    }
+
+    #[test]
+    fn missing_credentials_name_every_place_a_key_is_read_from() {
+        let none = HostSettings::default();
+        let text = missing_credentials_from("h.x:9000", &none, "/etc/minio.cfg", true);
+        assert_eq!(
+            text,
+            "no credentials were found for 'h.x:9000' (they are read from \
+             MINIO_ACCESS_KEY_H_X_9000 and MINIO_SECRET_KEY_H_X_9000, from MINIO_ACCESS_KEY \
+             and MINIO_SECRET_KEY, or from access_key and secret_key in the section [h.x:9000] \
+             of /etc/minio.cfg, named by MINIO_CONFIG_FILE)"
+        );
+        let half = HostSettings {
+            access_key: Some("a".into()),
+            ..HostSettings::default()
+        };
+        let text = missing_credentials_from("h", &half, "minio.cfg", false);
+        assert!(
+            text.starts_with("an access key but no secret key was found for 'h' ("),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("the default of MINIO_CONFIG_FILE)"),
+            "{text}"
         );
     }
 

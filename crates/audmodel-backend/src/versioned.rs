@@ -91,6 +91,12 @@ impl Versioned {
         self.backend.capabilities()
     }
 
+    /// What the store can do, or why it could not be asked: see
+    /// [`Backend::known_capabilities`].
+    pub fn known_capabilities(&self) -> Result<Capabilities, Error> {
+        self.backend.known_capabilities()
+    }
+
     /// Whether the repository itself is there: see [`Backend::check_root`].
     pub fn check_root(&self) -> Result<(), Error> {
         self.backend.check_root()

@@ -77,10 +77,15 @@ impl Audmodel {
     /// The write protocol of the configured repository `name`, from its
     /// store's capabilities: opens it, and on S3 with
     /// `conditional_writes: auto` asks the store once (a probe that writes
-    /// and removes a hidden key).
+    /// and removes a hidden key). A probe that could not be made (refused
+    /// without credentials, a store that is down) is an error, not the
+    /// protocol a publish would fall back to: it says nothing of the store.
     pub fn write_protocol(&self, name: &str) -> Result<WriteProtocol, Error> {
         let index = self.repos.index_of(name)?;
         let versioned = self.repos.open(index)?;
-        Ok(WriteProtocol::of(versioned.capabilities()))
+        let capabilities = versioned
+            .known_capabilities()
+            .map_err(Error::backend(name))?;
+        Ok(WriteProtocol::of(capabilities))
     }
 }

@@ -243,10 +243,7 @@ impl S3 {
                     path: format!("bucket '{}' on '{}'", self.bucket, self.host),
                 },
                 Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch") => {
-                    Error::Permission {
-                        host: self.host.clone(),
-                        message: text,
-                    }
+                    self.refused(text, what)
                 }
                 _ => Error::other(
                     format!("cannot {what} '{}'", dst.as_str()),

@@ -20,7 +20,7 @@ pub(super) fn config(client: &Audmodel, out: Output) -> Result<()> {
         .iter()
         .map(|r| match client.is_offline() {
             true => Err("offline: no repository is opened".to_owned()),
-            false => client.write_protocol(&r.name).map_err(|e| e.to_string()),
+            false => client.write_protocol(&r.name).map_err(|e| why_unknown(&e)),
         })
         .collect();
     if out.json {
@@ -56,6 +56,15 @@ pub(super) fn config(client: &Audmodel, out: Output) -> Result<()> {
             }
         }
         write_out(&text)
+    }
+}
+
+/// Why a repository's protocol is unknown (a refused probe says nothing of
+/// the store); its line names the repository already.
+fn why_unknown(err: &audmodel::Error) -> String {
+    match err {
+        audmodel::Error::Backend { source, .. } => source.to_string(),
+        other => other.to_string(),
     }
 }
 
