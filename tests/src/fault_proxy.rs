@@ -25,6 +25,10 @@ pub enum At {
     Fraction(f64),
     /// At a point drawn from the proxy's seeded generator.
     Random,
+    /// Before the first byte of the answer, once the server has handled
+    /// the whole request (uploads too): the client hears nothing of what
+    /// the server did, as when an answer is lost on the way.
+    Answer,
 }
 
 /// What the proxy does to a request a rule picked.
@@ -60,6 +64,8 @@ pub struct Rule {
     /// Only requests whose request line (`GET /bucket/key?… HTTP/1.1`)
     /// contains this; every request when empty.
     pub only: String,
+    /// Only requests of this method (`GET`); every method when empty.
+    pub method: String,
     /// Which of those.
     pub when: When,
     /// The faults, used in turn.
@@ -73,6 +79,7 @@ impl Rule {
     pub fn new(when: When, faults: Vec<Fault>) -> Self {
         Rule {
             only: String::new(),
+            method: String::new(),
             when,
             faults,
             limit: usize::MAX,
@@ -82,6 +89,13 @@ impl Rule {
     /// The same rule for requests whose request line contains `text` only.
     pub fn only(mut self, text: &str) -> Self {
         self.only = text.to_owned();
+        self
+    }
+
+    /// The same rule for requests of `method` only (`GET`, `PUT`): a
+    /// download and the copy that put the object there name one key.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = format!("{method} ");
         self
     }
 
@@ -201,7 +215,10 @@ impl State {
 
     fn fault_for(&self, request_line: &str) -> Option<Fault> {
         for (rule, seen, fired) in &self.rules {
-            if !request_line.contains(&rule.only) || rule.faults.is_empty() {
+            if !request_line.contains(&rule.only)
+                || !request_line.starts_with(&rule.method)
+                || rule.faults.is_empty()
+            {
                 continue;
             }
             let n = seen.fetch_add(1, Ordering::SeqCst);
@@ -227,6 +244,7 @@ impl State {
         let fraction = match at {
             At::Fraction(f) => f.clamp(0.0, 1.0),
             At::Random => (self.random() % 1000) as f64 / 1000.0,
+            At::Answer => 0.0,
         };
         (len as f64 * fraction) as u64
     }
@@ -333,8 +351,12 @@ fn serve(state: &State, client: TcpStream) -> std::io::Result<()> {
             Some(Fault::Truncate) => Some((len / 2, None)),
             _ => None,
         };
+        let at_answer = matches!(
+            fault,
+            Some(Fault::Reset(At::Answer) | Fault::Stall(At::Answer, _))
+        );
         // Uploads are struck while the client sends, the rest in the answer.
-        let upload = length > 64 << 10 && !matches!(fault, Some(Fault::Truncate));
+        let upload = length > 64 << 10 && !matches!(fault, Some(Fault::Truncate)) && !at_answer;
         let mut upstream = TcpStream::connect(state.upstream)?;
         let mut up = Pump {
             to: &mut upstream,
@@ -374,8 +396,9 @@ fn serve(state: &State, client: TcpStream) -> std::io::Result<()> {
             pos: 0,
             act: None,
         };
-        if no_body {
-            // Struck before the head: the answer is nothing but its head.
+        if no_body || at_answer {
+            // Struck before the head: the answer is nothing but its head,
+            // or the strike is meant to hide the whole answer.
             down.act = if upload { None } else { act_at(0) };
             if !down.send(&head)? {
                 break;

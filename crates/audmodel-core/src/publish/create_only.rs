@@ -11,6 +11,12 @@
 //! [`Error::ModelExists`] having written nothing a tool reads. A reader
 //! never sees a header whose files are missing: the header is written last.
 //!
+//! A claim names its writer (user, process, random bits), so a claim write
+//! whose answer was lost (a timeout, a broken connection, a server error)
+//! is decided by reading back what was stored: ours, and the publish goes
+//! on; another's, and it fails with `exists`; none, and the claim is
+//! written again.
+//!
 //! The claim of a registered model stays, so later publishers are refused
 //! at the claim. A publish that fails or is cancelled after claiming
 //! removes what it put and then its claim. A publisher killed after
@@ -27,7 +33,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use audmodel_backend::{BackendExt, BackendPath, ErrorKind, PutMode, Versioned};
+use audmodel_backend::{
+    Backend, BackendExt, BackendPath, ErrorKind, PutMode, UpdateVersion, Versioned,
+};
 
 use super::Source;
 use super::commit::{Put, put_meta_and_alias, stage_archive};
@@ -79,31 +87,55 @@ struct Claim<'a> {
     key: Option<BackendPath>,
 }
 
+/// Tries of the claim: a claim removed by its failed publish between our
+/// tries is claimed anew, and a write that stored nothing is repeated; a
+/// few are plenty.
+const CLAIM_TRIES: usize = 3;
+
 impl<'a> Claim<'a> {
     /// Writes the claim create-only, or takes over a stale one; `None`
     /// when another publisher holds it.
+    ///
+    /// A write whose answer was lost (a timeout, a broken connection, a
+    /// server error after the store may have stored it) is decided by
+    /// reading back what the store holds: the claim names its writer, so
+    /// a claim of ours is held, another's refuses us as if the write had
+    /// been refused, and none means nothing was stored and the write is
+    /// tried again.
     fn take(plan: &'a Plan) -> Result<Option<Self>, Error> {
         let err = || plan.backend_err();
         let header = Versioned::path(&plan.paths.header, &plan.model.version).map_err(err())?;
         let key = claim_key(&header).map_err(err())?;
         let holder = audmodel_uid::md5_hex(plan.header_yaml.as_bytes());
-        let text = claim_text(&holder, SystemTime::now());
-        let backend = plan.versioned.backend();
-        // A claim removed by its failed publish between our tries is
-        // claimed anew; a few tries are plenty.
-        for _ in 0..3 {
+        let writer = writer();
+        let text = format!(
+            "{}{WRITER}{writer}\n",
+            claim_text(&holder, SystemTime::now())
+        );
+        let backend = &**plan.versioned.backend();
+        let swaps = backend.capabilities().compare_and_swap;
+        let mut unanswered = None;
+        for _ in 0..CLAIM_TRIES {
             match backend.put_bytes(text.as_bytes(), &key, PutMode::Create) {
                 Ok(()) => return Ok(Some(Claim::held(plan, key))),
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                // Also when the HTTP client sent the write again after
+                // losing its answer: our own claim refuses the repeat.
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => unanswered = None,
+                Err(e) if answer_may_be_lost(&e) => unanswered = Some(e),
                 Err(e) => return Err(err()(e)),
             }
-            if !backend.capabilities().compare_and_swap {
+            let (held, version) = match read_claim(backend, &key, swaps) {
+                Ok(Some(read)) => read,
+                // Nothing stored: our write never arrived, or the holder
+                // failed and removed its claim.
+                Ok(None) => continue,
+                Err(e) => return Err(err()(unanswered.unwrap_or(e))),
+            };
+            if names_writer(&held, &writer) {
+                return Ok(Some(Claim::held(plan, key)));
+            }
+            let Some(version) = version else {
                 return Ok(None);
-            }
-            let (held, version) = match backend.get_for_update(&key) {
-                Ok(read) => read,
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(e) => return Err(err()(e)),
             };
             if !is_stale(&held, plan.stale_claim_after, SystemTime::now()) {
                 return Ok(None);
@@ -113,6 +145,11 @@ impl<'a> Claim<'a> {
             match backend.put_bytes(text.as_bytes(), &key, PutMode::Update(version)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::Precondition => return Ok(None),
+                Err(e) if answer_may_be_lost(&e) => match read_claim(backend, &key, false) {
+                    Ok(Some((held, _))) if names_writer(&held, &writer) => {}
+                    Ok(_) => return Ok(None),
+                    Err(_) => return Err(err()(e)),
+                },
                 Err(e) => return Err(err()(e)),
             }
             // Its holder was alive after all and registered the model:
@@ -124,7 +161,10 @@ impl<'a> Claim<'a> {
             }
             return Ok(Some(Claim::held(plan, key)));
         }
-        Ok(None)
+        match unanswered {
+            Some(e) => Err(err()(e)),
+            None => Ok(None),
+        }
     }
 
     fn held(plan: &'a Plan, key: BackendPath) -> Self {
@@ -154,6 +194,60 @@ impl Drop for Claim<'_> {
 
 /// The line of a claim that says when it was written.
 const CLAIMED: &str = "claimed_unix_ms: ";
+
+/// The line of a publisher's claim that names its writer.
+const WRITER: &str = "writer: ";
+
+/// A name for this publish, unique among publishers: the user, the
+/// process and 128 random bits.
+fn writer() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let now = SystemTime::now();
+    let high = RandomState::new().hash_one((std::process::id(), now));
+    let low = RandomState::new().hash_one((high, std::thread::current().id()));
+    format!(
+        "{} {} {high:016x}{low:016x}",
+        audmodel_uid::user_name(),
+        std::process::id()
+    )
+}
+
+/// Whether a claim's text names `writer` as its writer.
+fn names_writer(claim: &[u8], writer: &str) -> bool {
+    std::str::from_utf8(claim).is_ok_and(|text| {
+        text.lines()
+            .any(|line| line.strip_prefix(WRITER) == Some(writer))
+    })
+}
+
+/// Whether a failed write may have been stored all the same: its answer
+/// never came (a timeout, a broken connection) or was an error of the
+/// server's, not a refusal.
+fn answer_may_be_lost(err: &audmodel_backend::Error) -> bool {
+    matches!(err.kind(), ErrorKind::Unreachable | ErrorKind::Other)
+}
+
+/// A claim's text, and its version for a swap where the store swaps.
+type HeldClaim = (Vec<u8>, Option<UpdateVersion>);
+
+/// The claim stored at `key`; `None` when there is none.
+fn read_claim(
+    backend: &dyn Backend,
+    key: &BackendPath,
+    swaps: bool,
+) -> Result<Option<HeldClaim>, audmodel_backend::Error> {
+    let read = match swaps {
+        true => backend
+            .get_for_update(key)
+            .map(|(held, version)| (held, Some(version))),
+        false => backend.get_bytes(key).map(|held| (held, None)),
+    };
+    match read {
+        Ok(read) => Ok(Some(read)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
 
 /// The claim on the model version whose stored header is `header`:
 /// `.{file}.claim` beside it.
@@ -208,5 +302,19 @@ mod tests {
             "no time: an earlier version's"
         );
         assert!(!is_stale(b"\xff", bound, now));
+    }
+
+    #[test]
+    fn a_claim_names_its_writer_and_no_other() {
+        let (ours, theirs) = (writer(), writer());
+        assert_ne!(ours, theirs);
+        let text = format!("{}{WRITER}{ours}\n", claim_text("abc", SystemTime::now()));
+        assert!(names_writer(text.as_bytes(), &ours));
+        assert!(!names_writer(text.as_bytes(), &theirs));
+        assert!(
+            !names_writer(claim_text("abc", SystemTime::now()).as_bytes(), &ours),
+            "an earlier version's claim, or gc's, names no writer"
+        );
+        assert!(!names_writer(b"\xff", &ours));
     }
 }
