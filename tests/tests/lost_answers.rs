@@ -1,12 +1,15 @@
-//! A create-only claim whose answer is lost on the way, on SeaweedFS (a
-//! store that decides create-only writes) behind the fault proxy of the
-//! test support: the server stored the claim, or refused it because
-//! another publisher's was there, and the client heard nothing (its stall
-//! timeout ended the wait) or its connection broke before the answer (the
-//! HTTP client then sends the write again, and the claim it stored
-//! refuses the repeat). The publish must read back what was stored: a
+//! A create-only write whose answer is lost on the way, behind the fault
+//! proxy of the test support: the server stored it, or refused it
+//! because another publisher's was there, and the client heard nothing
+//! (its stall timeout ended the wait) or its connection broke before the
+//! answer (the HTTP client then sends the write again, and what it stored
+//! refuses the repeat). The publish must read back what was stored.
+//!
+//! The claim, on SeaweedFS (a store that decides create-only writes): a
 //! claim of its own is held and the publish succeeds; another's makes it
-//! fail with `exists` having written nothing a tool reads.
+//! fail with `exists` having written nothing a tool reads. The header,
+//! on SeaweedFS and on Garage (the staged protocol): ours stored means
+//! published, and the model loads whole.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -18,6 +21,7 @@ use audmodel::backend::{
 };
 use audmodel::{Audmodel, Config, Mapping, PublishOptions, Registry, Repository};
 use audmodel_tests::fault_proxy::{At, Fault, FaultProxy, Rule, When};
+use audmodel_tests::garage::garage;
 use audmodel_tests::model_files::same_files;
 use audmodel_tests::s3_server::S3Server;
 use audmodel_tests::seaweed::seaweed;
@@ -52,17 +56,23 @@ fn header() -> BackendPath {
     .unwrap()
 }
 
-/// A client of `bucket` on the server reached through `host`.
-fn client(server: &S3Server, cache: &Path, bucket: &str, host: &str) -> Audmodel {
+/// A client of `bucket` on `server` reached through `host`.
+fn client(
+    server: &S3Server,
+    conditional: ConditionalWrites,
+    cache: &Path,
+    bucket: &str,
+    host: &str,
+) -> Audmodel {
     let (access, secret) = (server.access_key.clone(), server.secret_key.clone());
     let mut registry = Registry::default();
     registry.register_observed("s3", move |repo, _| {
-        // SeaweedFS decides create-only writes; said rather than probed,
-        // so that a slow first answer cannot choose another protocol.
+        // Said rather than probed, so that a slow first answer cannot
+        // choose another protocol.
         let s3 = S3::builder(&repo.host, &repo.name)
             .credentials(&access, &secret)
             .secure(false)
-            .conditional_writes(ConditionalWrites::Yes)
+            .conditional_writes(conditional)
             .transfer(repo.transfer);
         Ok(Arc::new(s3.build()?) as Arc<dyn Backend>)
     });
@@ -78,19 +88,46 @@ fn model(dir: &Path) -> PathBuf {
     root
 }
 
+/// The request lines' paths of the test model's claim and header in `bucket`.
+struct Keys {
+    claim: String,
+    header: String,
+}
+
 /// Publishes the test model through a proxy with `rules` in front of a
-/// fresh bucket; `during` runs beside the publish, given the proxy.
+/// fresh bucket on SeaweedFS (which decides create-only writes).
 fn publish_through(
-    rules: impl FnOnce(&str) -> Vec<Rule>,
+    rules: impl FnOnce(&Keys) -> Vec<Rule>,
     during: impl FnOnce(&FaultProxy, &str) + Send,
 ) -> Option<Outcome> {
     let server = seaweed()?;
+    Some(publish_through_to(
+        server,
+        ConditionalWrites::Yes,
+        rules,
+        during,
+    ))
+}
+
+/// Publishes the test model through a proxy with `rules` in front of a
+/// fresh bucket on `server`; `during` runs beside the publish, given the
+/// proxy and the bucket.
+fn publish_through_to(
+    server: &S3Server,
+    conditional: ConditionalWrites,
+    rules: impl FnOnce(&Keys) -> Vec<Rule>,
+    during: impl FnOnce(&FaultProxy, &str) + Send,
+) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let root = model(dir.path());
     let bucket = server.new_bucket("lost-answer");
-    let claim_line = format!("/{bucket}{}", claim().as_str());
-    let proxy = FaultProxy::start(&server.endpoint, rules(&claim_line), 5);
-    let client = client(server, &dir.path().join("cache"), &bucket, &proxy.host());
+    let keys = Keys {
+        claim: format!("/{bucket}{}", claim().as_str()),
+        header: format!("/{bucket}{}", header().as_str()),
+    };
+    let proxy = FaultProxy::start(&server.endpoint, rules(&keys), 5);
+    let cache = dir.path().join("cache");
+    let client = client(server, conditional, &cache, &bucket, &proxy.host());
     let started = Instant::now();
     let published = std::thread::scope(|scope| {
         scope.spawn(|| during(&proxy, &bucket));
@@ -104,15 +141,15 @@ fn publish_through(
     });
     let took = started.elapsed();
     eprintln!(
-        "publish took {took:?}: {} faults; requests on the claim: {:#?}",
+        "publish took {took:?}: {} faults; requests on claim and header: {:#?}",
         proxy.faults(),
         proxy
             .log()
             .iter()
-            .filter(|l| l.contains(&claim_line))
+            .filter(|l| l.contains(".header.yaml"))
             .collect::<Vec<_>>()
     );
-    Some(Outcome {
+    Outcome {
         published,
         faults: proxy.faults(),
         root,
@@ -120,7 +157,7 @@ fn publish_through(
         store: server.backend(&bucket),
         _proxy: proxy,
         _dir: dir,
-    })
+    }
 }
 
 struct Outcome {
@@ -135,27 +172,33 @@ struct Outcome {
 }
 
 impl Outcome {
-    /// The publish succeeded, the model loads whole, and the claim that
-    /// stays is the publisher's (it names a writer).
+    /// The publish succeeded, the model loads whole, and on a store that
+    /// decides create-only writes the claim that stays is the
+    /// publisher's (it names a writer).
     fn published_and_loads(self) {
         let uid = self
             .published
             .unwrap_or_else(|e| panic!("{}", audmodel::error_chain(&e)));
         assert_eq!(self.faults, 1, "the fault did not strike");
-        let folder = self.client.load(&uid).unwrap();
+        let folder = self
+            .client
+            .load(&uid)
+            .unwrap_or_else(|e| panic!("{}", audmodel::error_chain(&e)));
         same_files(&self.root, &folder).unwrap();
-        let held = String::from_utf8(self.store.get_bytes(&claim()).unwrap()).unwrap();
-        assert!(held.contains("writer: "), "{held}");
+        if let Ok(held) = self.store.get_bytes(&claim()) {
+            let held = String::from_utf8(held).unwrap();
+            assert!(held.contains("writer: "), "{held}");
+        }
     }
 }
 
 #[test]
 fn a_claim_whose_answer_times_out_is_ours_when_the_store_holds_ours() {
     let Some(outcome) = publish_through(
-        |claim| {
+        |keys| {
             vec![
                 Rule::new(When::First(1), vec![Fault::Stall(At::Answer, STALL)])
-                    .only(&format!("PUT {claim} ")),
+                    .only(&format!("PUT {} ", keys.claim)),
             ]
         },
         |_, _| {},
@@ -168,10 +211,10 @@ fn a_claim_whose_answer_times_out_is_ours_when_the_store_holds_ours() {
 #[test]
 fn a_claim_whose_connection_breaks_before_the_answer_is_ours_when_the_store_holds_ours() {
     let Some(outcome) = publish_through(
-        |claim| {
+        |keys| {
             vec![
                 Rule::new(When::First(1), vec![Fault::Reset(At::Answer)])
-                    .only(&format!("PUT {claim} ")),
+                    .only(&format!("PUT {} ", keys.claim)),
             ]
         },
         |_, _| {},
@@ -189,7 +232,7 @@ fn a_claim_whose_answer_times_out_is_refused_when_the_store_holds_anothers() {
         .as_millis();
     let theirs = format!("header: 0123\nwriter: someone else\nclaimed_unix_ms: {now}\n");
     let Some(outcome) = publish_through(
-        |claim| {
+        |keys| {
             vec![
                 // The check before the write is held up (within the
                 // stall timeout) while another publisher's claim is
@@ -198,9 +241,9 @@ fn a_claim_whose_answer_times_out_is_refused_when_the_store_holds_anothers() {
                     When::First(1),
                     vec![Fault::Stall(At::Fraction(0.0), Duration::from_secs(1))],
                 )
-                .only(&format!("HEAD {claim} ")),
+                .only(&format!("HEAD {} ", keys.claim)),
                 Rule::new(When::First(1), vec![Fault::Stall(At::Answer, STALL)])
-                    .only(&format!("PUT {claim} ")),
+                    .only(&format!("PUT {} ", keys.claim)),
             ]
         },
         |proxy, bucket| {
@@ -243,4 +286,57 @@ fn a_claim_whose_answer_times_out_is_refused_when_the_store_holds_anothers() {
         theirs.as_bytes()
     );
     assert!(!outcome.store.exists(&header()).unwrap());
+}
+
+/// The header of a model whose claim we hold: the store stored it and
+/// the answer was lost. Without reading back, the publish failed and
+/// removed the model's files under a header that stayed.
+#[test]
+fn a_header_whose_answer_times_out_is_ours_when_the_store_holds_ours() {
+    let Some(outcome) = publish_through(
+        |keys| {
+            vec![
+                Rule::new(When::First(1), vec![Fault::Stall(At::Answer, STALL)])
+                    .only(&format!("PUT {} ", keys.header)),
+            ]
+        },
+        |_, _| {},
+    ) else {
+        return;
+    };
+    outcome.published_and_loads();
+}
+
+#[test]
+fn a_header_whose_connection_breaks_before_the_answer_is_ours_when_the_store_holds_ours() {
+    let Some(outcome) = publish_through(
+        |keys| {
+            vec![
+                Rule::new(When::First(1), vec![Fault::Reset(At::Answer)])
+                    .only(&format!("PUT {} ", keys.header)),
+            ]
+        },
+        |_, _| {},
+    ) else {
+        return;
+    };
+    outcome.published_and_loads();
+}
+
+/// The staged protocol (Garage, which ignores create-only writes) writes
+/// its header the same way.
+#[test]
+fn a_header_whose_answer_times_out_on_garage_is_ours_when_the_store_holds_ours() {
+    publish_through_to(
+        garage(),
+        ConditionalWrites::No,
+        |keys| {
+            vec![
+                Rule::new(When::First(1), vec![Fault::Stall(At::Answer, STALL)])
+                    .only(&format!("PUT {} ", keys.header)),
+            ]
+        },
+        |_, _| {},
+    )
+    .published_and_loads();
 }

@@ -18,7 +18,7 @@
 //! All put the header last, create-only: it is what registers the model,
 //! so a reader never finds a header whose files are missing.
 
-use audmodel_backend::{BackendPath, PutMode, Versioned};
+use audmodel_backend::{BackendPath, ErrorKind, PutMode, Versioned};
 
 use super::plan::Plan;
 use super::staged_archive::StagedArchive;
@@ -135,19 +135,44 @@ pub(super) fn put_meta_and_alias(plan: &Plan, put: &mut Put<'_>) -> Result<(), E
 
 /// Writes the header create-only; `false` when one is there already
 /// (another publisher's).
+///
+/// A write whose answer was lost is decided by reading the header back:
+/// ours was stored, another's is `false`, none is written again. Only
+/// when that read fails too is the write's error returned (the header may
+/// be stored then).
 pub(super) fn put_header(plan: &Plan) -> Result<bool, Error> {
     plan.check_cancelled()?;
-    let written = plan.versioned.put_bytes(
-        plan.header_yaml.as_bytes(),
-        &plan.paths.header,
-        &plan.model.version,
-        PutMode::Create,
-    );
-    match written {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == audmodel_backend::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(plan.backend_err()(e)),
+    let (header, version) = (&plan.paths.header, &plan.model.version);
+    let ours = plan.header_yaml.as_bytes();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let lost = match plan
+            .versioned
+            .put_bytes(ours, header, version, PutMode::Create)
+        {
+            Ok(()) => return Ok(true),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
+            Err(e) if answer_may_be_lost(&e) => e,
+            Err(e) => return Err(plan.backend_err()(e)),
+        };
+        match plan.versioned.get_bytes(header, version) {
+            Ok(stored) => return Ok(stored == ours),
+            Err(e) if e.kind() == ErrorKind::NotFound && tries < HEADER_TRIES => {}
+            Err(_) => return Err(plan.backend_err()(lost)),
+        }
     }
+}
+
+/// Writes of the header whose answers were lost and that stored nothing,
+/// before the publish gives up.
+const HEADER_TRIES: u32 = 3;
+
+/// Whether a failed write may have been stored all the same: its answer
+/// never came (a timeout, a broken connection) or was an error of the
+/// server's, not a refusal.
+pub(super) fn answer_may_be_lost(err: &audmodel_backend::Error) -> bool {
+    matches!(err.kind(), ErrorKind::Unreachable | ErrorKind::Other)
 }
 
 impl Audmodel {

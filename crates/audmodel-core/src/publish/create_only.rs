@@ -38,7 +38,7 @@ use audmodel_backend::{
 };
 
 use super::Source;
-use super::commit::{Put, put_meta_and_alias, stage_archive};
+use super::commit::{Put, answer_may_be_lost, put_header, put_meta_and_alias, stage_archive};
 use super::plan::Plan;
 use crate::{Audmodel, Error};
 
@@ -46,7 +46,6 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, source: &Source<'_>) -> Res
     let uid = plan.model.uid();
     let version = &plan.model.version;
     let err = || plan.backend_err();
-    let backend = &**plan.versioned.backend();
     let stored_archive = Versioned::path(&plan.paths.archive, version).map_err(err())?;
     let staged = stage_archive(client, plan, source)?;
     plan.check_cancelled()?;
@@ -62,23 +61,23 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, source: &Source<'_>) -> Res
     put.will_write(&plan.paths.archive, version);
     staged.copy_to(&stored_archive).map_err(err())?;
     put_meta_and_alias(plan, &mut put)?;
-    plan.check_cancelled()?;
-    let header = Versioned::path(&plan.paths.header, version).map_err(err())?;
-    match backend.put_bytes(plan.header_yaml.as_bytes(), &header, PutMode::Create) {
-        Ok(()) => {
-            put.keep();
-            claim.keep();
-            Ok(())
-        }
-        // Only a publisher that took no claim (the reference) can have
-        // written it; the files are shared then.
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            put.keep();
-            claim.keep();
-            Err(Error::PublishedInTheMeantime { uid })
-        }
-        Err(e) => Err(err()(e)),
+    let stored = put_header(plan)?;
+    put.keep();
+    claim.keep();
+    // Under our claim only a publisher that takes none (the reference)
+    // writes the header, and the files are shared then; or the HTTP
+    // client sent our write again after losing its answer, and the
+    // header refusing the repeat is ours.
+    if stored
+        || plan
+            .versioned
+            .get_bytes(&plan.paths.header, version)
+            .map_err(err())?
+            == plan.header_yaml.as_bytes()
+    {
+        return Ok(());
     }
+    Err(Error::PublishedInTheMeantime { uid })
 }
 
 /// The claim on a model version, removed when dropped unless kept.
@@ -218,13 +217,6 @@ fn names_writer(claim: &[u8], writer: &str) -> bool {
         text.lines()
             .any(|line| line.strip_prefix(WRITER) == Some(writer))
     })
-}
-
-/// Whether a failed write may have been stored all the same: its answer
-/// never came (a timeout, a broken connection) or was an error of the
-/// server's, not a refusal.
-fn answer_may_be_lost(err: &audmodel_backend::Error) -> bool {
-    matches!(err.kind(), ErrorKind::Unreachable | ErrorKind::Other)
 }
 
 /// A claim's text, and its version for a swap where the store swaps.
