@@ -35,6 +35,9 @@ const DEFAULT_PARALLEL: usize = 4;
 /// A whole request may be long (a large part on a slow link); silence is
 /// bounded by the stall timeout.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+/// A retry starts at most the longest pause (5 s) after the retry bound
+/// in time; a failure older than that will not be repeated.
+const FORGET_MARGIN: Duration = Duration::from_secs(10);
 
 /// Options of an [`S3`] backend; start with [`S3::builder`].
 #[derive(Debug, Clone)]
@@ -131,7 +134,11 @@ impl S3Builder {
         // The few requests object_store has no call for (copies that
         // replace metadata) go through a client of the same options.
         let http = match self.observer.clone() {
-            Some(observer) => WatchingConnector { observer }.connect(&client),
+            Some(observer) => WatchingConnector {
+                observer,
+                forget_after: transfer.retry_timeout + FORGET_MARGIN,
+            }
+            .connect(&client),
             None => ReqwestConnector::default().connect(&client),
         }
         .map_err(|e| Error::other(format!("cannot configure S3 host '{}'", self.host), e))?;
@@ -175,7 +182,10 @@ impl S3Builder {
             .with_client_options(client)
             .with_retry(retry);
         if let Some(observer) = self.observer.clone() {
-            builder = builder.with_http_connector(WatchingConnector { observer });
+            builder = builder.with_http_connector(WatchingConnector {
+                observer,
+                forget_after: transfer.retry_timeout + FORGET_MARGIN,
+            });
         }
         match (&self.access_key, &self.secret_key) {
             (Some(access), Some(secret)) => {

@@ -1,14 +1,23 @@
 //! Watches every HTTP attempt of the S3 client, to tell a caller's
-//! [`TransferObserver`] of failed attempts and broken downloads.
+//! [`TransferObserver`] of retried requests and resumed downloads.
 //!
 //! `object_store` retries requests and resumes broken response bodies
 //! itself, and says so only to a global logger; a library may not own
 //! one. Its connector is the documented hook: this one wraps the usual
 //! client, changes nothing in what is sent or answered, and reports.
+//!
+//! When an attempt fails nobody here knows whether it will be repeated
+//! (the bounds may be spent, `retries: 0`, a create-only write is never
+//! resent), so a failure is only noted, and reported once the same
+//! request is sent again, or a download asks again from the byte where it
+//! broke: a failure that is not repeated is no retry.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use object_store::ClientOptions;
 use object_store::client::{
@@ -22,6 +31,9 @@ use crate::{TransferEvent, TransferObserver};
 #[derive(Debug)]
 pub(crate) struct WatchingConnector {
     pub(crate) observer: TransferObserver,
+    /// How long a failed attempt may wait for its repeat: longer than
+    /// any retry starts after it (the retry bound in time and a pause).
+    pub(crate) forget_after: Duration,
 }
 
 impl HttpConnector for WatchingConnector {
@@ -30,6 +42,10 @@ impl HttpConnector for WatchingConnector {
         Ok(HttpClient::new(Watching {
             inner,
             observer: self.observer.clone(),
+            pending: Arc::new(Pending {
+                waiting: Mutex::new(HashMap::new()),
+                forget_after: self.forget_after,
+            }),
         }))
     }
 }
@@ -38,6 +54,48 @@ impl HttpConnector for WatchingConnector {
 struct Watching {
     inner: HttpClient,
     observer: TransferObserver,
+    pending: Arc<Pending>,
+}
+
+/// Failures not yet repeated: the event each becomes when it is, by the
+/// key of the request that repeats it.
+#[derive(Debug)]
+struct Pending {
+    waiting: Mutex<HashMap<String, (Instant, TransferEvent)>>,
+    forget_after: Duration,
+}
+
+impl Pending {
+    fn fail(&self, key: String, event: TransferEvent) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        // Failures never repeated would pile up in a long-lived client.
+        waiting.retain(|_, (since, _)| since.elapsed() < self.forget_after);
+        waiting.insert(key, (Instant::now(), event));
+    }
+
+    /// The event of the first of `keys` that failed before, taken.
+    fn repeated(&self, keys: &[&str]) -> Option<TransferEvent> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.iter()
+            .find_map(|key| waiting.remove(*key))
+            .map(|(_, event)| event)
+    }
+}
+
+/// The key of a request's attempts: object_store resends a request as
+/// it was (the query names a part of an upload, the range a piece).
+fn attempt_key(request: &HttpRequest) -> String {
+    let range = request
+        .headers()
+        .get("range")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    format!("{} {} {range}", request.method(), request.uri())
+}
+
+/// The key of a download that goes on from byte `offset` of its object.
+fn resume_key(path: &str, offset: u64) -> String {
+    format!("GET {path} from {offset}")
 }
 
 /// The failures `object_store` retries (its `RetryConfig` documentation):
@@ -78,29 +136,39 @@ impl HttpService for Watching {
         Box::pin(async move {
             let request = format!("{} {}", req.method(), req.uri().path());
             let start = range_start(&req);
-            let retry = |error: String| {
-                self.observer.notify(&TransferEvent::Retry {
+            let key = attempt_key(&req);
+            let resumes = match req.method() == http::Method::GET {
+                true => resume_key(req.uri().path(), start),
+                false => String::new(),
+            };
+            if let Some(event) = self.pending.repeated(&[&key, &resumes]) {
+                self.observer.notify(&event);
+            }
+            let failed = |error: String| {
+                let event = TransferEvent::Retry {
                     request: request.clone(),
                     error,
-                });
+                };
+                self.pending.fail(key.clone(), event);
             };
             match self.inner.execute(req).await {
                 Err(e) => {
                     if retried_kind(e.kind()) {
-                        retry(audmodel_uid::error_chain(&e));
+                        failed(audmodel_uid::error_chain(&e));
                     }
                     Err(e)
                 }
                 Ok(response) => {
                     let status = response.status();
                     if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
-                        retry(status.to_string());
+                        failed(status.to_string());
                     }
                     let (parts, body) = response.into_parts();
                     let body = HttpResponseBody::new(WatchedBody {
                         inner: body,
-                        observer: self.observer.clone(),
+                        pending: Arc::clone(&self.pending),
                         request: request.clone(),
+                        key: key.clone(),
                         offset: start,
                     });
                     Ok(HttpResponse::from_parts(parts, body))
@@ -110,11 +178,13 @@ impl HttpService for Watching {
     }
 }
 
-/// A response body that reports where it broke.
+/// A response body that notes where it broke.
 struct WatchedBody {
     inner: HttpResponseBody,
-    observer: TransferObserver,
+    pending: Arc<Pending>,
     request: String,
+    /// The [`attempt_key`] of its request.
+    key: String,
     /// The position in the object of the next byte.
     offset: u64,
 }
@@ -135,19 +205,20 @@ impl http_body::Body for WatchedBody {
                 }
             }
             // A download goes on from there; any other answer is asked again.
-            Poll::Ready(Some(Err(e))) if self.request.starts_with("GET ") => {
-                let _ = e;
-                self.observer.notify(&TransferEvent::Resume {
+            Poll::Ready(Some(Err(_))) if self.request.starts_with("GET ") => {
+                let path = self.request.trim_start_matches("GET ");
+                let event = TransferEvent::Resume {
                     request: self.request.clone(),
                     offset: self.offset,
-                });
+                };
+                self.pending.fail(resume_key(path, self.offset), event);
             }
             Poll::Ready(Some(Err(e))) => {
-                let error = audmodel_uid::error_chain(e);
-                self.observer.notify(&TransferEvent::Retry {
+                let event = TransferEvent::Retry {
                     request: self.request.clone(),
-                    error,
-                });
+                    error: audmodel_uid::error_chain(e),
+                };
+                self.pending.fail(self.key.clone(), event);
             }
             _ => {}
         }

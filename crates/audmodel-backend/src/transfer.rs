@@ -85,16 +85,18 @@ impl TransferSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransferEvent {
-    /// An attempt of a request failed in a way that is retried (unless the
-    /// bounds are spent; then the operation fails with this error).
+    /// A request is sent again after an attempt failed with `error`.
+    /// Told as the repeat starts: a failure that is not repeated (the
+    /// bounds are spent, `retries: 0`) is not one, so the first event is
+    /// the first repeat.
     Retry {
         /// Method and key (`GET models/x.zip`).
         request: String,
         /// What went wrong (`503 Service Unavailable`, a connection error).
         error: String,
     },
-    /// A download broke after some of its bytes and continues from
-    /// `offset` with a range request.
+    /// A download that broke after some of its bytes continues from
+    /// `offset` with a range request (told as that request starts).
     Resume {
         /// Method and key (`GET models/x.zip`).
         request: String,
