@@ -167,6 +167,16 @@ pub(crate) enum Command {
     /// Look after the cache: list, verify, remove and prune cached models.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Remove what killed or interrupted publishers left in the
+    /// repositories: hidden temporary archives, staged and unfinished
+    /// uploads, the files, claims and locks of model versions never
+    /// registered, alias files naming no model, empty folders. One line
+    /// each: repository, path, age, size. What changed within --older-than,
+    /// or what a publisher holds the lock of, stays.
+    #[command(
+        after_help = "Examples:\n  audmodel gc --dry-run\n  audmodel gc --repository models --older-than 1d"
+    )]
+    Gc(GcArgs),
     /// Print the cache root and repositories in use and where each came
     /// from, and the write protocol each repository gets from what its
     /// store can do (asking S3 stores with `conditional_writes: auto`).
@@ -409,6 +419,22 @@ pub(crate) struct VerifyArgs {
     /// With --all: only the models of this repository.
     #[arg(long, value_name = "NAME", requires = "all")]
     pub(crate) repository: Option<String>,
+}
+
+/// `gc`.
+#[derive(Debug, Args)]
+pub(crate) struct GcArgs {
+    /// Only this repository (default: every configured one).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) repository: Option<String>,
+    /// Leave what changed more recently than this, which may be a live
+    /// publisher's (s, m, h, d, w; default 1h, the age at which a publish
+    /// takes over a claim).
+    #[arg(long, value_parser = crate::units::parse_duration, value_name = "AGE")]
+    pub(crate) older_than: Option<std::time::Duration>,
+    /// Only print what would be removed.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 /// `cache ...`.

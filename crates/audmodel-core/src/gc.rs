@@ -134,10 +134,10 @@ impl LeftoverKind {
             LeftoverKind::CutWrite => "cut write",
             LeftoverKind::StagedUpload => "staged upload",
             LeftoverKind::UnfinishedUpload => "unfinished upload",
-            LeftoverKind::Unregistered => "unregistered",
+            LeftoverKind::Unregistered => "unregistered file",
             LeftoverKind::Claim => "claim",
             LeftoverKind::Lock => "lock",
-            LeftoverKind::DanglingAlias => "dangling alias",
+            LeftoverKind::DanglingAlias => "dangling alias file",
             LeftoverKind::Probe => "probe",
             LeftoverKind::EmptyFolder => "empty folder",
         }

@@ -67,6 +67,8 @@ pub use audmodel_core::{
     FileProblem, Header, ListFilter, ListProblem, Listing, ModelSummary, PruneOptions, Removed,
     RepositoryCheck,
 };
+// Repository upkeep.
+pub use audmodel_core::{DEFAULT_LEFTOVER_AGE, GcOptions, Leftover, LeftoverKind};
 // Errors.
 pub use audmodel_core::{Error, ErrorKind, IdError, Operation, error_chain, error_texts};
 // IDs, versions and Python values.

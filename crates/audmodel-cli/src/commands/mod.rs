@@ -4,6 +4,7 @@ mod alias;
 mod cache;
 mod compare;
 mod config;
+mod gc;
 mod lookup;
 mod ls;
 mod meta;
@@ -86,6 +87,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Serve(args) => serve::serve(cli, args),
         Command::Verify(args) => verify::verify(&client()?, args, out),
         Command::Cache(command) => cache::cache(&client()?, command, out),
+        Command::Gc(args) => gc::gc(&client()?, args, out),
         Command::Config => config::config(&client()?, out),
         Command::Completions { shell } => {
             let mut command = Cli::command();
