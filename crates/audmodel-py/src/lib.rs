@@ -6,6 +6,7 @@
 mod cache;
 mod convert;
 mod errors;
+mod gc;
 mod progress;
 mod run;
 
@@ -320,6 +321,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(cache::cache_rm, m)?,
         wrap_pyfunction!(cache::cache_prune, m)?,
         wrap_pyfunction!(cache::verify, m)?,
+        wrap_pyfunction!(gc::gc, m)?,
     ] {
         m.add_function(function)?;
     }

@@ -255,3 +255,33 @@ def test_cache_care_from_python(isolated):
     assert not os.path.exists(path)
     # The reference loads it again, whole.
     assert files(audmodel.load(uid)) == files(str(tmp / "model-cc"))
+
+
+def test_gc_from_python(isolated):
+    tmp, repos = isolated
+    uid = audmodel_rs.publish(folder(tmp, "gc"), "torch", PARAMS, "1.0.0", repository=repos["rs"][0])
+    sid = uid.split("-")[0]
+    models = tmp / "host" / "repo" / "torch" / sid
+    # What publishers killed while packing leave: one two hours ago, one now.
+    old, fresh = models / "2.0.0", models / "3.0.0"
+    for version in [old, fresh]:
+        version.mkdir()
+        (version / f".audmodel-tmp-Ab3x9Q-{sid}-{version.name}.zip").write_bytes(b"PK" * 1000)
+    then = time.time() - 7200
+    for path in [*old.iterdir(), old]:
+        os.utime(path, (then, then))
+    would = audmodel_rs.gc(dry_run=True)
+    assert [(g["kind"], g["owner"]) for g in would] == [
+        ("empty folder", None),
+        ("cut write", f"{sid}-2.0.0"),
+    ], would
+    assert would[1]["bytes"] == 2000 and would[1]["age"] > 3600
+    assert would[1]["repository"] == "repo"
+    assert len(list(old.iterdir())) == 1, "a dry run removed"
+    removed = audmodel_rs.gc()
+    assert [(g["path"], g["kind"]) for g in removed] == [(g["path"], g["kind"]) for g in would]
+    assert not old.exists() and len(list(fresh.iterdir())) == 1, "the fresh one went"
+    assert [g["kind"] for g in audmodel_rs.gc(older_than=0)] == ["empty folder", "cut write"]
+    assert not fresh.exists()
+    # The reference loads the published model, whole.
+    assert files(audmodel.load(uid)) == files(str(tmp / "model-gc"))

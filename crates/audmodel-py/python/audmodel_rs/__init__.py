@@ -77,6 +77,7 @@ __all__ = [
     "date",
     "default_cache_root",
     "exists",
+    "gc",
     "header",
     "latest_version",
     "legacy_uid",
@@ -434,6 +435,29 @@ def cache_prune(
 
     """
     return _native.cache_prune(_cache(cache_root), older_than, max_size, dry_run)
+
+
+@_raises_backend_error
+def gc(
+    *,
+    repository: str = None,
+    older_than: float = None,
+    dry_run: bool = False,
+) -> list:
+    r"""Removes what killed or interrupted publishers left in the repositories.
+
+    Hidden temporary archives, staged and unfinished uploads, the files,
+    claims and locks of model versions never published, alias files naming
+    no model, empty folders: what changed more than ``older_than`` seconds
+    ago (default 3600, the age at which a publish takes over a claim) and
+    no publisher holds the lock of, in the repository named ``repository``
+    or in every configured one. Returns what was (or, with ``dry_run``,
+    would be) removed: dicts with ``repository``, ``path``, ``kind``,
+    ``owner`` (the UID or alias it belongs to, or ``None``), ``age``
+    (seconds, or ``None``) and ``bytes``. Not in the reference.
+
+    """
+    return _native.gc(_cache(None), _repositories(), repository, older_than, dry_run)
 
 
 @_raises_backend_error
