@@ -83,7 +83,43 @@ impl Audmodel {
     /// assert!(!cached.exists() && client.cache_list().unwrap().is_empty());
     /// ```
     pub fn cache_remove(&self, id: &str) -> Result<Vec<Removed>, Error> {
-        self.cached_models(&[id], None)?
+        self.cache_remove_all(&[id])
+    }
+
+    /// [`cache_remove`](Self::cache_remove) of several IDs, all found in the
+    /// cache before any is removed: an ID that names no cached model is
+    /// [`Error::NotCached`] and nothing is removed, so a typo in the last
+    /// ID does not leave the first ones removed unreported. A model named
+    /// twice (by its UID and its short ID) is removed once. No IDs remove
+    /// nothing.
+    ///
+    /// ```
+    /// use audmodel_core::{Audmodel, Config, ErrorKind, Mapping, PublishOptions, Repository};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let model = dir.path().join("model");
+    /// std::fs::create_dir(&model).unwrap();
+    /// std::fs::write(model.join("weights.bin"), b"0123").unwrap();
+    /// std::fs::create_dir_all(dir.path().join("host/models")).unwrap();
+    /// let repo = Repository::new("models", dir.path().join("host").to_str().unwrap(), "file-system");
+    /// let client = Audmodel::new(Config::new(dir.path().join("cache"), vec![repo]));
+    /// let uid = client
+    ///     .publish(&model, "torch", &Mapping::new(), "1.0.0", &PublishOptions::default())
+    ///     .unwrap();
+    /// client.load(&uid).unwrap();
+    /// let err = client.cache_remove_all(&[&uid, "0000aaaa-1.0.0"]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotFound);
+    /// assert_eq!(client.cache_list().unwrap().len(), 1);
+    /// assert_eq!(client.cache_remove_all(&[&uid, &uid[..8]]).unwrap().len(), 1);
+    /// ```
+    pub fn cache_remove_all(&self, ids: &[&str]) -> Result<Vec<Removed>, Error> {
+        if ids.is_empty() {
+            // `cached_models` reads no IDs as every cached model.
+            return Ok(Vec::new());
+        }
+        let mut models = self.cached_models(ids, None)?;
+        let mut seen = std::collections::HashSet::new();
+        models.retain(|m| seen.insert(m.uid()));
+        models
             .iter()
             .map(|model| self.remove_cached(model))
             .collect()

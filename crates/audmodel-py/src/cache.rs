@@ -82,13 +82,8 @@ pub(crate) fn cache_rm<'py>(
     uids: Vec<String>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let client = crate::client(cache_root, &repositories, false);
-    let gone = blocking(py, || {
-        let mut gone = Vec::new();
-        for uid in &uids {
-            gone.extend(client.cache_remove(uid)?);
-        }
-        Ok(gone)
-    })?;
+    let ids: Vec<&str> = uids.iter().map(String::as_str).collect();
+    let gone = blocking(py, || client.cache_remove_all(&ids))?;
     gone.iter().map(|r| removed(py, r)).collect()
 }
 

@@ -22,11 +22,8 @@ pub(super) fn cache(client: &Audmodel, command: &CacheCommand, out: Output) -> R
         CacheCommand::Ls { sort } => ls(client, *sort, out),
         CacheCommand::Verify { ids, repair } => verify(client, ids, *repair, out),
         CacheCommand::Rm { ids } => {
-            let mut removed = Vec::new();
-            for id in ids {
-                removed.extend(client.cache_remove(id)?);
-            }
-            freed(&removed, false, out)
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            freed(&client.cache_remove_all(&ids)?, false, out)
         }
         CacheCommand::Prune {
             older_than,
