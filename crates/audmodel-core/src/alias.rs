@@ -74,6 +74,9 @@ impl Audmodel {
 
     /// The aliases of the model (empty when it has none).
     pub fn aliases(&self, id: &str) -> Result<Vec<String>, Error> {
+        if self.is_offline() {
+            return Err(self.cannot_tell(id, "aliases", "keeps no list of a model's aliases"));
+        }
         let model = self.resolve(id)?;
         read_aliases(&self.locate(&model)?)
     }

@@ -113,6 +113,13 @@ impl Audmodel {
 
     /// The repository that holds the model.
     pub fn repository(&self, id: &str) -> Result<Repository, Error> {
+        if self.is_offline() {
+            return Err(self.cannot_tell(
+                id,
+                "repository",
+                "does not know which repository holds it",
+            ));
+        }
         let model = self.resolve(id)?;
         let at = self.locate(&model)?;
         Ok(self.repos.repository(at.index).clone())
@@ -123,10 +130,17 @@ impl Audmodel {
         Ok(self.resolve(id)?.uid())
     }
 
-    /// Whether the model exists in any repository.
+    /// Whether the model exists in any repository. Offline an error, even
+    /// for a cached model, as the reference asks the repositories: a
+    /// model can be cached and no longer published.
     pub fn exists(&self, id: &str) -> Result<bool, Error> {
-        match self.resolve(id).and_then(|m| self.locate(&m)) {
-            Ok(_) => Ok(true),
+        let found = if self.is_offline() {
+            Err(self.cannot_tell(id, "exists", "does not know whether it is still published"))
+        } else {
+            self.resolve(id).and_then(|m| self.locate(&m)).map(drop)
+        };
+        match found {
+            Ok(()) => Ok(true),
             Err(Error::ModelNotFound { .. } | Error::Uid(_)) => Ok(false),
             Err(e) => Err(e),
         }
@@ -134,6 +148,9 @@ impl Audmodel {
 
     /// The URL (S3) or path (file system) of a model's archive, header or meta.
     pub fn url(&self, id: &str, kind: UrlKind) -> Result<String, Error> {
+        if self.is_offline() {
+            return Err(self.cannot_tell(id, "url", "does not know its repository's URL"));
+        }
         let model = self.resolve(id)?;
         let at = self.locate(&model)?;
         let path = match kind {

@@ -104,9 +104,7 @@ impl Audmodel {
     pub(crate) fn locate(&self, model: &Model) -> Result<Located, Error> {
         let header = paths::header(&model.sid)?;
         if self.is_offline() {
-            return Err(Error::Offline {
-                what: format!("model '{}' is not in the cache", model.uid()),
-            });
+            return Err(self.needs_repository(model));
         }
         self.repos
             .first(|index, versioned| {

@@ -6,11 +6,21 @@
 
 use crate::cache::write_whole;
 use crate::cache_list::CacheState;
+use crate::load::is_filled;
+use crate::lookup::Model;
 use crate::{Audmodel, Error};
 
 /// The environment variable that, set to `1` (or `true`, `yes`), makes
 /// [`Audmodel::from_env`] (and the CLI) work offline.
 pub const OFFLINE_ENV: &str = "AUDMODEL_OFFLINE";
+
+/// What the cache holds of a model, for offline errors.
+enum Cached {
+    /// Its folder (and so everything `load` gives).
+    Model,
+    /// Its header copy alone (it was looked up, never loaded).
+    Header,
+}
 
 /// Whether [`OFFLINE_ENV`] asks for offline work.
 pub fn offline_from_env() -> bool {
@@ -67,6 +77,59 @@ impl Audmodel {
             .collect();
         audmodel_uid::sort_versions(&mut versions);
         Ok(versions)
+    }
+
+    /// The error of a call that asks the repositories about a model,
+    /// offline: `call` names it, `lacks` says (after "the cache") what the
+    /// cache does not know of a model it holds. The reference's answer
+    /// comes from the repositories even for a cached model, so a cached
+    /// model is no answer here either; the error says what is cached and
+    /// what is missing, not that the model is absent.
+    pub(crate) fn cannot_tell(&self, id: &str, call: &str, lacks: &str) -> Error {
+        let state = match self.resolve(id) {
+            Ok(model) => {
+                let uid = model.uid();
+                match self.cached_part(&model) {
+                    Some(Cached::Model) => {
+                        format!("the model '{uid}' is cached, but the cache {lacks}")
+                    }
+                    Some(Cached::Header) => {
+                        format!("the header of model '{uid}' is cached, but the cache {lacks}")
+                    }
+                    None => format!("the model '{uid}' is not in the cache"),
+                }
+            }
+            Err(Error::ModelNotFound { .. }) => format!("the model '{id}' is not in the cache"),
+            Err(e) => return e,
+        };
+        Error::Offline {
+            what: format!("`{call}` asks the repositories and the cache cannot tell ({state})"),
+        }
+    }
+
+    /// The error of a call that needs the repository holding `model`,
+    /// offline.
+    pub(crate) fn needs_repository(&self, model: &Model) -> Error {
+        let uid = model.uid();
+        let what = match self.cached_part(model) {
+            Some(Cached::Model) => {
+                format!("the model '{uid}' is cached, but this asks its repository")
+            }
+            Some(Cached::Header) => format!("only the header of model '{uid}' is in the cache"),
+            None => format!("model '{uid}' is not in the cache"),
+        };
+        Error::Offline { what }
+    }
+
+    /// What of the model the cache holds.
+    fn cached_part(&self, model: &Model) -> Option<Cached> {
+        if is_filled(&self.cache_dir(&model.sid).join(&model.version)) {
+            Some(Cached::Model)
+        } else if self.cache_file(model, "header.yaml").is_file() {
+            Some(Cached::Header)
+        } else {
+            None
+        }
     }
 
     /// `{cache}/.aliases/_{alias}`, holding the UID the alias pointed to

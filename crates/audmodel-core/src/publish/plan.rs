@@ -101,6 +101,15 @@ impl Plan {
             let versioned = client.repos.open(index)?;
             versioned.create_root().map_err(Error::backend(repo))?;
         }
+        if client.is_offline() {
+            // Before `exists`, whose offline error is about the cache.
+            return Err(Error::Offline {
+                what: format!(
+                    "`publish` writes to repository '{}'",
+                    client.repos.repository(index).name
+                ),
+            });
+        }
         let uid = model.uid();
         if client.exists(&uid)? {
             return Err(Error::ModelExists { uid });
