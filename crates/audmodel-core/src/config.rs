@@ -80,8 +80,8 @@ pub struct Config {
     /// Where the values came from.
     pub sources: ConfigSources,
     /// What in the files read looked wrong but did not stop them being
-    /// used (an unknown top-level key, naming it and the file), for the
-    /// program to show.
+    /// used (an unknown key, at the top level or in a repository entry,
+    /// naming it and the file), for the program to show.
     pub warnings: Vec<String>,
 }
 
@@ -184,17 +184,29 @@ impl Config {
         })?;
         let (cache_root, repositories) = parse(&text, Some(path))?;
         if let Ok(Value::Map(map)) = audmodel_uid::yaml::from_str(&text) {
-            let unknown = map.iter().filter_map(|(key, _)| match key {
-                Value::Str(k) if KNOWN_KEYS.contains(&k.as_str()) => None,
-                Value::Str(k) => Some(k.clone()),
-                other => Some(audmodel_uid::py_repr(other)),
-            });
-            for key in unknown {
+            for key in unknown_keys(&map, &KNOWN_KEYS) {
                 self.warnings.push(format!(
                     "unknown key '{key}' in '{}' is ignored (known: {})",
                     path.display(),
                     KNOWN_KEYS.join(", ")
                 ));
+            }
+            // A misspelt optional key of an entry (`retry:`) would
+            // otherwise leave its default in force without a word.
+            let entries = match map.get("repositories") {
+                Some(Value::List(list)) => list.as_slice(),
+                _ => &[],
+            };
+            for entry in entries {
+                let Value::Map(entry) = entry else { continue };
+                let name = entry.get("name").and_then(scalar).unwrap_or_default();
+                for key in unknown_keys(entry, &ENTRY_KEYS) {
+                    self.warnings.push(format!(
+                        "unknown key '{key}' of repository '{name}' in '{}' is ignored (known: {})",
+                        path.display(),
+                        ENTRY_KEYS.join(", ")
+                    ));
+                }
             }
         }
         if let Some(root) = cache_root {
@@ -217,6 +229,31 @@ pub fn default_cache_root() -> Result<PathBuf, Error> {
 
 /// The top-level keys of a configuration file, as the reference's.
 const KNOWN_KEYS: [&str; 2] = ["cache_root", "repositories"];
+
+/// The keys of a repository entry: the reference's three, then ours.
+const ENTRY_KEYS: [&str; 8] = [
+    "name",
+    "host",
+    "backend",
+    "conditional_writes",
+    "retries",
+    "retry_timeout",
+    "connect_timeout",
+    "stall_timeout",
+];
+
+/// The keys of `map` not in `known`, as written (a key that is no string
+/// as Python shows it).
+fn unknown_keys<'a>(
+    map: &'a audmodel_uid::Mapping,
+    known: &'a [&str],
+) -> impl Iterator<Item = String> + 'a {
+    map.iter().filter_map(|(key, _)| match key {
+        Value::Str(k) if known.contains(&k.as_str()) => None,
+        Value::Str(k) => Some(k.clone()),
+        other => Some(audmodel_uid::py_repr(other)),
+    })
+}
 
 type Parsed = (Option<PathBuf>, Option<Vec<Repository>>);
 
