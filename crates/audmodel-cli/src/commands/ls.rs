@@ -6,8 +6,14 @@ use audmodel::{Audmodel, ListFilter, ModelSummary};
 use crate::cli::LsArgs;
 use crate::output::{Output, table_with_header, write_out};
 
-/// Prints the models passing the filters as an aligned table or JSON.
-pub(super) fn ls(client: &Audmodel, args: &LsArgs, out: Output) -> Result<()> {
+/// Prints the models passing the filters as an aligned table or JSON; when
+/// none does, says so on standard error (unless `quiet`), as an empty
+/// table alone cannot tell a person "nothing matched" from "nothing ran".
+pub(super) fn ls(client: &Audmodel, args: &LsArgs, out: Output, quiet: bool) -> Result<()> {
+    let filtered = args.name.is_some()
+        || args.subgroup.is_some()
+        || !args.params.is_empty()
+        || args.search.is_some();
     let filter = ListFilter {
         name: args.name.clone(),
         subgroup: args.subgroup.clone(),
@@ -15,6 +21,16 @@ pub(super) fn ls(client: &Audmodel, args: &LsArgs, out: Output) -> Result<()> {
         search: args.search.clone(),
     };
     let models = client.list(&filter)?;
+    if models.is_empty() && !quiet {
+        eprintln!(
+            "{}",
+            if filtered {
+                "no model matches"
+            } else {
+                "no model is published in the configured repositories"
+            }
+        );
+    }
     if out.json {
         out.json_value(&models.iter().map(audmodel::json::summary).collect())
     } else {

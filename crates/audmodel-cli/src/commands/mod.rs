@@ -80,7 +80,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Parameters(a) => out.value(&audmodel::Value::Map(client()?.parameters(&a.id)?)),
         Command::Subgroup(a) => out.text(&client()?.subgroup(&a.id)?.unwrap_or_default()),
         Command::Version(a) => out.text(&client()?.version(&a.id)?),
-        Command::Ls(args) => ls::ls(&client()?, args, out),
+        Command::Ls(args) => ls::ls(&client()?, args, out, cli.quiet),
         Command::Diff(args) => compare::diff(&client()?, args, out),
         Command::Files(a) => compare::files(&client()?, &a.id, out),
         #[cfg(feature = "web")]
