@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use audmodel::NaiveDate;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 
 const EXIT_STATUSES: &str = "\
 Exit status:
@@ -182,7 +183,11 @@ pub(crate) enum Command {
     /// store can do (asking S3 stores with `conditional_writes: auto`).
     #[command(after_help = "Example:\n  audmodel config --json")]
     Config,
-    /// Print a shell completion script.
+    /// Print a shell completion script of the commands and flags. To
+    /// complete model IDs and aliases too (from the cache and the
+    /// repositories), let the shell ask audmodel itself instead: in
+    /// ~/.bashrc `source <(COMPLETE=bash audmodel)`, in ~/.zshrc `source
+    /// <(COMPLETE=zsh audmodel)`, for fish `COMPLETE=fish audmodel | source`.
     #[command(
         after_help = "Example:\n  audmodel completions bash > ~/.local/share/bash-completion/completions/audmodel"
     )]
@@ -196,6 +201,7 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct IdArg {
     /// UID, short ID, legacy UID or alias.
+    #[arg(add = ArgValueCompleter::new(crate::complete::model_ids))]
     pub(crate) id: String,
 }
 
@@ -283,6 +289,7 @@ pub(crate) struct PublishArgs {
 #[command(group(ArgGroup::new("meta_required").args(["meta", "meta_file"]).required(true)))]
 pub(crate) struct UpdateMetaArgs {
     /// UID, short ID, legacy UID or alias.
+    #[arg(add = ArgValueCompleter::new(crate::complete::model_ids))]
     pub(crate) id: String,
     /// The metadata.
     #[command(flatten)]
@@ -307,6 +314,7 @@ pub(crate) enum UrlType {
 #[derive(Debug, Args)]
 pub(crate) struct UrlArgs {
     /// UID, short ID, legacy UID or alias.
+    #[arg(add = ArgValueCompleter::new(crate::complete::model_ids))]
     pub(crate) id: String,
     /// Which file.
     #[arg(long = "type", value_enum, default_value_t = UrlType::Model)]
@@ -343,8 +351,10 @@ pub(crate) enum AliasCommand {
     #[command(after_help = "Example:\n  audmodel alias set my-cnn d4e9c65b-1.0.0")]
     Set {
         /// The alias.
+        #[arg(add = ArgValueCompleter::new(crate::complete::aliases))]
         alias: String,
         /// UID, short ID, legacy UID or alias of the model.
+        #[arg(add = ArgValueCompleter::new(crate::complete::model_ids))]
         id: String,
     },
     /// Print every alias of every repository with the UID it points at.
@@ -354,6 +364,7 @@ pub(crate) enum AliasCommand {
     #[command(after_help = "Example:\n  audmodel alias resolve my-cnn")]
     Resolve {
         /// The alias.
+        #[arg(add = ArgValueCompleter::new(crate::complete::aliases))]
         alias: String,
     },
 }
@@ -380,7 +391,7 @@ pub(crate) struct LsArgs {
 #[derive(Debug, Args)]
 pub(crate) struct DiffArgs {
     /// Two or more UIDs, short IDs, legacy UIDs or aliases.
-    #[arg(required = true, num_args = 2..)]
+    #[arg(required = true, num_args = 2.., add = ArgValueCompleter::new(crate::complete::model_ids))]
     pub(crate) ids: Vec<String>,
     /// Print every key, also those equal in all models.
     #[arg(long)]
@@ -412,6 +423,7 @@ pub(crate) struct ServeArgs {
 #[command(group(ArgGroup::new("which").args(["id", "all"]).required(true)))]
 pub(crate) struct VerifyArgs {
     /// UID, short ID, legacy UID or alias.
+    #[arg(add = ArgValueCompleter::new(crate::complete::model_ids))]
     pub(crate) id: Option<String>,
     /// Every published model.
     #[arg(long)]
@@ -457,6 +469,7 @@ pub(crate) enum CacheCommand {
     Verify {
         /// UIDs, short IDs (every cached version) or aliases; all complete
         /// models when none.
+        #[arg(add = ArgValueCompleter::new(crate::complete::model_ids))]
         ids: Vec<String>,
         /// Load the damaged models again.
         #[arg(long)]
@@ -466,7 +479,7 @@ pub(crate) enum CacheCommand {
     #[command(after_help = "Example:\n  audmodel cache rm d4e9c65b-1.0.0")]
     Rm {
         /// UIDs, short IDs (every cached version) or aliases.
-        #[arg(required = true)]
+        #[arg(required = true, add = ArgValueCompleter::new(crate::complete::model_ids))]
         ids: Vec<String>,
     },
     /// Remove the least recently loaded models; prints what was freed.

@@ -66,6 +66,86 @@ impl Audmodel {
         self.repos.is_offline()
     }
 
+    /// The IDs the cache knows that start with `prefix`, sorted, for
+    /// completing an ID as a person types it: the short ID and UIDs of
+    /// each cached model (a model folder or a header copy), and each alias
+    /// resolved online before with the UID it named then. Only folder
+    /// names are read (and the alias copies), so it stays fast on a large
+    /// cache; whatever cannot be read is left out.
+    ///
+    /// ```
+    /// use audmodel_core::{Audmodel, Config, Mapping, PublishOptions, Repository};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let model = dir.path().join("model");
+    /// std::fs::create_dir(&model).unwrap();
+    /// std::fs::write(model.join("weights.bin"), b"0123").unwrap();
+    /// std::fs::create_dir_all(dir.path().join("host/models")).unwrap();
+    /// let repo = Repository::new("models", dir.path().join("host").to_str().unwrap(), "file-system");
+    /// let client = Audmodel::new(Config::new(dir.path().join("cache"), vec![repo]));
+    /// let options = PublishOptions::default().alias("my-net");
+    /// let uid = client.publish(&model, "torch", &Mapping::new(), "1.0.0", &options).unwrap();
+    /// client.load("my-net").unwrap();
+    /// let (ids, aliases) = client.cached_ids(&uid[..2]);
+    /// assert_eq!(ids, [uid[..8].to_owned(), uid.clone()]);
+    /// assert!(aliases.is_empty());
+    /// assert_eq!(client.cached_ids("my").1, [("my-net".to_owned(), uid)]);
+    /// ```
+    pub fn cached_ids(&self, prefix: &str) -> (Vec<String>, Vec<(String, String)>) {
+        let root = &self.config.cache_root;
+        let names = |dir: &std::path::Path| -> Vec<String> {
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|name| !name.starts_with('.'))
+                .collect()
+        };
+        let mut ids = Vec::new();
+        for sid in names(root) {
+            // Only a short ID's folder can hold a UID the prefix starts.
+            if !(sid.starts_with(prefix) || prefix.starts_with(&sid)) {
+                continue;
+            }
+            match audmodel_uid::ModelId::parse(&sid) {
+                Ok(audmodel_uid::ModelId::ShortId(_)) => {}
+                Ok(audmodel_uid::ModelId::Legacy(_)) => {
+                    ids.push(sid);
+                    continue;
+                }
+                _ => continue,
+            }
+            let mut versions: Vec<String> = names(&root.join(&sid))
+                .into_iter()
+                .filter_map(|name| match name.strip_suffix(".header.yaml") {
+                    Some(version) => Some(version.to_owned()),
+                    // A partial `{V}~` is no model; a copy is no folder.
+                    None => (!name.ends_with('~') && !name.ends_with(".yaml")).then_some(name),
+                })
+                .collect();
+            if versions.is_empty() {
+                continue;
+            }
+            audmodel_uid::sort_versions(&mut versions);
+            versions.dedup();
+            ids.extend(versions.iter().map(|v| format!("{sid}-{v}")));
+            ids.push(sid);
+        }
+        ids.retain(|id| id.starts_with(prefix));
+        ids.sort();
+        let mut aliases: Vec<(String, String)> = names(&root.join(".aliases"))
+            .into_iter()
+            .filter_map(|name| name.strip_prefix('_').map(str::to_owned))
+            .filter(|alias| alias.starts_with(prefix))
+            .filter_map(|alias| {
+                let uid = self.cached_alias(&alias).ok()?;
+                Some((alias, uid))
+            })
+            .collect();
+        aliases.sort();
+        (ids, aliases)
+    }
+
     /// The cached versions of a short ID (a model folder or a header copy),
     /// ascending.
     pub(crate) fn cached_version_list(&self, sid: &str) -> Result<Vec<String>, Error> {
