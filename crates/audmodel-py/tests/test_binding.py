@@ -1,6 +1,7 @@
 r"""audmodel_rs beside the reference: same repository, same cache, both ways."""
 
 import datetime
+import inspect
 import os
 import signal
 import threading
@@ -285,3 +286,42 @@ def test_gc_from_python(isolated):
     assert not fresh.exists()
     # The reference loads the published model, whole.
     assert files(audmodel.load(uid)) == files(str(tmp / "model-gc"))
+
+
+def test_signatures_are_the_references():
+    r"""Each function takes the reference's parameters: names, kinds, defaults.
+
+    Additions of audmodel_rs (``min_saving_percent``) come last, keyword-only
+    with a default, so every call the reference accepts means the same here.
+
+    """
+    compared = 0
+    for name in dir(audmodel):
+        reference = getattr(audmodel, name)
+        if name.startswith("_") or not inspect.isfunction(reference):
+            continue
+        ours = getattr(audmodel_rs, name)
+
+        def parameters(function):
+            return [
+                (p.name, p.kind, p.default)
+                for p in inspect.signature(function).parameters.values()
+            ]
+
+        expected, found = parameters(reference), parameters(ours)
+        assert found[: len(expected)] == expected, name
+        for _, kind, default in found[len(expected) :]:
+            assert kind == inspect.Parameter.KEYWORD_ONLY, name
+            assert default is not inspect.Parameter.empty, name
+        compared += 1
+    assert compared > 20
+
+
+def test_publish_without_repository_is_a_type_error(isolated):
+    tmp, _ = isolated
+    root = folder(tmp)
+    for module in (audmodel_rs, audmodel):
+        with pytest.raises(TypeError, match="repository"):
+            module.publish(root, "torch", PARAMS, "1.0.0")
+        with pytest.raises(ValueError, match="You have to provide a repository"):
+            module.publish(root, "torch", PARAMS, "1.0.0", repository=None)

@@ -246,17 +246,17 @@ def parameters(uid: str, *, cache_root: str = None, verbose: bool = False) -> di
 def publish(
     root: str,
     name: str,
-    params: dict,
+    params: typing.Dict[str, object],
     version: str,
     *,
-    repository: Repository = None,
-    alias: str = None,
-    author: str = None,
+    repository: Repository,
+    alias: typing.Optional[str] = None,
+    author: typing.Optional[str] = None,
     compression: int = 1,
-    date: datetime.date = None,
-    meta: dict = None,
-    subgroup: str = None,
-    tmp_root: str = None,
+    date: typing.Optional[datetime.date] = None,
+    meta: typing.Optional[typing.Dict[str, object]] = None,
+    subgroup: typing.Optional[str] = None,
+    tmp_root: typing.Optional[str] = None,
     verbose: bool = False,
     min_saving_percent: int = 10,
 ) -> str:
@@ -268,7 +268,8 @@ def publish(
     only about 7 %, so they are stored and the archive is about 7 % larger;
     0 deflates every file, as the reference. ``tmp_root`` is created, as
     the reference does, and stays empty: the archive is packed straight
-    into the repository.
+    into the repository. ``repository`` is required, as in the reference
+    (a ``TypeError`` without it); ``None`` is a ``ValueError``.
 
     """
     if repository is None:
