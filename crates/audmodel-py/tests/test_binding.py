@@ -4,6 +4,7 @@ import datetime
 import inspect
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -325,3 +326,33 @@ def test_publish_without_repository_is_a_type_error(isolated):
             module.publish(root, "torch", PARAMS, "1.0.0")
         with pytest.raises(ValueError, match="You have to provide a repository"):
             module.publish(root, "torch", PARAMS, "1.0.0", repository=None)
+
+
+def test_create_backend_interface_is_the_references(isolated):
+    tmp, repos = isolated
+    repo = repos["rs"][0]
+    uid = audmodel_rs.publish(folder(tmp), "torch", PARAMS, "1.0.0", repository=repo)
+    interface = repo.create_backend_interface()
+    reference = repos["py"][0].create_backend_interface()
+    assert type(interface) is type(reference)
+    assert type(interface.backend) is type(reference.backend)
+    assert not interface.backend.opened
+    with interface.backend:
+        header = interface.join("/", "_uid", f"{uid[:8]}.header.yaml")
+        assert interface.versions(header) == ["1.0.0"]
+    for backend in ["minio", "s3"]:
+        made = audmodel_rs.Repository("bucket", "localhost:9000", backend)
+        expected = audmodel.Repository("bucket", "localhost:9000", backend)
+        assert type(made.create_backend_interface().backend) is type(
+            expected.create_backend_interface().backend
+        )
+    with pytest.raises(ValueError, match="'custom' is not a registered backend"):
+        audmodel_rs.Repository("repo", "host", "custom").create_backend_interface()
+
+
+def test_create_backend_interface_without_audbackend(monkeypatch):
+    # None in sys.modules makes `import audbackend` fail, as when it is absent.
+    monkeypatch.setitem(sys.modules, "audbackend", None)
+    repo = audmodel_rs.Repository("repo", "host", "file-system")
+    with pytest.raises(ImportError, match="needs the package audbackend"):
+        repo.create_backend_interface()

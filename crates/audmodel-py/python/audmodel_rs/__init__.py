@@ -128,6 +128,42 @@ class Repository:
     def _native(self) -> tuple:
         return (self.name, os.path.expanduser(str(self.host)), self.backend)
 
+    def create_backend_interface(self):
+        r"""The reference's interface to the repository, from ``audbackend``.
+
+        An ``audbackend.interface.Maven`` around the backend of the
+        repository (not yet opened: use it in a ``with`` statement of its
+        ``backend``), as the reference's ``Repository.create_backend_interface``
+        returns, for programs that read or write a repository's files
+        themselves. ``audmodel_rs`` itself does not use it.
+
+        Raises:
+            ValueError: if the backend is not one of ``file-system``,
+                ``minio`` or ``s3``
+            ImportError: if ``audbackend`` is not installed
+
+        """
+        if self.backend not in _BACKEND_CLASSES:
+            raise ValueError(f"'{self.backend}' is not a registered backend")
+        try:
+            import audbackend
+        except ImportError as error:
+            raise ImportError(
+                "Repository.create_backend_interface() needs the package "
+                "audbackend (pip install audbackend), which audmodel_rs does "
+                "not need otherwise"
+            ) from error
+        backend_class = getattr(audbackend.backend, _BACKEND_CLASSES[self.backend])
+        return audbackend.interface.Maven(
+            backend_class(self.host, self.name),
+            extensions=["header.yaml", "meta.yaml", "alias.yaml"],
+        )
+
+
+# The reference's ``Repository.backend_registry``, by class name: audbackend
+# is imported only when an interface is asked for.
+_BACKEND_CLASSES = {"file-system": "FileSystem", "minio": "Minio", "s3": "Minio"}
+
 
 def _load_config():
     cache_root, repositories = _native.load_config()
