@@ -356,3 +356,15 @@ def test_create_backend_interface_without_audbackend(monkeypatch):
     repo = audmodel_rs.Repository("repo", "host", "file-system")
     with pytest.raises(ImportError, match="needs the package audbackend"):
         repo.create_backend_interface()
+
+
+def test_cache_rm_removes_nothing_when_an_id_is_not_cached(isolated):
+    tmp, repos = isolated
+    uid = audmodel_rs.publish(folder(tmp), "torch", PARAMS, "1.0.0", repository=repos["rs"][0])
+    path = audmodel_rs.load(uid)
+    absent = f"{uid[:8]}-2.0.0"
+    with pytest.raises(RuntimeError, match=f"The model '{absent}' is not in the cache"):
+        audmodel_rs.cache_rm(uid, absent)
+    assert os.path.isdir(path)
+    assert [r["uid"] for r in audmodel_rs.cache_rm(uid, uid[:8])] == [uid]
+    assert not os.path.exists(path)
