@@ -159,6 +159,33 @@ pub enum Error {
         /// What was asked for, naming the model, alias or repository.
         what: String,
     },
+    /// A local file system has too little free space for a model. A load
+    /// whose unpacked model does not fit in the cache is refused from the
+    /// archive's table of contents, before any data is fetched or written;
+    /// a publish to a file-system repository is refused before packing
+    /// when its files cannot fit stored (compression 0), and one that
+    /// fills the disk on its way (deflated, the archive could have been
+    /// smaller) removes what it wrote.
+    #[error("{}", no_space(*what, uid, *needed, *available, path, *ran_out))]
+    NoSpace {
+        /// A load into the cache or a publish to a repository.
+        what: Operation,
+        /// The model.
+        uid: String,
+        /// Bytes it needs: the model unpacked (a load); its files (a
+        /// publish: the archive at compression 0 is a little larger).
+        needed: u64,
+        /// Bytes the file system has free for unprivileged writers: when
+        /// it was asked, or, when it ran out, after what was written was
+        /// removed.
+        available: u64,
+        /// The folder written to: the model's folder in the cache, or the
+        /// repository's folder.
+        path: PathBuf,
+        /// The file system filled up while writing, rather than being
+        /// found too small before.
+        ran_out: bool,
+    },
     /// The caller's [`CancelToken`](crate::CancelToken) stopped the
     /// operation; what a publish had put is removed, and a load caches
     /// nothing.
@@ -193,6 +220,55 @@ impl Operation {
     }
 }
 
+/// The text of [`Error::NoSpace`]: both sizes, the folder, and what was
+/// left behind (nothing).
+fn no_space(
+    what: Operation,
+    uid: &str,
+    needed: u64,
+    available: u64,
+    path: &std::path::Path,
+    ran_out: bool,
+) -> String {
+    let (needed, available, path) = (size(needed), size(available), path.display());
+    match (what, ran_out) {
+        (Operation::Load, false) => format!(
+            "the model '{uid}' needs {needed} unpacked but the cache's file system has \
+             {available} free ('{path}'); nothing was fetched or cached"
+        ),
+        (Operation::Load, true) => format!(
+            "the cache's file system is full ('{path}'): the model '{uid}' ({needed} unpacked, \
+             more on disk, where each file takes whole blocks) did not fit; {available} free \
+             after removing what was unpacked; nothing was cached"
+        ),
+        (Operation::Publish, false) => format!(
+            "the model '{uid}' needs at least {needed} in the repository (its files, stored \
+             at compression 0) but the repository's file system has {available} free \
+             ('{path}'); nothing was written"
+        ),
+        (Operation::Publish, true) => format!(
+            "the repository's file system is full ('{path}'): the archive of model '{uid}' \
+             (its files: {needed}) did not fit; {available} free after removing what was \
+             written; nothing was left in the repository"
+        ),
+    }
+}
+
+/// Bytes for people, in binary units with one decimal (`15.2 MiB`).
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 impl std::fmt::Display for Operation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -224,6 +300,9 @@ pub enum ErrorKind {
     Interrupted,
     /// Offline, and the cache alone cannot answer.
     Offline,
+    /// A local file system (the cache's, a repository's) has too little
+    /// free space for the model.
+    NoSpace,
 }
 
 impl Error {
@@ -267,6 +346,7 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::Interrupted { .. } => ErrorKind::Interrupted,
             Error::Offline { .. } => ErrorKind::Offline,
+            Error::NoSpace { .. } => ErrorKind::NoSpace,
         }
     }
 

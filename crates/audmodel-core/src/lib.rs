@@ -35,6 +35,7 @@ mod progress;
 mod protocol;
 mod publish;
 mod repos;
+mod space;
 mod suggest;
 mod swap;
 mod turn;

@@ -9,6 +9,7 @@ use audmodel_uid::CancelToken;
 use crate::lookup::Located;
 use crate::pipe::pipe;
 use crate::progress::{Stage, run_stage};
+use crate::space::Room;
 use crate::{Audmodel, Error, ErrorKind, Operation, last_loaded, lock, paths};
 
 /// Options of [`Audmodel::load_with`].
@@ -54,6 +55,13 @@ impl Archive<'_> {
     fn version(&self) -> &str {
         &self.at.model.version
     }
+
+    /// What the model needs of the cache's file system: its unpacked size
+    /// (the folder beside `root` exists, holding the lock).
+    fn room(&self, unpacked: u64, root: &Path) -> Room {
+        let folder = root.parent().unwrap_or(root).to_path_buf();
+        Room::new(Operation::Load, self.at.model.uid(), unpacked, folder)
+    }
 }
 
 impl Audmodel {
@@ -81,6 +89,11 @@ impl Audmodel {
     /// still be the same file when unpacking ends (its checksum is its own
     /// MD5, so hashing it would prove nothing). Otherwise the error is
     /// [`ErrorKind::Corrupt`] and nothing is cached.
+    ///
+    /// A model whose unpacked size (from the table of contents) exceeds the
+    /// free space of the cache's file system is refused before any data is
+    /// fetched or unpacked, and one that fills it anyway while unpacking
+    /// is removed: both are [`Error::NoSpace`].
     pub fn load_with(&self, id: &str, options: &LoadOptions) -> Result<PathBuf, Error> {
         let model = self.resolve(id)?;
         let root = self.cache_dir(&model.sid).join(&model.version);
@@ -150,6 +163,8 @@ impl Audmodel {
             })?
             .unpacked_size()
         };
+        let room = archive.room(total, root);
+        room.check()?;
         let unchanged = || match Identity::of(zip)? == before {
             true => Ok(()),
             false => Err(archive.corrupt("changed while it was read".to_owned())),
@@ -160,7 +175,8 @@ impl Audmodel {
             total,
             archive.cancel,
             |progress| audmodel_archive::unpack_checked(zip, root, progress, unchanged),
-        )?;
+        )
+        .map_err(|e| room.ran_out(e))?;
         Ok(())
     }
 
@@ -174,13 +190,15 @@ impl Audmodel {
         let expected = versioned
             .checksum(logical, version)
             .map_err(backend_err())?;
-        // Checked before any data is fetched: a hostile archive costs a
-        // small read at its end.
+        // Checked before any data is fetched: a hostile archive, or one
+        // the cache cannot hold, costs a small read at its end.
         let directory = audmodel_archive::read_directory(size, |range| {
             versioned
                 .read_range(logical, version, range)
                 .map_err(backend_err())
         })?;
+        let room = archive.room(directory.unpacked_size(), root);
+        room.check()?;
         let (writer, mut reader) = pipe();
         let (outcome, downloaded) = std::sync::mpsc::channel();
         std::thread::scope(|scope| {
@@ -236,6 +254,7 @@ impl Audmodel {
                 (Err(e), None) => Err(e),
             }
         })
+        .map_err(|e| room.ran_out(e))
     }
 }
 

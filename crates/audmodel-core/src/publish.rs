@@ -18,6 +18,7 @@ use std::time::Duration;
 use audmodel_uid::{CancelToken, Mapping};
 use chrono::NaiveDate;
 
+use crate::space::Room;
 use crate::{Audmodel, Error, ErrorKind, Operation};
 
 use pack::Source;
@@ -178,6 +179,12 @@ impl Audmodel {
     ///
     /// Cancelling `options.cancel` stops the publish, even inside a long
     /// copy: it removes what it put and returns [`Error::Interrupted`].
+    ///
+    /// To a file-system repository whose disk cannot hold the model's
+    /// files, a publish at compression 0 is refused before anything is
+    /// written; at other levels the archive may be smaller than the files,
+    /// so it is packed, and if the disk fills up what was written is
+    /// removed. Both are [`Error::NoSpace`].
     pub fn publish(
         &self,
         root: impl AsRef<Path>,
@@ -190,6 +197,18 @@ impl Audmodel {
         let plan = Plan::new(self, root, name, params, version, options)?;
         let uid = plan.model.uid();
         let source = Source::new(root, options)?;
+        let room = plan
+            .folder
+            .clone()
+            .map(|folder| Room::new(Operation::Publish, uid.clone(), source.total(), folder));
+        // Stored, the archive is the files and their headers: certain not to
+        // fit when the files do not. Deflated it could be any smaller, which
+        // only packing tells.
+        if let Some(room) = &room
+            && options.compression == 0
+        {
+            room.check()?;
+        }
         match commit::commit(self, &plan, &source) {
             Ok(()) => Ok(uid),
             // Wherever the cancel struck (packing, an upload), one error.
@@ -199,7 +218,12 @@ impl Audmodel {
                     uid,
                 })
             }
-            Err(e) => Err(e),
+            // What was written is removed by now, so the free space the
+            // error names is what is left without it.
+            Err(e) => Err(match &room {
+                Some(room) => room.ran_out(e),
+                None => e,
+            }),
         }
     }
 }

@@ -36,6 +36,12 @@ impl<'a> Source<'a> {
         })
     }
 
+    /// Bytes of the files: what the archive holds at compression 0, besides
+    /// its headers.
+    pub(super) fn total(&self) -> u64 {
+        self.total
+    }
+
     /// Packs into a new file at `dst` (a path of the store, not a logical
     /// one), unhashed. On an error or a cancel nothing stays at `dst`.
     pub(super) fn pack_to(

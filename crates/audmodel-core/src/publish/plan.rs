@@ -1,9 +1,9 @@
 //! Everything a publish decides before it writes: the checks of its
 //! arguments, the header, the files and the repository they go to.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use audmodel_backend::{BackendPath, Versioned};
+use audmodel_backend::{BackendPath, FileSystem, Repository, Versioned};
 use audmodel_uid::{CancelToken, Mapping, Value};
 
 use crate::lookup::Model;
@@ -19,6 +19,9 @@ pub(super) struct Plan {
     pub(super) paths: Paths,
     /// The repository the model goes to.
     pub(super) repo: String,
+    /// The repository's folder, when it is one on this machine (a
+    /// file-system repository): where the archive takes disk space.
+    pub(super) folder: Option<PathBuf>,
     pub(super) versioned: Versioned,
     pub(super) cancel: CancelToken,
     /// See [`PublishOptions::stale_claim_after`].
@@ -131,6 +134,7 @@ impl Plan {
             version: version.to_owned(),
         };
         let repo = client.repos.repository(index).name.clone();
+        let folder = local_folder(client.repos.repository(index));
         let versioned = client.repos.open(index)?;
         Ok(Plan {
             model,
@@ -139,6 +143,7 @@ impl Plan {
             alias: options.alias.clone(),
             paths,
             repo,
+            folder,
             versioned,
             cancel: options.cancel.clone(),
             stale_claim_after: options.stale_claim_after,
@@ -168,6 +173,16 @@ impl Plan {
     pub(super) fn backend_err(&self) -> impl FnOnce(audmodel_backend::Error) -> Error + '_ {
         Error::backend(&self.repo)
     }
+}
+
+/// The folder of a file-system repository, resolved by the backend's own
+/// constructor so it is the folder the backend writes in.
+fn local_folder(repository: &Repository) -> Option<PathBuf> {
+    if repository.backend != "file-system" {
+        return None;
+    }
+    let backend = FileSystem::new(&repository.host, &repository.name).ok()?;
+    Some(backend.root().to_path_buf())
 }
 
 fn check_folder(root: &Path) -> Result<(), Error> {
