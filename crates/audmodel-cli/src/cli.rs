@@ -14,7 +14,8 @@ Exit status:
   3    not found (model, alias, file or folder)
   4    already exists (model or alias)
   5    invalid input (ID, version, alias, parameters, metadata, configuration)
-  6    repository, file or other failure
+  6    repository, file or other failure; no space for the model on the
+       cache's or the repository's disk
   7    a lock of the cache could not be acquired in time
   8    `verify`, `cache verify`: a model is damaged
   9    offline (--offline, AUDMODEL_OFFLINE=1) and the cache cannot answer

@@ -37,6 +37,9 @@ fn status_of(kind: ErrorKind) -> u8 {
         ErrorKind::LockTimeout => 7,
         ErrorKind::Interrupted => 130,
         ErrorKind::Offline => 9,
+        // A full disk is a failure of the machine, as a repository's or a
+        // file's is: the message names both sizes and the folder.
+        ErrorKind::NoSpace => 6,
         _ => 6,
     }
 }
