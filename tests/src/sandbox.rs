@@ -128,6 +128,20 @@ impl Sandbox {
         }
     }
 
+    /// Takes the S3 credentials away from every child, as from a reader of
+    /// a public bucket: no `MINIO_*` variable, and the default INI file
+    /// (`~/.config/audbackend/minio.cfg` in the sandbox's home) says only
+    /// that `server` speaks plain HTTP. A command that must write still
+    /// can, given `server.env()`.
+    pub fn without_credentials(&mut self, server: &S3Server) {
+        self.env.retain(|(name, _)| !name.starts_with("MINIO_"));
+        let folder = self.dir.path().join("home/.config/audbackend");
+        let ini = folder.join("minio.cfg");
+        std::fs::create_dir_all(&folder)
+            .and_then(|()| std::fs::write(&ini, format!("[{}]\nsecure =\n", server.endpoint)))
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", ini.display()));
+    }
+
     /// The sandbox folder; nothing a test runs should write outside it.
     pub fn path(&self) -> &Path {
         self.dir.path()

