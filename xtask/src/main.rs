@@ -47,10 +47,14 @@ fn test(args: &[String]) -> Result<()> {
     setup::ensure_garage()?;
     setup::ensure_seaweedfs()?;
     setup::ensure_chromium()?;
+    // Some cargo tests run audmodel_rs beside the reference (public
+    // buckets read by every tool), so it is installed before them.
+    let workspace = harness::build::workspace_root();
+    let installed = python_binding::install(&workspace);
     let tests = setup::run(&mut cargo_test(args));
     let without_s3 = without_s3();
     let scenarios = e2e::command(&[]);
-    let binding = python_binding::test(&harness::build::workspace_root());
+    let binding = installed.and_then(|python| python_binding::test(&workspace, python));
     tests.and(without_s3).and(scenarios).and(binding)
 }
 

@@ -24,9 +24,9 @@ pub(crate) fn install(workspace: &Path) -> Result<&'static Path> {
     Ok(python)
 }
 
-/// Installs the binding and runs both test suites.
-pub(crate) fn test(workspace: &Path) -> Result<()> {
-    let python = install(workspace)?;
+/// Runs both test suites against the binding [`install`] put in `python`'s
+/// virtualenv.
+pub(crate) fn test(workspace: &Path, python: &Path) -> Result<()> {
     let tests = workspace.join("crates/audmodel-py/tests");
     let own = run(Command::new(python)
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
