@@ -1,10 +1,12 @@
 //! Publish and load through a bad network: the fault proxy of the test
-//! support between the tools and Garage resets connections at random
-//! points, answers 503 SlowDown and 500, truncates answers and stalls.
-//! Faults on every second request must be survived (files equal, retries
-//! and resumes counted); faults on every request must fail within the
-//! configured bounds and leave nothing behind; a download broken at 90 %
-//! must cost about 10 % more, not twice.
+//! support between the tools and the store (Garage, and SeaweedFS in the
+//! module `seaweedfs`) resets connections at random points, answers 503
+//! SlowDown and 500, truncates answers and stalls. Faults on every second
+//! request must be survived (files equal, retries and resumes counted);
+//! faults on every request must fail within the configured bounds and
+//! leave nothing behind; a download broken at 90 % must cost about 10 %
+//! more, not twice; `--verbose` counts retries from the first repeat.
+//! Models and stalls are small, so that each test takes seconds.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -22,27 +24,30 @@ use audmodel::{
 use audmodel_tests::fault_proxy::{At, Fault, FaultProxy, Rule, When};
 use audmodel_tests::garage::garage;
 use audmodel_tests::model_files::{same_files, write_random};
+use audmodel_tests::s3_server::S3Server;
 use audmodel_tests::sandbox::{Sandbox, describe};
 
 const MIB: u64 = 1 << 20;
-/// The stall: below the default stall timeout of 60 s, so it would
-/// only be waited out; the tests lower the timeout to see it end attempts.
-const STALL: Duration = Duration::from_secs(20);
-const STALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The model's size: three upload parts and three download ranges of 8 MiB.
+const MODEL: u64 = 24 * MIB;
+/// A stall longer than the lowered stall timeout, so that it ends an
+/// attempt (under the default of 60 s it would only be waited out).
+const STALL: Duration = Duration::from_secs(4);
+const STALL_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A 64 MiB model: random weights (stored, as trained weights are) and two small files.
+/// A 24 MiB model: random weights (stored, as trained weights are) and two small files.
 fn model(dir: &Path) -> PathBuf {
     let root = dir.join("model");
     std::fs::create_dir_all(root.join("conf")).unwrap();
-    write_random(&root.join("weights.bin"), 64 * MIB - 4096, 15);
+    write_random(&root.join("weights.bin"), MODEL - 4096, 15);
     std::fs::write(root.join("conf/model.yaml"), "layers: 3\n").unwrap();
     std::fs::write(root.join("README"), "a model\n").unwrap();
     root
 }
 
 /// Faults on every second request, cycling through a reset at a random
-/// point, 503, 500 and a truncated answer; and one 20 s stall in the
-/// middle of an upload part and one in the middle of an archive download.
+/// point, 503, 500 and a truncated answer; and one stall in the middle of
+/// an upload part and one in the middle of an archive download.
 fn every_second_request() -> Vec<Rule> {
     vec![
         Rule::new(When::First(1), vec![Fault::Stall(At::Fraction(0.5), STALL)])
@@ -50,6 +55,7 @@ fn every_second_request() -> Vec<Rule> {
             .limit(1),
         Rule::new(When::First(1), vec![Fault::Stall(At::Fraction(0.5), STALL)])
             .only(".zip HTTP")
+            .method("GET")
             .limit(1),
         Rule::new(
             When::EveryNth(2),
@@ -95,11 +101,11 @@ impl ProgressReporter for Counts {
     }
 }
 
-/// The default registry, `s3` opened with the test key over plain HTTP,
-/// with the repository's transfer settings and the client's observer.
-fn registry() -> Registry {
-    let g = garage();
-    let (access, secret) = (g.access_key.clone(), g.secret_key.clone());
+/// The default registry, `s3` opened with the test key of `server` over
+/// plain HTTP, with the repository's transfer settings and the client's
+/// observer.
+fn registry(server: &S3Server) -> Registry {
+    let (access, secret) = (server.access_key.clone(), server.secret_key.clone());
     let mut registry = Registry::default();
     registry.register_observed("s3", move |repo, observer| {
         let mut s3 = S3::builder(&repo.host, &repo.name)
@@ -115,6 +121,7 @@ fn registry() -> Registry {
 }
 
 fn client(
+    server: &S3Server,
     cache: &Path,
     bucket: &str,
     host: &str,
@@ -122,7 +129,7 @@ fn client(
 ) -> (Audmodel, Arc<Counts>) {
     let repo = Repository::new(bucket, host, "s3").with_transfer(transfer);
     let counts = Arc::new(Counts::default());
-    let client = Audmodel::with_registry(Config::new(cache, vec![repo]), registry())
+    let client = Audmodel::with_registry(Config::new(cache, vec![repo]), registry(server))
         .with_progress(Arc::clone(&counts) as Arc<dyn ProgressReporter>);
     (client, counts)
 }
@@ -153,13 +160,22 @@ fn cached_models(cache: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn library_publish_and_load_survive_faults_on_every_second_request() {
-    let g = garage();
+    survive_faults_on_every_second_request(garage());
+}
+
+fn survive_faults_on_every_second_request(g: &S3Server) {
     let dir = tempfile::tempdir().unwrap();
     let root = model(dir.path());
     let bucket = g.new_bucket("net-lib");
     let proxy = FaultProxy::start(&g.endpoint, every_second_request(), 7);
     let transfer = TransferSettings::default().with_stall_timeout(STALL_TIMEOUT);
-    let (client, counts) = client(&dir.path().join("cache"), &bucket, &proxy.host(), transfer);
+    let (client, counts) = client(
+        g,
+        &dir.path().join("cache"),
+        &bucket,
+        &proxy.host(),
+        transfer,
+    );
 
     let published = publish(&client, &root);
     let log = proxy.log();
@@ -173,12 +189,12 @@ fn library_publish_and_load_survive_faults_on_every_second_request() {
         .filter_map(|l| l.split("uploadId=").nth(1))
         .collect();
     uploads.dedup();
-    // Four parts of one upload: a broken part is sent again, alone.
+    // Three parts of one upload: a broken part is sent again, alone.
     assert_eq!(uploads.len(), 1, "{log:#?}");
-    assert!(part_puts.len() > 4, "no part was retried: {log:#?}");
+    assert!(part_puts.len() > 3, "no part was retried: {log:#?}");
     let sent = proxy.bytes_up();
     eprintln!("upload: {} part requests, {sent} bytes up", part_puts.len());
-    assert!(sent < 64 * MIB * 2, "{sent} bytes up");
+    assert!(sent < MODEL * 2, "{sent} bytes up");
     let path = client.load(&uid).unwrap();
     same_files(&root, &path).unwrap();
     let (retries, resumes) = (
@@ -197,10 +213,10 @@ fn library_publish_and_load_survive_faults_on_every_second_request() {
     );
 }
 
-/// A sandbox whose repository is `bucket` reached through `host`, with
-/// `extra` lines in its entry and an INI file saying plain HTTP for it.
-fn sandbox_through(host: &str, extra: &str) -> (Sandbox, String) {
-    let g = garage();
+/// A sandbox whose repository is a new bucket of `g` reached through
+/// `host`, with `extra` lines in its entry and an INI file saying plain
+/// HTTP for it.
+fn sandbox_through(g: &S3Server, host: &str, extra: &str) -> (Sandbox, String) {
     let s = Sandbox::s3(g, "net-cli");
     let bucket = s.repositories()[0].clone();
     let config = format!(
@@ -215,9 +231,13 @@ fn sandbox_through(host: &str, extra: &str) -> (Sandbox, String) {
 
 #[test]
 fn cli_publish_and_load_survive_faults_and_show_the_counts() {
-    let g = garage();
+    cli_survives_faults_and_shows_the_counts(garage());
+}
+
+fn cli_survives_faults_and_shows_the_counts(g: &S3Server) {
     let proxy = FaultProxy::start(&g.endpoint, every_second_request(), 11);
-    let (s, ini) = sandbox_through(&proxy.host(), "    stall_timeout: 5\n");
+    let stall_timeout = format!("    stall_timeout: {}\n", STALL_TIMEOUT.as_secs());
+    let (s, ini) = sandbox_through(g, &proxy.host(), &stall_timeout);
     let root = model(&s.scratch("in"));
     let run = |args: &[&str]| {
         let out = s
@@ -232,6 +252,7 @@ fn cli_publish_and_load_survive_faults_and_show_the_counts() {
         )
     };
     let root_arg = root.to_str().unwrap();
+    let started = Instant::now();
     let (uid, published) = run(&[
         "--verbose",
         "publish",
@@ -241,7 +262,13 @@ fn cli_publish_and_load_survive_faults_and_show_the_counts() {
         "--version",
         "1.0.0",
     ]);
+    let publish_took = started.elapsed();
     let (folder, loaded) = run(&["--verbose", "load", &uid]);
+    eprintln!(
+        "{}: publish {publish_took:?}, load {:?}",
+        g.label,
+        started.elapsed() - publish_took
+    );
     same_files(&root, Path::new(&folder)).unwrap();
     eprintln!("publish:\n{published}\nload:\n{loaded}");
     assert!(published.contains("retry 1: "), "{published}");
@@ -254,7 +281,10 @@ fn cli_publish_and_load_survive_faults_and_show_the_counts() {
 
 #[test]
 fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
-    let g = garage();
+    fail_within_the_bounds_and_leave_nothing(garage());
+}
+
+fn fail_within_the_bounds_and_leave_nothing(g: &S3Server) {
     let dir = tempfile::tempdir().unwrap();
     let root = model(dir.path());
     let bucket = g.new_bucket("net-fail");
@@ -266,7 +296,7 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
     let bound = Duration::from_secs(60);
     let proxy = FaultProxy::start(&g.endpoint, every_request(), 3);
     let cache = dir.path().join("cache");
-    let (failing, _) = client(&cache, &bucket, &proxy.host(), transfer);
+    let (failing, _) = client(g, &cache, &bucket, &proxy.host(), transfer);
 
     let started = Instant::now();
     let err = publish(&failing, &root).unwrap_err();
@@ -282,6 +312,7 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
 
     // Published past the proxy, then loaded through it.
     let (direct, _) = client(
+        g,
         &dir.path().join("direct-cache"),
         &bucket,
         &g.endpoint,
@@ -304,7 +335,7 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
     assert_eq!(g.keys(&bucket), keys);
 
     // The CLI says the same, with the bounds from its configuration file.
-    let (s, ini) = sandbox_through(&proxy.host(), "    retries: 2\n    retry_timeout: 10\n");
+    let (s, ini) = sandbox_through(g, &proxy.host(), "    retries: 2\n    retry_timeout: 10\n");
     let out = s
         .cli_command(&[
             "publish",
@@ -328,10 +359,13 @@ fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
 
 #[test]
 fn a_download_reset_after_90_percent_costs_about_10_percent_more() {
-    let g = garage();
+    resume_after_90_percent(garage());
+}
+
+fn resume_after_90_percent(g: &S3Server) {
     let dir = tempfile::tempdir().unwrap();
     let bucket = g.new_bucket("net-resume");
-    let size = 64 * MIB;
+    let size = MODEL;
     let file = dir.path().join("object.bin");
     write_random(&file, size, 90);
     let path = BackendPath::new("/object.bin").unwrap();
@@ -381,4 +415,129 @@ fn a_download_reset_after_90_percent_costs_about_10_percent_more() {
     assert_eq!(resumes.load(Ordering::SeqCst), 1);
     assert!(ratio < 1.3, "{ratio:.3}x");
     assert!(ratio > 0.999, "{ratio:.3}x");
+}
+
+#[test]
+fn verbose_counts_retries_from_the_first_repeat() {
+    count_retries_from_the_first_repeat(garage());
+}
+
+/// `audmodel --verbose exists` through a proxy whose first `failures`
+/// requests (all, with `None`) are answered 503, with `retries` in the
+/// entry: the exit status and the `retry` lines printed.
+fn verbose_exists(
+    g: &S3Server,
+    retries: u32,
+    failures: Option<usize>,
+) -> (Option<i32>, Vec<String>) {
+    let when = failures.map_or(When::Always, When::First);
+    let proxy = FaultProxy::start(
+        &g.endpoint,
+        vec![Rule::new(when, vec![Fault::Status(503)])],
+        5,
+    );
+    let (s, ini) = sandbox_through(g, &proxy.host(), &format!("    retries: {retries}\n"));
+    let out = s
+        .cli_command(&["--verbose", "exists", "d0656de9-1.0.0"])
+        .env("MINIO_CONFIG_FILE", &ini)
+        .output()
+        .unwrap();
+    let retried = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("retry "))
+        .map(|l| l.split(':').next().unwrap_or_default().to_owned())
+        .collect();
+    (out.status.code(), retried)
+}
+
+/// A failure that is not repeated is no retry: with `retries: 0` no line,
+/// and the first repeat is `retry 1`, with one line per repeat; the
+/// library's observer sees a broken download resumed only when it is.
+fn count_retries_from_the_first_repeat(g: &S3Server) {
+    let (status, retried) = verbose_exists(g, 0, Some(1));
+    assert_eq!((status, retried), (Some(6), vec![]), "retries: 0");
+    let (status, retried) = verbose_exists(g, 1, Some(1));
+    // The model is not there: `false`, status 1, after one repeat.
+    assert_eq!((status, retried), (Some(1), vec!["retry 1".to_owned()]));
+    let (status, retried) = verbose_exists(g, 2, None);
+    assert_eq!(
+        (status, retried),
+        (Some(6), vec!["retry 1".to_owned(), "retry 2".to_owned()])
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = g.new_bucket("net-count");
+    let file = dir.path().join("object.bin");
+    write_random(&file, MIB, 3);
+    let path = BackendPath::new("/object.bin").unwrap();
+    g.backend(&bucket)
+        .put_file(&file, &path, PutOptions::default(), &no_progress)
+        .unwrap();
+    for retries in [0, 1] {
+        let proxy = FaultProxy::start(
+            &g.endpoint,
+            vec![Rule::new(When::First(1), vec![Fault::Reset(At::Fraction(0.5))]).only("GET ")],
+            1,
+        );
+        let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::clone(&events);
+        let s3 = S3::builder(&proxy.host(), &bucket)
+            .credentials(&g.access_key, &g.secret_key)
+            .secure(false)
+            .transfer(TransferSettings::default().with_retries(retries))
+            .observer(TransferObserver::new(move |event| {
+                seen.lock().unwrap().push(event.clone());
+            }))
+            .build()
+            .unwrap();
+        let read = s3.read_to(&path, &mut Vec::new(), &no_progress);
+        let events = events.lock().unwrap().clone();
+        match retries {
+            0 => assert!(read.is_err() && events.is_empty(), "{read:?} {events:?}"),
+            _ => assert!(
+                read.is_ok()
+                    && matches!(
+                        events.as_slice(),
+                        [TransferEvent::Resume { offset, .. }] if *offset > 0
+                    ),
+                "{read:?} {events:?}"
+            ),
+        }
+    }
+}
+
+/// The same tests on SeaweedFS, whose publishes take the create-only
+/// protocol (Garage's the staged one).
+mod seaweedfs {
+    use audmodel_tests::seaweed::seaweed;
+
+    #[test]
+    fn library_publish_and_load_survive_faults_on_every_second_request() {
+        let Some(weed) = seaweed() else { return };
+        super::survive_faults_on_every_second_request(weed);
+    }
+
+    #[test]
+    fn cli_publish_and_load_survive_faults_and_show_the_counts() {
+        let Some(weed) = seaweed() else { return };
+        super::cli_survives_faults_and_shows_the_counts(weed);
+    }
+
+    #[test]
+    fn faults_on_every_request_fail_within_the_bounds_and_leave_nothing() {
+        let Some(weed) = seaweed() else { return };
+        super::fail_within_the_bounds_and_leave_nothing(weed);
+    }
+
+    #[test]
+    fn a_download_reset_after_90_percent_costs_about_10_percent_more() {
+        let Some(weed) = seaweed() else { return };
+        super::resume_after_90_percent(weed);
+    }
+
+    #[test]
+    fn verbose_counts_retries_from_the_first_repeat() {
+        let Some(weed) = seaweed() else { return };
+        super::count_retries_from_the_first_repeat(weed);
+    }
 }
