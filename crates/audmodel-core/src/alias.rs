@@ -1,7 +1,7 @@
 //! Aliases (SPEC 3): `/_alias/{alias}.alias.yaml` maps an alias to a UID,
 //! `/_uid/{sid}.aliases.yaml` lists the aliases of a model.
 
-use audmodel_backend::{BackendPath, Versioned};
+use audmodel_backend::Versioned;
 use audmodel_uid::{Mapping, Value};
 
 use crate::lookup::Located;
@@ -179,26 +179,65 @@ impl Audmodel {
                     .map_err(Error::backend(&self.repos.repository(other).name))?;
             }
         }
-        self.settle_aliases(&at, alias, &path, &mut seen)
+        self.settle_aliases(&at.versioned, &at.repo, alias, &mut seen)
+    }
+
+    /// Points `alias` at `uid`, a model being published to `versioned`
+    /// (the repository `repo`), before its header is written: one
+    /// read-modify-write of the alias file (by compare-and-swap where the
+    /// store has it), refused with [`Error::AliasTaken`] when the file
+    /// names another registered model by then, so a mover that came first
+    /// keeps the alias. Returns the models the alias named, for
+    /// [`settle_aliases`](Self::settle_aliases) once the model is
+    /// registered: a mover that moved the alias away meanwhile could not
+    /// yet take it off this model's aliases file.
+    pub(crate) fn take_alias_for_publish(
+        &self,
+        versioned: &Versioned,
+        repo: &str,
+        alias: &str,
+        uid: &str,
+    ) -> Result<Vec<String>, Error> {
+        let path = paths::alias(alias)?;
+        let text = alias_yaml(uid);
+        let mut seen = vec![uid.to_owned()];
+        read_modify_write(versioned, repo, &path, paths::ALIAS_VERSION, |current| {
+            if let Some(bytes) = current {
+                let old = parse_alias(bytes, alias)?;
+                if old != uid && self.exists(&old)? {
+                    return Err(Error::AliasTaken {
+                        alias: alias.to_owned(),
+                        uid: old,
+                    });
+                }
+                if !seen.contains(&old) {
+                    seen.push(old);
+                }
+            }
+            Ok((current != Some(text.as_bytes())).then(|| text.clone().into_bytes()))
+        })?;
+        Ok(seen)
     }
 
     /// Brings the aliases files of the models in `seen` in line with the
-    /// alias file in `at`'s repository (the alias listed by the model it
-    /// names, by no other), until the alias file stayed the same meanwhile.
-    /// A mover that read the alias file before another moved it repeats,
-    /// so the last pass of every mover saw the alias file's final content.
-    fn settle_aliases(
+    /// alias file in `versioned` (the repository `repo`): the alias listed
+    /// by the model it names, by no other; until the alias file stayed the
+    /// same meanwhile. A mover that read the alias file before another
+    /// moved it repeats, so the last pass of every mover saw the alias
+    /// file's final content.
+    pub(crate) fn settle_aliases(
         &self,
-        at: &Located,
+        versioned: &Versioned,
+        repo: &str,
         alias: &str,
-        path: &BackendPath,
         seen: &mut Vec<String>,
     ) -> Result<(), Error> {
+        let path = paths::alias(alias)?;
         let target = || -> Result<Option<Vec<u8>>, Error> {
-            match at.versioned.get_bytes(path, paths::ALIAS_VERSION) {
+            match versioned.get_bytes(&path, paths::ALIAS_VERSION) {
                 Ok(bytes) => Ok(Some(bytes)),
                 Err(audmodel_backend::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(at.backend_err()(e)),
+                Err(e) => Err(Error::backend(repo)(e)),
             }
         };
         for _ in 0..SETTLE_PASSES {
@@ -226,7 +265,7 @@ impl Audmodel {
             }
         }
         Err(Error::Contention {
-            repository: at.repo.clone(),
+            repository: repo.to_owned(),
             path: format!("the aliases files of the models named by alias '{alias}'"),
             attempts: SETTLE_PASSES,
         })

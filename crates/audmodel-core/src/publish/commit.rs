@@ -41,7 +41,9 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, source: &Source<'_>) -> Res
 /// Files put so far, removed again unless the publish is registered.
 pub(super) struct Put<'a> {
     versioned: &'a Versioned,
-    files: Vec<(BackendPath, String)>,
+    /// Path, version, and the content it is removed only while it holds
+    /// (a file others may change meanwhile), if any.
+    files: Vec<(BackendPath, String, Option<Vec<u8>>)>,
 }
 
 impl<'a> Put<'a> {
@@ -55,7 +57,20 @@ impl<'a> Put<'a> {
     /// Registers a file before it is written, so a half-written one is
     /// removed too.
     pub(super) fn will_write(&mut self, logical: &BackendPath, version: &str) {
-        self.files.push((logical.clone(), version.to_owned()));
+        self.files.push((logical.clone(), version.to_owned(), None));
+    }
+
+    /// Registers a file that others may change once it is written (an
+    /// alias file, which a mover may move): it is removed only while it
+    /// still holds `content`.
+    pub(super) fn will_write_shared(
+        &mut self,
+        logical: &BackendPath,
+        version: &str,
+        content: &[u8],
+    ) {
+        self.files
+            .push((logical.clone(), version.to_owned(), Some(content.to_vec())));
     }
 
     /// The header is stored: from here on the files belong to the model.
@@ -66,7 +81,12 @@ impl<'a> Put<'a> {
 
 impl Drop for Put<'_> {
     fn drop(&mut self) {
-        for (path, version) in self.files.drain(..).rev() {
+        for (path, version, ours) in self.files.drain(..).rev() {
+            if let Some(ours) = ours
+                && !matches!(self.versioned.get_bytes(&path, &version), Ok(held) if held == ours)
+            {
+                continue;
+            }
             // Best effort: the original error is what the caller needs.
             let _ = self.versioned.delete(&path, &version);
         }
@@ -105,6 +125,24 @@ pub(super) fn stage_archive<'a>(
 /// Writes the metadata, and the aliases and alias file when the publish
 /// names an alias, checking for cancellation between them.
 pub(super) fn put_meta_and_alias(plan: &Plan, put: &mut Put<'_>) -> Result<(), Error> {
+    put_meta(plan, put)?;
+    match &plan.alias {
+        Some(alias) => put_files(
+            plan,
+            put,
+            vec![(
+                paths::alias(alias)?,
+                paths::ALIAS_VERSION.to_owned(),
+                alias_yaml(&plan.model.uid()),
+            )],
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Writes the metadata, and the model's aliases file when the publish
+/// names an alias; not the alias file.
+pub(super) fn put_meta(plan: &Plan, put: &mut Put<'_>) -> Result<(), Error> {
     let version = &plan.model.version;
     let mut files = vec![(
         plan.paths.meta.clone(),
@@ -117,12 +155,16 @@ pub(super) fn put_meta_and_alias(plan: &Plan, put: &mut Put<'_>) -> Result<(), E
             version.clone(),
             aliases_yaml(std::slice::from_ref(alias)),
         ));
-        files.push((
-            paths::alias(alias)?,
-            paths::ALIAS_VERSION.to_owned(),
-            alias_yaml(&plan.model.uid()),
-        ));
     }
+    put_files(plan, put, files)
+}
+
+/// Overwrites each file, checking for cancellation before each.
+fn put_files(
+    plan: &Plan,
+    put: &mut Put<'_>,
+    files: Vec<(BackendPath, String, String)>,
+) -> Result<(), Error> {
     for (path, version, yaml) in files {
         plan.check_cancelled()?;
         put.will_write(&path, &version);

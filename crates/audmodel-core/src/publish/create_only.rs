@@ -17,6 +17,13 @@
 //! on; another's, and it fails with `exists`; none, and the claim is
 //! written again.
 //!
+//! An alias is taken as `alias set` moves one: by one read-modify-write
+//! of the alias file (compare-and-swap), refused with `AliasTaken` when it
+//! names another registered model by then. Once the header is stored, the
+//! aliases files of the models the alias named are brought in line with
+//! the alias file, since a mover that moved the alias away before the
+//! header was there could not take it off this model's list.
+//!
 //! The claim of a registered model stays, so later publishers are refused
 //! at the claim. A publish that fails or is cancelled after claiming
 //! removes what it put and then its claim. A publisher killed after
@@ -38,9 +45,10 @@ use audmodel_backend::{
 };
 
 use super::Source;
-use super::commit::{Put, answer_may_be_lost, put_header, put_meta_and_alias, stage_archive};
+use super::commit::{Put, answer_may_be_lost, put_header, put_meta, stage_archive};
 use super::plan::Plan;
-use crate::{Audmodel, Error};
+use crate::alias::alias_yaml;
+use crate::{Audmodel, Error, paths};
 
 pub(super) fn commit(client: &Audmodel, plan: &Plan, source: &Source<'_>) -> Result<(), Error> {
     let uid = plan.model.uid();
@@ -60,7 +68,16 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, source: &Source<'_>) -> Res
     let mut put = Put::new(plan);
     put.will_write(&plan.paths.archive, version);
     staged.copy_to(&stored_archive).map_err(err())?;
-    put_meta_and_alias(plan, &mut put)?;
+    put_meta(plan, &mut put)?;
+    let mut named = match &plan.alias {
+        Some(alias) => {
+            plan.check_cancelled()?;
+            let text = alias_yaml(&uid);
+            put.will_write_shared(&paths::alias(alias)?, paths::ALIAS_VERSION, text.as_bytes());
+            client.take_alias_for_publish(&plan.versioned, &plan.repo, alias, &uid)?
+        }
+        None => Vec::new(),
+    };
     let stored = put_header(plan)?;
     put.keep();
     claim.keep();
@@ -68,16 +85,21 @@ pub(super) fn commit(client: &Audmodel, plan: &Plan, source: &Source<'_>) -> Res
     // writes the header, and the files are shared then; or the HTTP
     // client sent our write again after losing its answer, and the
     // header refusing the repeat is ours.
-    if stored
-        || plan
+    if !stored
+        && plan
             .versioned
             .get_bytes(&plan.paths.header, version)
             .map_err(err())?
-            == plan.header_yaml.as_bytes()
+            != plan.header_yaml.as_bytes()
     {
-        return Ok(());
+        return Err(Error::PublishedInTheMeantime { uid });
     }
-    Err(Error::PublishedInTheMeantime { uid })
+    // A mover may have moved the alias away before the header was there,
+    // when it could not yet take the alias off this model's list.
+    if let Some(alias) = &plan.alias {
+        client.settle_aliases(&plan.versioned, &plan.repo, alias, &mut named)?;
+    }
+    Ok(())
 }
 
 /// The claim on a model version, removed when dropped unless kept.
