@@ -11,7 +11,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::s3_server::{
-    S3Server, find_binary, free_port, path_dirs, random_hex, server_dir, server_log, spawn_watched,
+    MakeBucket, S3Server, find_binary, free_port, path_dirs, random_hex, server_dir, server_log,
+    spawn_watched,
 };
 
 /// The Garage test server: an [`S3Server`].
@@ -33,7 +34,7 @@ pub fn garage() -> &'static Garage {
 }
 
 /// Runs `garage -c CONFIG args...` and returns its standard output.
-fn cli(binary: &Path, config: &Path, args: &[&str]) -> Result<String, String> {
+pub(crate) fn cli(binary: &Path, config: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new(binary)
         .arg("-c")
         .arg(config)
@@ -52,43 +53,157 @@ fn cli(binary: &Path, config: &Path, args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn start() -> Result<Garage, String> {
-    let binary = binary()?;
-    let dir = server_dir("audmodel-garage-")?;
-    let (s3_port, rpc_port) = (free_port()?, free_port()?);
-    let endpoint = format!("127.0.0.1:{s3_port}");
-    let config = dir.join("garage.toml");
-    std::fs::write(
-        &config,
-        format!(
+/// Where a Garage node keeps its data and listens.
+pub(crate) struct NodeConfig<'a> {
+    /// Its folder: configuration, metadata, data and log.
+    pub(crate) dir: &'a Path,
+    pub(crate) rpc_port: u16,
+    /// The S3 endpoint, `127.0.0.1:PORT`.
+    pub(crate) endpoint: &'a str,
+    /// The admin API's port, for its health check.
+    pub(crate) admin_port: Option<u16>,
+    /// Copies of every object: 1 for a single node, 3 for a cluster.
+    pub(crate) replication: u8,
+    /// Shared by the nodes of a cluster.
+    pub(crate) rpc_secret: &'a str,
+}
+
+impl NodeConfig<'_> {
+    /// Writes `garage.toml` into the node's folder; returns its path.
+    pub(crate) fn write(&self) -> Result<PathBuf, String> {
+        let config = self.dir.join("garage.toml");
+        let mut text = format!(
             "metadata_dir = \"{meta}\"\n\
              data_dir = \"{data}\"\n\
              db_engine = \"sqlite\"\n\
-             replication_factor = 1\n\
-             rpc_bind_addr = \"127.0.0.1:{rpc_port}\"\n\
-             rpc_public_addr = \"127.0.0.1:{rpc_port}\"\n\
+             replication_factor = {replication}\n\
+             rpc_bind_addr = \"127.0.0.1:{rpc}\"\n\
+             rpc_public_addr = \"127.0.0.1:{rpc}\"\n\
              rpc_secret = \"{secret}\"\n\
              \n\
              [s3_api]\n\
              api_bind_addr = \"{endpoint}\"\n\
              s3_region = \"us-east-1\"\n",
-            meta = dir.join("meta").display(),
-            data = dir.join("data").display(),
-            secret = random_hex(32)?,
-        ),
-    )
-    .map_err(|e| format!("config: {e}"))?;
-    let args = [
-        "-c".to_owned(),
-        config.display().to_string(),
-        "server".to_owned(),
-    ];
-    spawn_watched(&binary, &args, &dir)?;
+            meta = self.dir.join("meta").display(),
+            data = self.dir.join("data").display(),
+            replication = self.replication,
+            rpc = self.rpc_port,
+            secret = self.rpc_secret,
+            endpoint = self.endpoint,
+        );
+        if let Some(port) = self.admin_port {
+            text.push_str(&format!(
+                "\n[admin]\napi_bind_addr = \"127.0.0.1:{port}\"\n"
+            ));
+        }
+        std::fs::write(&config, text).map_err(|e| format!("config: {e}"))?;
+        Ok(config)
+    }
+
+    /// The arguments that start the node.
+    pub(crate) fn server_args(config: &Path) -> [String; 3] {
+        [
+            "-c".to_owned(),
+            config.display().to_string(),
+            "server".to_owned(),
+        ]
+    }
+}
+
+fn start() -> Result<Garage, String> {
+    let binary = binary()?;
+    let dir = server_dir("audmodel-garage-")?;
+    let (s3_port, rpc_port) = (free_port()?, free_port()?);
+    let endpoint = format!("127.0.0.1:{s3_port}");
+    let config = NodeConfig {
+        dir: &dir,
+        rpc_port,
+        endpoint: &endpoint,
+        admin_port: None,
+        replication: 1,
+        rpc_secret: &random_hex(32)?,
+    }
+    .write()?;
+    spawn_watched(&binary, &NodeConfig::server_args(&config), &dir)?;
 
     let key = (format!("GK{}", random_hex(12)?), random_hex(32)?);
-    configure(&binary, &config, &dir, &key)?;
+    let node = node_id(&binary, &config, &dir)?;
+    apply_layout(&binary, &config, &[(node, "dc1".to_owned())])?;
+    import_key(&binary, &config, &key)?;
+    let make_bucket = bucket_maker(binary, config);
+    let garage = S3Server::new("garage", endpoint, key, &dir, make_bucket)?;
+    garage.wait_for_port(Instant::now() + Duration::from_secs(30))?;
+    Ok(garage)
+}
+
+/// The node's ID (without its address), once it answers.
+pub(crate) fn node_id(binary: &Path, config: &Path, dir: &Path) -> Result<String, String> {
+    let node = retried(|| cli(binary, config, &["node", "id", "-q"]), dir)?;
+    Ok(node.split('@').next().unwrap_or_default().trim().to_owned())
+}
+
+/// `f` until it succeeds, for up to 30 s: a node answers some commands
+/// before it listens (`node id` from its key file), so the first command
+/// that needs the server is retried too.
+pub(crate) fn retried<T>(
+    mut f: impl FnMut() -> Result<T, String>,
+    dir: &Path,
+) -> Result<T, String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match f() {
+            Ok(out) => break Ok(out),
+            Err(e) if Instant::now() > deadline => {
+                break Err(format!("not ready after 30 s: {e}\n{}", server_log(dir)));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// Gives each node (ID, zone) 1 GB and applies the first layout.
+pub(crate) fn apply_layout(
+    binary: &Path,
+    config: &Path,
+    nodes: &[(String, String)],
+) -> Result<(), String> {
+    for (node, zone) in nodes {
+        let dir = config.parent().unwrap_or(Path::new("."));
+        retried(
+            || {
+                cli(
+                    binary,
+                    config,
+                    &["layout", "assign", "-z", zone, "-c", "1G", node],
+                )
+            },
+            dir,
+        )?;
+    }
+    cli(binary, config, &["layout", "apply", "--version", "1"]).map(drop)
+}
+
+/// Imports the test key.
+pub(crate) fn import_key(
+    binary: &Path,
+    config: &Path,
+    (access_key, secret_key): &(String, String),
+) -> Result<(), String> {
+    cli(
+        binary,
+        config,
+        &[
+            "key", "import", "--yes", "-n", KEY_NAME, access_key, secret_key,
+        ],
+    )
+    .map(drop)
+}
+
+/// Creates buckets through the node of `config`, with every right for the
+/// test key.
+pub(crate) fn bucket_maker(binary: PathBuf, config: PathBuf) -> MakeBucket {
     let (binary, config) = (Arc::new(binary), Arc::new(config));
-    let make_bucket = Box::new(move |name: &str| {
+    Box::new(move |name: &str| {
         cli(&binary, &config, &["bucket", "create", name])?;
         cli(
             &binary,
@@ -98,43 +213,7 @@ fn start() -> Result<Garage, String> {
             ],
         )
         .map(drop)
-    });
-    let garage = S3Server::new("garage", endpoint, key, &dir, make_bucket)?;
-    garage.wait_for_port(Instant::now() + Duration::from_secs(30))?;
-    Ok(garage)
-}
-
-/// Layout and key, once the server answers.
-fn configure(
-    binary: &Path,
-    config: &Path,
-    dir: &Path,
-    (access_key, secret_key): &(String, String),
-) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    // `node id` may answer from the key file before the server listens,
-    // so the first command that needs the server is retried too.
-    let retry = |args: &[&str]| loop {
-        match cli(binary, config, args) {
-            Ok(out) => break Ok(out),
-            Err(e) if Instant::now() > deadline => {
-                break Err(format!("not ready after 30 s: {e}\n{}", server_log(dir)));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    };
-    let node = retry(&["node", "id", "-q"])?;
-    let node = node.split('@').next().unwrap_or_default().trim().to_owned();
-    retry(&["layout", "assign", "-z", "dc1", "-c", "1G", &node])?;
-    cli(binary, config, &["layout", "apply", "--version", "1"])?;
-    cli(
-        binary,
-        config,
-        &[
-            "key", "import", "--yes", "-n", KEY_NAME, access_key, secret_key,
-        ],
-    )
-    .map(drop)
+    })
 }
 
 /// `garage` on `PATH`, else in `$CARGO_HOME/bin` or `~/.cargo/bin` (where

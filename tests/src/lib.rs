@@ -8,6 +8,7 @@ pub mod browser;
 pub mod cli;
 pub mod fault_proxy;
 pub mod garage;
+pub mod garage_cluster;
 pub mod hostile_zip;
 pub mod model_files;
 pub mod python;

@@ -7,7 +7,7 @@
 //! watchdog that stops it and removes its folder once the test process is
 //! gone, however it ended.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Creates a bucket on a particular server.
-type MakeBucket = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+pub(crate) type MakeBucket = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
 /// A running single-node S3 server with one read/write key.
 pub struct S3Server {
@@ -194,24 +194,65 @@ pub(crate) fn server_dir(prefix: &str) -> Result<PathBuf, String> {
 /// Starts `binary args…` (output to `dir/server.log`) under an `sh` watchdog
 /// that stops it and removes `dir` once this process is gone.
 pub(crate) fn spawn_watched(binary: &Path, args: &[String], dir: &Path) -> Result<(), String> {
+    spawn_server(binary, args, &dir.join("server.log"), Some(dir)).map(drop)
+}
+
+/// Starts `binary args…` (output appended to `log`) under an `sh` watchdog
+/// that stops it once this process is gone (or it ended), and then removes
+/// `remove` when given; returns the server's process id, so that a test
+/// can kill it (the watchdog then ends too).
+pub(crate) fn spawn_server(
+    binary: &Path,
+    args: &[String],
+    log: &Path,
+    remove: Option<&Path>,
+) -> Result<u32, String> {
     let script = r#"
-        binary=$1; dir=$2; owner=$3; shift 3
-        "$binary" "$@" >"$dir/server.log" 2>&1 &
+        binary=$1; log=$2; remove=$3; owner=$4; shift 4
+        "$binary" "$@" >>"$log" 2>&1 &
         server=$!
+        echo "$server"
+        exec >/dev/null
         while kill -0 "$owner" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 1; done
         kill "$server" 2>/dev/null
         wait "$server" 2>/dev/null
-        rm -rf "$dir"
+        [ -z "$remove" ] || rm -rf "$remove"
     "#;
-    Command::new("sh")
+    let mut watchdog = Command::new("sh")
         .arg("-c")
         .arg(script)
         .arg("s3-server-watchdog")
         .arg(binary)
-        .arg(dir)
+        .arg(log)
+        .arg(remove.map(Path::as_os_str).unwrap_or_default())
         .arg(std::process::id().to_string())
         .args(args)
         .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot spawn sh: {e}"))?;
+    let mut line = String::new();
+    if let Some(out) = watchdog.stdout.take() {
+        BufReader::new(out)
+            .read_line(&mut line)
+            .map_err(|e| format!("the watchdog's output: {e}"))?;
+    }
+    line.trim()
+        .parse()
+        .map_err(|_| format!("the watchdog named no server process: {line:?}"))
+}
+
+/// Removes `dir` once this process is gone, however it ended: for a
+/// folder shared by servers that come and go (the nodes of a cluster).
+pub(crate) fn remove_when_gone(dir: &Path) -> Result<(), String> {
+    Command::new("sh")
+        .arg("-c")
+        .arg(r#"while kill -0 "$1" 2>/dev/null; do sleep 1; done; rm -rf "$2""#)
+        .arg("folder-watchdog")
+        .arg(std::process::id().to_string())
+        .arg(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
