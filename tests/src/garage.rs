@@ -124,7 +124,7 @@ fn start() -> Result<Garage, String> {
         rpc_secret: &random_hex(32)?,
     }
     .write()?;
-    spawn_watched(&binary, &NodeConfig::server_args(&config), &dir)?;
+    let pid = spawn_watched(&binary, &NodeConfig::server_args(&config), &dir)?;
 
     let key = (format!("GK{}", random_hex(12)?), random_hex(32)?);
     let node = node_id(&binary, &config, &dir)?;
@@ -132,7 +132,11 @@ fn start() -> Result<Garage, String> {
     import_key(&binary, &config, &key)?;
     let make_bucket = bucket_maker(binary, config);
     let garage = S3Server::new("garage", endpoint, key, &dir, make_bucket)?;
-    garage.wait_for_port(Instant::now() + Duration::from_secs(30))?;
+    garage.wait_for_port(
+        pid,
+        &dir.join("server.log"),
+        Instant::now() + Duration::from_secs(30),
+    )?;
     Ok(garage)
 }
 

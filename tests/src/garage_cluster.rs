@@ -20,7 +20,7 @@ use crate::garage::{
     NodeConfig, apply_layout, binary, bucket_maker, cli, import_key, node_id, retried,
 };
 use crate::s3_server::{
-    S3Server, free_port, random_hex, remove_when_gone, server_dir, server_log, spawn_server,
+    S3Server, free_port, kill, random_hex, remove_when_gone, server_dir, server_log, spawn_server,
 };
 
 /// Nodes in the cluster.
@@ -153,15 +153,17 @@ impl GarageCluster {
         if pid.is_some() {
             return Err("it runs already".to_owned());
         }
-        *pid = Some(spawn_server(
+        let log = n.dir.join("server.log");
+        let started = spawn_server(
             &self.binary,
             &NodeConfig::server_args(&n.config),
-            &n.dir.join("server.log"),
+            &log,
             None,
-        )?);
+        )?;
+        *pid = Some(started);
         drop(pid);
         n.server
-            .wait_for_port(Instant::now() + Duration::from_secs(30))
+            .wait_for_port(started, &log, Instant::now() + Duration::from_secs(30))
     }
 
     /// Waits until every running node's admin API says "fully
@@ -194,13 +196,6 @@ impl Drop for GarageCluster {
             }
         }
     }
-}
-
-/// SIGKILL to a server this cluster started.
-fn kill(pid: u32) {
-    let _ = std::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status();
 }
 
 /// The answer of the admin API's `GET /health` (no token needed): 200

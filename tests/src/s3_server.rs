@@ -170,13 +170,28 @@ impl S3Server {
         &self.ini
     }
 
-    /// Waits until the S3 port answers, up to `deadline`.
-    pub(crate) fn wait_for_port(&self, deadline: Instant) -> Result<(), String> {
+    /// Waits until the S3 port answers, up to `deadline`, or until server
+    /// process `pid` is gone; an error carries the server's `log`.
+    pub(crate) fn wait_for_port(
+        &self,
+        pid: u32,
+        log: &Path,
+        deadline: Instant,
+    ) -> Result<(), String> {
         while TcpStream::connect(&self.endpoint).is_err() {
-            if Instant::now() > deadline {
-                return Err(format!("S3 port {} does not answer", self.endpoint));
-            }
-            std::thread::sleep(Duration::from_millis(20));
+            let problem = if !Path::new(&format!("/proc/{pid}")).exists() {
+                "the server ended"
+            } else if Instant::now() > deadline {
+                "no answer in time"
+            } else {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            };
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(format!(
+                "S3 port {} does not answer ({problem}); the server's log:\n{log}",
+                self.endpoint
+            ));
         }
         Ok(())
     }
@@ -192,9 +207,10 @@ pub(crate) fn server_dir(prefix: &str) -> Result<PathBuf, String> {
 }
 
 /// Starts `binary args…` (output to `dir/server.log`) under an `sh` watchdog
-/// that stops it and removes `dir` once this process is gone.
-pub(crate) fn spawn_watched(binary: &Path, args: &[String], dir: &Path) -> Result<(), String> {
-    spawn_server(binary, args, &dir.join("server.log"), Some(dir)).map(drop)
+/// that stops it and removes `dir` once this process is gone; returns the
+/// server's process id.
+pub(crate) fn spawn_watched(binary: &Path, args: &[String], dir: &Path) -> Result<u32, String> {
+    spawn_server(binary, args, &dir.join("server.log"), Some(dir))
 }
 
 /// Starts `binary args…` (output appended to `log`) under an `sh` watchdog
@@ -278,12 +294,21 @@ pub(crate) fn path_dirs() -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, below the kernel's range of ephemeral
+/// ports (32768 and up): a port from that range can be taken by any
+/// outgoing connection of the busy test run between this check and the
+/// server's bind, and the server then never listens.
 pub(crate) fn free_port() -> Result<u16, String> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
+    const FIRST: u16 = 10_000;
+    const SPAN: u16 = 22_000;
+    for _ in 0..1000 {
+        let random = u16::from_str_radix(&random_hex(2)?, 16).map_err(|e| e.to_string())?;
+        let port = FIRST + random % SPAN;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(format!("no free port in {FIRST}..{}", FIRST + SPAN))
 }
 
 /// `bytes` random bytes as hex.
@@ -293,4 +318,11 @@ pub(crate) fn random_hex(bytes: usize) -> Result<String, String> {
         .and_then(|mut f| f.read_exact(&mut buf))
         .map_err(|e| format!("/dev/urandom: {e}"))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// SIGKILL to a server process this test process started.
+pub(crate) fn kill(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
 }

@@ -14,14 +14,15 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::require::Missing;
 use crate::s3_server::{
-    S3Server, find_binary, free_port, path_dirs, random_hex, server_dir, server_log, spawn_watched,
+    S3Server, find_binary, free_port, kill, path_dirs, random_hex, server_dir, server_log,
+    spawn_watched,
 };
 
 /// Buckets named so allow anonymous reads and listings, and nothing else.
@@ -75,7 +76,21 @@ pub fn binary() -> Result<PathBuf, Missing> {
     })
 }
 
+/// Starts the server, three times at most: a port found free can be
+/// taken by another test's server before `weed` binds it, and `weed` then
+/// ends.
 fn start(binary: PathBuf) -> Result<S3Server, String> {
+    let mut failures = Vec::new();
+    while failures.len() < 3 {
+        match start_once(&binary) {
+            Ok(server) => return Ok(server),
+            Err(e) => failures.push(e),
+        }
+    }
+    Err(failures.join("\n\nthen:\n"))
+}
+
+fn start_once(binary: &Path) -> Result<S3Server, String> {
     let dir = server_dir("audmodel-seaweed-")?;
     let data = dir.join("data");
     std::fs::create_dir_all(&data).map_err(|e| format!("data folder: {e}"))?;
@@ -121,7 +136,7 @@ fn start(binary: PathBuf) -> Result<S3Server, String> {
     ]
     .into();
     let args: Vec<String> = std::iter::once("server".to_owned()).chain(args).collect();
-    spawn_watched(&binary, &args, &dir)?;
+    let pid = spawn_watched(binary, &args, &dir)?;
 
     let filer = format!("127.0.0.1:{filer}");
     let make_bucket = Box::new(move |name: &str| make_bucket(&filer, name));
@@ -132,8 +147,19 @@ fn start(binary: PathBuf) -> Result<S3Server, String> {
         &dir,
         make_bucket,
     )?;
+    match wait_until_ready(&server, pid, &dir) {
+        Ok(()) => Ok(server),
+        Err(e) => {
+            kill(pid);
+            Err(e)
+        }
+    }
+}
+
+/// Waits up to 60 s for the S3 port, and then for the filer behind it.
+fn wait_until_ready(server: &S3Server, pid: u32, dir: &Path) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(60);
-    server.wait_for_port(deadline)?;
+    server.wait_for_port(pid, &dir.join("server.log"), deadline)?;
     // The S3 gateway listens before the filer behind it is ready: a first
     // bucket created and listed says it is.
     let probe = format!("ready-{}", random_hex(4)?);
@@ -147,9 +173,9 @@ fn start(binary: PathBuf) -> Result<S3Server, String> {
                 .map_err(|e| e.to_string())
         });
         match ready {
-            Ok(()) => return Ok(server),
+            Ok(()) => return Ok(()),
             Err(e) if Instant::now() > deadline => {
-                return Err(format!("not ready after 60 s: {e}\n{}", server_log(&dir)));
+                return Err(format!("not ready after 60 s: {e}\n{}", server_log(dir)));
             }
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
