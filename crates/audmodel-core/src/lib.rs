@@ -11,9 +11,6 @@
 mod alias;
 mod archive;
 mod cache;
-mod cache_list;
-mod cache_remove;
-mod cache_verify;
 mod client;
 mod compare;
 mod config;
@@ -21,7 +18,6 @@ mod error;
 mod gc;
 mod header;
 pub mod json;
-mod last_loaded;
 mod list;
 mod load;
 mod lock;
@@ -43,9 +39,9 @@ mod verify;
 
 pub use alias::AliasEntry;
 pub use archive::ArchiveFile;
-pub use cache_list::{CacheState, CachedModel};
-pub use cache_remove::{PruneOptions, Removed};
-pub use cache_verify::{CacheCheck, FileProblem};
+pub use cache::list::{CacheState, CachedModel};
+pub use cache::remove::{PruneOptions, Removed};
+pub use cache::verify::{CacheCheck, FileProblem};
 pub use client::{Audmodel, DEFAULT_LOCK_TIMEOUT, UrlKind};
 pub use compare::{ComparedRow, Comparison};
 pub use config::{

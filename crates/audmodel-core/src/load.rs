@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use audmodel_backend::{BackendPath, Versioned};
 use audmodel_uid::CancelToken;
 
+use crate::cache::last_loaded;
 use crate::lookup::Located;
 use crate::pipe::pipe;
 use crate::progress::{Stage, run_stage};
 use crate::space::Room;
-use crate::{Audmodel, Error, ErrorKind, Operation, last_loaded, lock, paths};
+use crate::{Audmodel, Error, ErrorKind, Operation, lock, paths};
 
 /// Options of [`Audmodel::load_with`].
 #[derive(Debug, Clone, Default)]

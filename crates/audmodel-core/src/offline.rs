@@ -4,8 +4,8 @@
 //! `{cache}/.aliases/_{alias}` (the reference never looks there), so a cached
 //! alias resolves offline too.
 
+use crate::cache::list::CacheState;
 use crate::cache::write_whole;
-use crate::cache_list::CacheState;
 use crate::load::is_filled;
 use crate::lookup::Model;
 use crate::{Audmodel, Error};

@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 use crate::lookup::{Located, Model};
 use crate::{Audmodel, Error, Header, lock, paths};
 
+pub(crate) mod last_loaded;
+pub(crate) mod list;
+pub(crate) mod remove;
+pub(crate) mod verify;
+
 impl Audmodel {
     /// `{cache}/{sid}/{V}.{ext}`
     pub(crate) fn cache_file(&self, model: &Model, ext: &str) -> PathBuf {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::cache_list::CacheState;
+use crate::cache::list::CacheState;
 use crate::load::is_filled;
 use crate::lookup::Model;
 use crate::{Audmodel, Error, lock, paths};

@@ -8,8 +8,9 @@ use std::time::SystemTime;
 
 use audmodel_uid::ModelId;
 
+use crate::cache::last_loaded;
 use crate::load::is_filled;
-use crate::{Audmodel, Error, Header, last_loaded};
+use crate::{Audmodel, Error, Header};
 
 /// The state of a model version in the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use audmodel_uid::ModelId;
 
-use crate::cache_list::{CacheState, CachedModel, Usage};
+use crate::cache::list::{CacheState, CachedModel, Usage};
 use crate::lookup::Model;
 use crate::{Audmodel, Error, lock};
 
