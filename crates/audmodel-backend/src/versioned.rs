@@ -277,6 +277,26 @@ impl Versioned {
         Ok(found)
     }
 
+    /// Every versioned file of the logical files `{logical_folder}/{base}.*`
+    /// (every extension), as [`list`](Self::list) gives them: one listing
+    /// request of that base's folder alone, so one model's header, meta and
+    /// aliases files are listed without listing the whole folder.
+    pub fn list_base(
+        &self,
+        logical_folder: &BackendPath,
+        base: &str,
+    ) -> Result<Vec<(BackendPath, String)>, Error> {
+        let mut found = Vec::new();
+        for path in self.backend.list(&logical_folder.join(base)?)? {
+            match Self::logical(&path)? {
+                Some(entry) if split_ext(entry.0.split().1).0 == base => found.push(entry),
+                _ => {}
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
     /// The logical path and version of a stored path, when it has the layout.
     fn logical(stored: &BackendPath) -> Result<Option<(BackendPath, String)>, Error> {
         let mut parts = stored.as_str().rsplitn(4, '/');
@@ -377,5 +397,40 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn list_base_gives_one_base_and_no_other() {
+        let versioned = Versioned::new(std::sync::Arc::new(crate::Memory::new()));
+        let put = |logical: &str, version: &str| {
+            let logical = BackendPath::new(logical).unwrap();
+            versioned
+                .put_bytes(b"x", &logical, version, crate::PutMode::Overwrite)
+                .unwrap();
+        };
+        put("/_uid/aaaa.header.yaml", "1.0.0");
+        put("/_uid/aaaa.meta.yaml", "1.0.0");
+        put("/_uid/aaaa.header.yaml", "2.0.0");
+        put("/_uid/aaaa.aliases.yaml", "2.0.0");
+        put("/_uid/aaaab.header.yaml", "1.0.0");
+        let folder = BackendPath::new("/_uid").unwrap();
+        let listed = |base: &str| -> Vec<String> {
+            versioned
+                .list_base(&folder, base)
+                .unwrap()
+                .into_iter()
+                .map(|(path, version)| format!("{path}@{version}"))
+                .collect()
+        };
+        assert_eq!(
+            listed("aaaa"),
+            [
+                "/_uid/aaaa.header.yaml@1.0.0",
+                "/_uid/aaaa.header.yaml@2.0.0",
+                "/_uid/aaaa.meta.yaml@1.0.0"
+            ]
+        );
+        assert_eq!(listed("aaaa.aliases"), ["/_uid/aaaa.aliases.yaml@2.0.0"]);
+        assert!(listed("bbbb").is_empty());
     }
 }

@@ -16,13 +16,25 @@ pub struct ArchiveFile {
     pub size: u64,
 }
 
-impl Audmodel {
-    /// The files of the model's archive with their sizes, read from the
-    /// archive's table of contents with a few range reads near its end, not
-    /// a download.
-    pub fn files(&self, id: &str) -> Result<Vec<ArchiveFile>, Error> {
-        let (at, logical) = self.archive_of(id)?;
-        let directory = table_of_contents(&at, &logical)?;
+/// A model's archive, found once in its repository by
+/// [`Audmodel::archive`], so that what is asked of it next asks that
+/// repository alone.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    at: Located,
+    logical: BackendPath,
+}
+
+impl Archive {
+    /// The UID of the model whose archive this is.
+    pub fn uid(&self) -> String {
+        self.at.model.uid()
+    }
+
+    /// The files of the archive with their sizes, read from its table of
+    /// contents with a few range reads near its end, not a download.
+    pub fn files(&self) -> Result<Vec<ArchiveFile>, Error> {
+        let directory = table_of_contents(&self.at, &self.logical)?;
         Ok(directory
             .entries()
             .map(|entry| ArchiveFile {
@@ -32,39 +44,48 @@ impl Audmodel {
             .collect())
     }
 
-    /// The size in bytes of the model's archive in its repository.
-    pub fn archive_size(&self, id: &str) -> Result<u64, Error> {
-        let (at, logical) = self.archive_of(id)?;
-        at.versioned
-            .size(&logical, &at.model.version)
-            .map_err(at.backend_err())
+    /// Its size in bytes in the repository.
+    pub fn size(&self) -> Result<u64, Error> {
+        self.at
+            .versioned
+            .size(&self.logical, &self.at.model.version)
+            .map_err(self.at.backend_err())
     }
 
-    /// The MD5 (lower-case hex) of the model's archive as its repository
-    /// states it (on a file system this reads the archive).
-    pub fn archive_checksum(&self, id: &str) -> Result<String, Error> {
-        let (at, logical) = self.archive_of(id)?;
-        at.versioned
-            .checksum(&logical, &at.model.version)
-            .map_err(at.backend_err())
+    /// Its MD5 (lower-case hex) as the repository states it (on a file
+    /// system this reads the archive).
+    pub fn checksum(&self) -> Result<String, Error> {
+        self.at
+            .versioned
+            .checksum(&self.logical, &self.at.model.version)
+            .map_err(self.at.backend_err())
     }
 
-    /// Writes the model's archive, as stored, into `out`, front to back,
-    /// streamed from the repository.
-    pub fn download(&self, id: &str, out: &mut dyn std::io::Write) -> Result<(), Error> {
-        let (at, logical) = self.archive_of(id)?;
-        at.versioned
-            .read_to(&logical, &at.model.version, out, &audmodel_uid::no_progress)
-            .map_err(at.backend_err())
+    /// Writes the archive, as stored, into `out`, front to back, streamed
+    /// from the repository.
+    pub fn download(&self, out: &mut dyn std::io::Write) -> Result<(), Error> {
+        self.at
+            .versioned
+            .read_to(
+                &self.logical,
+                &self.at.model.version,
+                out,
+                &audmodel_uid::no_progress,
+            )
+            .map_err(self.at.backend_err())
     }
+}
 
-    /// The located model and the logical path of its archive.
-    fn archive_of(&self, id: &str) -> Result<(Located, BackendPath), Error> {
+impl Audmodel {
+    /// The archive of model `id` (UID, short ID or alias): resolved,
+    /// located and its header read once, for the questions
+    /// [`Archive`] answers.
+    pub fn archive(&self, id: &str) -> Result<Archive, Error> {
         let model = self.resolve(id)?;
         let at = self.locate(&model)?;
         let header = self.header_at(&at)?;
         let logical = paths::archive(header.subgroup.as_deref(), &header.name, &model.sid)?;
-        Ok((at, logical))
+        Ok(Archive { at, logical })
     }
 }
 

@@ -38,7 +38,7 @@ mod turn;
 mod verify;
 
 pub use alias::AliasEntry;
-pub use archive::ArchiveFile;
+pub use archive::{Archive, ArchiveFile};
 pub use cache::list::{CacheState, CachedModel};
 pub use cache::remove::{PruneOptions, Removed};
 pub use cache::verify::{CacheCheck, FileProblem};

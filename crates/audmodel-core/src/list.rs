@@ -130,6 +130,17 @@ impl Audmodel {
     /// whole listing. Each store is asked for one listing, the headers not
     /// yet in the cache, and the aliases files of models that have one.
     pub fn listing(&self) -> Listing {
+        self.listing_of(None)
+    }
+
+    /// The versions of one model (short ID `sid`) as [`listing`](Self::listing)
+    /// gives them, asking each store for the listing of that model's files
+    /// alone (two small listings), not of every model.
+    pub fn model_listing(&self, sid: &str) -> Listing {
+        self.listing_of(Some(sid))
+    }
+
+    fn listing_of(&self, sid: Option<&str>) -> Listing {
         let mut listing = Listing {
             models: Vec::new(),
             problems: Vec::new(),
@@ -138,7 +149,7 @@ impl Audmodel {
         for index in 0..self.repos.len() {
             let repository = self.repos.repository(index).name.clone();
             let listed = match self.repos.open(index).and_then(|versioned| {
-                let listed = list_uid_folder(&versioned, &paths::uid_folder()?)
+                let listed = list_uid_folder(&versioned, &paths::uid_folder()?, sid)
                     .map_err(Error::backend(&repository))?;
                 Ok((versioned, listed))
             }) {
@@ -220,14 +231,24 @@ impl Audmodel {
     }
 }
 
-/// The models one listing of `/_uid` shows, by UID.
+/// The models one listing of `/_uid` shows, by UID; or those of short ID
+/// `sid` alone, from the listings of its files.
 fn list_uid_folder(
     versioned: &Versioned,
     uid_folder: &BackendPath,
+    sid: Option<&str>,
 ) -> Result<Vec<Listed>, audmodel_backend::Error> {
+    let files = match sid {
+        None => versioned.list(uid_folder)?,
+        Some(sid) => {
+            let mut files = versioned.list_base(uid_folder, sid)?;
+            files.extend(versioned.list_base(uid_folder, &format!("{sid}.aliases"))?);
+            files
+        }
+    };
     let mut models: Vec<Listed> = Vec::new();
     let mut aliased = std::collections::HashSet::new();
-    for (path, version) in versioned.list(uid_folder)? {
+    for (path, version) in files {
         let (_, name) = path.split();
         if let Some(sid) = name.strip_suffix(".header.yaml") {
             models.push(Listed {

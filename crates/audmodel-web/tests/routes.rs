@@ -209,10 +209,14 @@ async fn model_version_compare_and_alias_pages() {
     let a = publish("1.0.0", 0.5, None);
     let b = publish("1.1.0", 0.75, Some("best"));
     let sid = &a[..8];
+    let other = r.publish("gru", "{}", "3.0.0", PublishOptions::default().alias("gru"));
 
     let model = r.json(&format!("/api/models/{sid}")).await;
     let versions = model["versions"].as_array().unwrap();
     assert_eq!(versions.len(), 2);
+    let alone = r.json(&format!("/api/models/{}", &other[..8])).await;
+    assert_eq!(alone["versions"].as_array().unwrap().len(), 1, "{alone}");
+    assert_eq!(alone["versions"][0]["aliases"], serde_json::json!(["gru"]));
     assert_eq!(versions[1]["aliases"], serde_json::json!(["best"]));
     let archive = r
         .repository("models")
@@ -268,7 +272,10 @@ async fn model_version_compare_and_alias_pages() {
     let aliases = r.json("/api/aliases").await;
     assert_eq!(
         aliases,
-        serde_json::json!([{"alias": "best", "uid": b, "repository": "models"}])
+        serde_json::json!([
+            {"alias": "best", "uid": b, "repository": "models"},
+            {"alias": "gru", "uid": other, "repository": "models"}
+        ])
     );
 }
 

@@ -63,7 +63,7 @@ pub use audmodel_core::{
 };
 // What the client answers.
 pub use audmodel_core::{
-    AliasEntry, ArchiveFile, CacheCheck, CacheState, CachedModel, ComparedRow, Comparison,
+    AliasEntry, Archive, ArchiveFile, CacheCheck, CacheState, CachedModel, ComparedRow, Comparison,
     FileProblem, Header, ListFilter, ListProblem, Listing, ModelSummary, PruneOptions, Removed,
     RepositoryCheck,
 };

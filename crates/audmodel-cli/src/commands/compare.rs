@@ -36,7 +36,7 @@ pub(super) fn diff(client: &Audmodel, args: &DiffArgs, out: Output) -> Result<()
 
 /// Prints each file of the archive and its size in bytes.
 pub(super) fn files(client: &Audmodel, id: &str, out: Output) -> Result<()> {
-    let files = client.files(id)?;
+    let files = client.archive(id)?.files()?;
     if out.json {
         return out.json_value(&audmodel::json::files(&files));
     }

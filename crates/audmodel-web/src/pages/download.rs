@@ -21,21 +21,20 @@ pub(crate) async fn archive(State(state): State<crate::State>, Path(id): Path<St
     // The UID and size first, so a missing model is a 404 page, not a
     // response cut short.
     let found = ask(&state, move |client| {
-        let uid = client.uid_of(&id)?;
-        let size = client.archive_size(&uid)?;
-        Ok((uid, size))
+        let archive = client.archive(&id)?;
+        let size = archive.size()?;
+        Ok((archive, size))
     })
     .await;
-    let (uid, size) = match found {
+    let (archive, size) = match found {
         Ok(found) => found,
         Err(failure) => return failure.page(),
     };
+    let uid = archive.uid();
     let (sender, mut receiver) = mpsc::channel::<std::io::Result<Bytes>>(CHUNKS_IN_FLIGHT);
-    let client = std::sync::Arc::clone(&state.client);
-    let reading = uid.clone();
     tokio::task::spawn_blocking(move || {
         let mut out = ChannelWriter(sender);
-        if let Err(e) = client.download(&reading, &mut out) {
+        if let Err(e) = archive.download(&mut out) {
             // The client sees the body end early, so it never takes a cut
             // archive for a whole one.
             let error = std::io::Error::other(audmodel_core::error_chain(&e));

@@ -32,16 +32,14 @@ async fn find(state: &crate::State, sid: String) -> Result<Found, Failure> {
     }
     let wanted = sid.clone();
     let listing = ask(state, move |client| {
-        let listing = client.listing();
-        let models: Vec<_> = listing
-            .models
-            .into_iter()
-            .filter(|m| m.short_id == wanted)
-            .collect();
-        match (models.is_empty(), listing.problems.into_iter().next()) {
+        let listing = client.model_listing(&wanted);
+        match (
+            listing.models.is_empty(),
+            listing.problems.into_iter().next(),
+        ) {
             // The model may be in the repository that could not be read.
             (true, Some(problem)) => Err(problem.error),
-            _ => Ok(models),
+            _ => Ok(listing.models),
         }
     })
     .await?;
@@ -55,7 +53,8 @@ async fn find(state: &crate::State, sid: String) -> Result<Found, Failure> {
             .iter()
             .map(|uid| {
                 client
-                    .archive_size(uid)
+                    .archive(uid)
+                    .and_then(|archive| archive.size())
                     .map_err(|e| audmodel_core::error_chain(&e))
             })
             .collect();

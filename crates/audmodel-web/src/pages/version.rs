@@ -1,7 +1,7 @@
 //! Page 3, *Version*: one UID (or alias): header, metadata, aliases, the
 //! archive's size, checksum and files, where it lies, and its download.
 
-use audmodel_core::{ArchiveFile, Header, Mapping, UrlKind};
+use audmodel_core::{Archive, ArchiveFile, Header, Mapping, UrlKind};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use maud::{Markup, html};
@@ -29,18 +29,29 @@ async fn find(state: &crate::State, id: String) -> Result<Found, Failure> {
         let uid = client.uid_of(&id)?;
         let header = client.header(&uid)?;
         let why = |e: audmodel_core::Error| audmodel_core::error_chain(&e);
+        let archive = client.archive(&uid).map_err(why);
         Ok(Found {
             meta: client.meta(&uid).map_err(why),
             aliases: client.aliases(&uid).map_err(why),
-            size: client.archive_size(&uid).map_err(why),
-            checksum: client.archive_checksum(&uid).map_err(why),
-            files: client.files(&uid).map_err(why),
+            size: of_archive(&archive, Archive::size),
+            checksum: of_archive(&archive, Archive::checksum),
+            files: of_archive(&archive, Archive::files),
             url: client.url(&uid, UrlKind::Model).map_err(why),
             uid,
             header,
         })
     })
     .await
+}
+
+/// What `ask` answers of the archive, or why the archive or the answer
+/// could not be read.
+fn of_archive<T>(
+    archive: &Result<Archive, String>,
+    ask: impl FnOnce(&Archive) -> Result<T, audmodel_core::Error>,
+) -> Result<T, String> {
+    let archive = archive.as_ref().map_err(Clone::clone)?;
+    ask(archive).map_err(|e| audmodel_core::error_chain(&e))
 }
 
 /// `GET /versions/{id}`
