@@ -52,7 +52,7 @@ pub(crate) fn cache_ls<'py>(
     cache_root: &str,
     repositories: Vec<Repo>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let client = crate::client(cache_root, &repositories, false);
+    let client = crate::client(py, cache_root, &repositories)?;
     let models = blocking(py, || client.cache_list())?;
     models.iter().map(|m| cached(py, m)).collect()
 }
@@ -65,7 +65,7 @@ pub(crate) fn cache_verify<'py>(
     uids: Vec<String>,
     repair: bool,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let client = crate::client(cache_root, &repositories, false);
+    let client = crate::client(py, cache_root, &repositories)?;
     let ids: Vec<&str> = uids.iter().map(String::as_str).collect();
     let checks = blocking(py, || match repair {
         true => client.cache_repair(&ids),
@@ -81,7 +81,7 @@ pub(crate) fn cache_rm<'py>(
     repositories: Vec<Repo>,
     uids: Vec<String>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let client = crate::client(cache_root, &repositories, false);
+    let client = crate::client(py, cache_root, &repositories)?;
     let ids: Vec<&str> = uids.iter().map(String::as_str).collect();
     let gone = blocking(py, || client.cache_remove_all(&ids))?;
     gone.iter().map(|r| removed(py, r)).collect()
@@ -95,7 +95,7 @@ pub(crate) fn cache_prune<'py>(
     max_size: Option<u64>,
     dry_run: bool,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let client = crate::client(cache_root, &[], false);
+    let client = crate::client(py, cache_root, &[])?;
     let mut options = PruneOptions::default().dry_run(dry_run);
     if let Some(seconds) = older_than {
         let age = Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX);
@@ -115,7 +115,7 @@ pub(crate) fn verify<'py>(
     repositories: Vec<Repo>,
     uid: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let client = crate::client(cache_root, &repositories, false);
+    let client = crate::client(py, cache_root, &repositories)?;
     let check = blocking(py, || client.verify(uid))?;
     let dict = PyDict::new(py);
     dict.set_item("uid", &check.uid)?;

@@ -32,7 +32,7 @@ pub(crate) fn gc<'py>(
     older_than: Option<f64>,
     dry_run: bool,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let client = crate::client(cache_root, &repositories, false);
+    let client = crate::client(py, cache_root, &repositories)?;
     let mut options = GcOptions::default().dry_run(dry_run);
     if let Some(name) = repository {
         options = options.repository(name);

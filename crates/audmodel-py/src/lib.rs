@@ -4,6 +4,7 @@
 //! the defaults and `audmodel_rs.config`.
 
 mod cache;
+mod clients;
 mod convert;
 mod errors;
 mod gc;
@@ -11,11 +12,10 @@ mod progress;
 mod run;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use audmodel::{
-    Audmodel, CancelToken, Config, LoadOptions, MetaUpdate, PublishOptions, Repository, UrlKind,
-};
+use audmodel::{Audmodel, CancelToken, Config, LoadOptions, MetaUpdate, PublishOptions, UrlKind};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -26,16 +26,15 @@ use run::{blocking, cancellable};
 /// A repository as the Python half passes it: `(name, host, backend)`.
 type Repo = (String, String, String);
 
-fn client(cache_root: &str, repositories: &[Repo], verbose: bool) -> Audmodel {
-    let repositories = repositories
-        .iter()
-        .map(|(name, host, backend)| Repository::new(name, host, backend))
-        .collect();
-    let client = Audmodel::new(Config::new(PathBuf::from(cache_root), repositories));
-    match verbose {
-        true => client.with_progress(std::sync::Arc::new(progress::Stderr::default())),
-        false => client,
-    }
+/// The kept client of this configuration (see [`clients`]), quiet.
+fn client(py: Python<'_>, cache_root: &str, repositories: &[Repo]) -> PyResult<Arc<Audmodel>> {
+    client_of(py, clients::Key::new(cache_root, repositories))
+}
+
+/// The kept client of `key`, built (the configuration file read) without
+/// the GIL.
+fn client_of(py: Python<'_>, key: clients::Key) -> PyResult<Arc<Audmodel>> {
+    blocking(py, || clients::client(key))
 }
 
 /// `(cache_root, [(name, host, backend)])` of `~/.config/audmodel.yaml`,
@@ -128,7 +127,8 @@ fn publish(
     if !repositories.contains(&args.repository) {
         repositories.push(args.repository.clone());
     }
-    let client = client(cache_root, &repositories, verbose);
+    let key = clients::Key::new(cache_root, &repositories).verbose(verbose);
+    let client = client_of(py, key)?;
     let cancel = CancelToken::new();
     let options = PublishOptions {
         subgroup: args.subgroup,
@@ -159,7 +159,10 @@ fn load(
     verbose: bool,
 ) -> PyResult<String> {
     let timeout = Duration::try_from_secs_f64(timeout.max(0.0)).unwrap_or(Duration::MAX);
-    let client = client(cache_root, &repositories, verbose).with_lock_timeout(timeout);
+    let key = clients::Key::new(cache_root, &repositories)
+        .verbose(verbose)
+        .lock_timeout(timeout);
+    let client = client_of(py, key)?;
     let cancel = CancelToken::new();
     let options = LoadOptions::cancelled_by(cancel.clone());
     let path = cancellable(py, &cancel, || client.load_with(uid, &options))?;
@@ -173,7 +176,7 @@ fn header<'py>(
     repositories: Vec<Repo>,
     uid: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let client = client(cache_root, &repositories, false);
+    let client = client(py, cache_root, &repositories)?;
     let header = blocking(py, || client.header(uid))?;
     to_python(py, &header.to_value())
 }
@@ -185,7 +188,7 @@ fn meta<'py>(
     repositories: Vec<Repo>,
     uid: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let client = client(cache_root, &repositories, false);
+    let client = client(py, cache_root, &repositories)?;
     let meta = blocking(py, || client.meta(uid))?;
     Ok(mapping_to_python(py, &meta)?.into_any())
 }
@@ -205,7 +208,7 @@ fn update_meta<'py>(
     } else {
         MetaUpdate::Merge
     };
-    let client = client(cache_root, &repositories, false);
+    let client = client(py, cache_root, &repositories)?;
     let new = blocking(py, || client.update_meta(uid, &meta, how))?;
     Ok(mapping_to_python(py, &new)?.into_any())
 }
@@ -217,13 +220,13 @@ fn versions(
     repositories: Vec<Repo>,
     uid: &str,
 ) -> PyResult<Vec<String>> {
-    let client = client(cache_root, &repositories, false);
+    let client = client(py, cache_root, &repositories)?;
     blocking(py, || client.versions(uid))
 }
 
 #[pyfunction]
 fn exists(py: Python<'_>, cache_root: &str, repositories: Vec<Repo>, uid: &str) -> PyResult<bool> {
-    let client = client(cache_root, &repositories, false);
+    let client = client(py, cache_root, &repositories)?;
     blocking(py, || client.exists(uid))
 }
 
@@ -245,7 +248,7 @@ fn url(
             )));
         }
     };
-    let client = client(cache_root, &repositories, false);
+    let client = client(py, cache_root, &repositories)?;
     blocking(py, || client.url(uid, kind))
 }
 
@@ -256,7 +259,7 @@ fn aliases<'py>(
     repositories: Vec<Repo>,
     uid: &str,
 ) -> PyResult<Bound<'py, PyList>> {
-    let client = client(cache_root, &repositories, false);
+    let client = client(py, cache_root, &repositories)?;
     let aliases = blocking(py, || client.aliases(uid))?;
     PyList::new(py, aliases)
 }
@@ -269,7 +272,7 @@ fn set_alias(
     alias: &str,
     uid: &str,
 ) -> PyResult<()> {
-    let client = client(cache_root, &repositories, false);
+    let client = client(py, cache_root, &repositories)?;
     blocking(py, || client.set_alias(alias, uid))
 }
 
@@ -280,7 +283,7 @@ fn resolve_alias(
     repositories: Vec<Repo>,
     alias: &str,
 ) -> PyResult<String> {
-    let client = client(cache_root, &repositories, false);
+    let client = client(py, cache_root, &repositories)?;
     blocking(py, || client.resolve_alias(alias))
 }
 
@@ -291,7 +294,7 @@ fn repository(
     repositories: Vec<Repo>,
     uid: &str,
 ) -> PyResult<Repo> {
-    let client = client(cache_root, &repositories, false);
+    let client = client(py, cache_root, &repositories)?;
     let repo = blocking(py, || client.repository(uid))?;
     Ok((repo.name, repo.host, repo.backend))
 }
