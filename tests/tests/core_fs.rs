@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use audmodel::backend::{
-    Backend, BackendExt, BackendPath, Capabilities, ObjectMeta, Progress as BytesProgress, PutMode,
-    PutOptions, Versioned, WriteLock,
+    Backend, BackendExt, BackendPath, Capabilities, LocalStore, ObjectMeta,
+    Progress as BytesProgress, PutMode, PutOptions, Versioned, WriteLock,
 };
 use audmodel::{Audmodel, Config, ErrorKind, Mapping, PublishOptions, Registry, Repository, Value};
 use core_scenarios::{map, mapping, model_folder, options, params};
@@ -87,14 +87,7 @@ fn published_files_are_laid_out_as_the_reference() {
         map(&[("emodb", map(&[("version", "1.2.0".into())]))]),
     )]);
     let uid = s
-        .publish(
-            "1.0.0",
-            PublishOptions {
-                meta: Some(meta),
-                alias: Some("cnn".into()),
-                ..options()
-            },
-        )
+        .publish("1.0.0", options().meta(meta).alias("cnn"))
         .unwrap();
     assert_eq!(uid, "d4e9c65b-1.0.0");
     let files: Vec<String> = listing(&s.repo_root())
@@ -165,14 +158,7 @@ fn published_files_are_laid_out_as_the_reference() {
 #[test]
 fn publish_refuses_bad_input_and_writes_nothing() {
     let s = Setup::new();
-    s.publish(
-        "1.0.0",
-        PublishOptions {
-            alias: Some("taken".into()),
-            ..options()
-        },
-    )
-    .unwrap();
+    s.publish("1.0.0", options().alias("taken")).unwrap();
     let before = listing(&s.repo_root());
     let good = model_folder(s.dir.path(), "good");
     let file = s.dir.path().join("a-file");
@@ -197,10 +183,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
             "torch",
             params(),
             "2.0.0",
-            PublishOptions {
-                subgroup: Some("_uid".into()),
-                ..options()
-            },
+            options().subgroup("_uid"),
             ErrorKind::InvalidInput,
         ),
         (
@@ -209,10 +192,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
             "torch",
             params(),
             "2.0.0",
-            PublishOptions {
-                subgroup: Some("_alias".into()),
-                ..options()
-            },
+            options().subgroup("_alias"),
             ErrorKind::InvalidInput,
         ),
         (
@@ -221,10 +201,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
             "torch",
             params(),
             "2.0.0",
-            PublishOptions {
-                alias: Some("d4e9c65b".into()),
-                ..options()
-            },
+            options().alias("d4e9c65b"),
             ErrorKind::InvalidInput,
         ),
         (
@@ -233,10 +210,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
             "torch",
             params(),
             "2.0.0",
-            PublishOptions {
-                alias: Some("d4e9c65b-2.0.0".into()),
-                ..options()
-            },
+            options().alias("d4e9c65b-2.0.0"),
             ErrorKind::InvalidInput,
         ),
         (
@@ -245,10 +219,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
             "torch",
             params(),
             "2.0.0",
-            PublishOptions {
-                alias: Some("my alias".into()),
-                ..options()
-            },
+            options().alias("my alias"),
             ErrorKind::InvalidInput,
         ),
         (
@@ -257,10 +228,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
             "torch",
             params(),
             "2.0.0",
-            PublishOptions {
-                alias: Some("taken".into()),
-                ..options()
-            },
+            options().alias("taken"),
             ErrorKind::AlreadyExists,
         ),
         (
@@ -269,10 +237,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
             "torch",
             params(),
             "2.0.0",
-            PublishOptions {
-                compression: 10,
-                ..options()
-            },
+            options().compression(10),
             ErrorKind::InvalidInput,
         ),
         (
@@ -353,10 +318,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
             "torch",
             params(),
             "2.0.0",
-            PublishOptions {
-                subgroup: Some("a b".into()),
-                ..options()
-            },
+            options().subgroup("a b"),
             ErrorKind::InvalidInput,
         ),
         (
@@ -365,10 +327,7 @@ fn publish_refuses_bad_input_and_writes_nothing() {
             "torch",
             params(),
             "2.0.0",
-            PublishOptions {
-                repository: Some("nope".into()),
-                ..options()
-            },
+            options().repository("nope"),
             ErrorKind::InvalidInput,
         ),
     ];
@@ -419,11 +378,7 @@ fn the_embedded_default_repository_reads_as_empty_until_publish_creates_its_fold
             "torch",
             &params(),
             "1.0.0",
-            &PublishOptions {
-                tmp_root: Some(tmp_root.clone()),
-                compression: 0,
-                ..options()
-            },
+            &options().tmp_root(tmp_root.clone()).compression(0),
         )
         .unwrap();
     assert!(root.is_dir());
@@ -581,10 +536,7 @@ fn racing_publishers_of_one_uid_one_wins_and_keeps_its_files() {
             .iter()
             .enumerate()
             .map(|(i, root)| {
-                let options = PublishOptions {
-                    meta: Some(Mapping::from([("racer", i)])),
-                    ..options()
-                };
+                let options = options().meta(Mapping::from([("racer", i)]));
                 let client = &s.client;
                 scope.spawn(move || client.publish(root, "torch", &params(), "1.0.0", &options))
             })
@@ -719,8 +671,36 @@ impl Backend for Faulty {
     fn url(&self, path: &BackendPath) -> String {
         self.0.url(path)
     }
+    fn local(&self) -> Option<&dyn LocalStore> {
+        Some(self)
+    }
+}
+
+/// The file system's locks and root, but no local files, so loads download.
+impl LocalStore for Faulty {
+    fn check_root(&self) -> Result<(), audmodel::backend::Error> {
+        self.inner().check_root()
+    }
+    fn create_root(&self) -> Result<(), audmodel::backend::Error> {
+        self.inner().create_root()
+    }
+    fn local_file(&self, _: &BackendPath) -> Option<PathBuf> {
+        None
+    }
     fn lock(&self, path: &BackendPath) -> Result<WriteLock, audmodel::backend::Error> {
-        self.0.lock(path)
+        self.inner().lock(path)
+    }
+    fn try_lock(&self, path: &BackendPath) -> Result<Option<WriteLock>, audmodel::backend::Error> {
+        self.inner().try_lock(path)
+    }
+    fn remove_cut_writes(&self, folder: &BackendPath) -> Result<usize, audmodel::backend::Error> {
+        self.inner().remove_cut_writes(folder)
+    }
+}
+
+impl Faulty {
+    fn inner(&self) -> &dyn LocalStore {
+        self.0.local().expect("a file system has local powers")
     }
 }
 
@@ -894,15 +874,7 @@ fn an_alias_left_by_a_killed_publish_is_taken_over() {
             PutMode::Overwrite,
         )
         .unwrap();
-    let uid = s
-        .publish(
-            "1.0.0",
-            PublishOptions {
-                alias: Some("stale".into()),
-                ..options()
-            },
-        )
-        .unwrap();
+    let uid = s.publish("1.0.0", options().alias("stale")).unwrap();
     assert_eq!(s.client.resolve_alias("stale").unwrap(), uid);
     assert_eq!(s.client.aliases(&uid).unwrap(), ["stale"]);
 }

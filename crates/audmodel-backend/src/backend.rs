@@ -60,10 +60,10 @@ pub struct PutOptions<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub struct Capabilities {
-    /// [`Backend::lock`] gives locks that every writer of the store takes,
+    /// [`LocalStore::lock`] gives locks that every writer of the store takes,
     /// so writers of one model can take turns.
     pub locks: bool,
-    /// [`Backend::local_file`] gives the files on this machine, to read in
+    /// [`LocalStore::local_file`] gives the files on this machine, to read in
     /// place.
     pub local_files: bool,
     /// [`PutMode::Create`] is decided atomically by the store: of two
@@ -219,60 +219,13 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// What the reference prints for `audmodel.url` of this path.
     fn url(&self, path: &BackendPath) -> String;
 
-    /// Checks that the repository itself is there, as the reference's
-    /// `open` does: on a file system, that its folder exists and is a
-    /// folder ([`Error::Unavailable`] naming it otherwise), so that a moved
-    /// or unmounted repository is not taken for an empty one. Stores whose
-    /// repository can only be asked by a request (an S3 bucket) say yes and
-    /// report a missing bucket on their first request.
-    fn check_root(&self) -> Result<(), Error> {
-        Ok(())
-    }
-
-    /// Creates the repository itself (a file system's root folder) when it
-    /// is missing; stores whose repositories are made by an administrator
-    /// (S3 buckets) leave that to them and do nothing.
-    fn create_root(&self) -> Result<(), Error> {
-        Ok(())
-    }
-
-    /// The file on this machine that holds `path`, for stores with
-    /// [`Capabilities::local_files`], so that a caller can read it in place
-    /// instead of downloading it; `None` when `path` is not a file. The
-    /// file belongs to the repository: read it, never write.
-    fn local_file(&self, path: &BackendPath) -> Option<PathBuf> {
-        let _ = path;
+    /// The powers only a store on this machine's file system has (locks,
+    /// files read in place, a root folder, the leftovers of cut writes), or
+    /// `None`: stores in a bucket have none of them. A store that returns
+    /// `Some` says so in its [`Capabilities`] too (`locks`, `local_files`),
+    /// and a wrapper passes on its inner store's answer.
+    fn local(&self) -> Option<&dyn LocalStore> {
         None
-    }
-
-    /// Waits for an exclusive lock on `path` among writers of this store and
-    /// holds it until the returned guard is dropped, for stores with
-    /// [`Capabilities::locks`]; [`Error::Unsupported`] on the others. The
-    /// lock lives beside `path` and never appears in listings of the
-    /// versioned layout.
-    fn lock(&self, path: &BackendPath) -> Result<WriteLock, Error> {
-        Err(Error::Unsupported {
-            what: format!("locking '{}'", path.as_str()),
-        })
-    }
-
-    /// Removes what writes to `folder` that a killed process cut short left
-    /// behind (on a file system the hidden temporary files of copies), and
-    /// returns their number. Only for a caller holding the lock that every
-    /// writer of `folder` takes: a live writer's file would go too. Stores
-    /// whose writes leave nothing (S3) do nothing.
-    fn remove_cut_writes(&self, folder: &BackendPath) -> Result<usize, Error> {
-        let _ = folder;
-        Ok(0)
-    }
-
-    /// [`Backend::lock`] without waiting: `None` while another holds the
-    /// lock. Stores with [`Capabilities::locks`] override it; the others
-    /// refuse it with [`Error::Unsupported`].
-    fn try_lock(&self, path: &BackendPath) -> Result<Option<WriteLock>, Error> {
-        Err(Error::Unsupported {
-            what: format!("locking '{}'", path.as_str()),
-        })
     }
 
     /// Everything the store holds below the folder `prefix`, with size and
@@ -306,6 +259,41 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
             }),
         }
     }
+}
+
+/// What only a store on this machine's file system does, apart from the
+/// [`Backend`] trait every store implements, so that no store in a bucket
+/// carries hooks it cannot fill: reached through [`Backend::local`]. Every
+/// method is required.
+pub trait LocalStore: Send + Sync {
+    /// Checks that the repository itself is there, as the reference's
+    /// `open` does: that its folder exists and is a folder
+    /// ([`Error::Unavailable`] naming it otherwise), so that a moved or
+    /// unmounted repository is not taken for an empty one.
+    fn check_root(&self) -> Result<(), Error>;
+
+    /// Creates the repository's folder when it is missing.
+    fn create_root(&self) -> Result<(), Error>;
+
+    /// The file on this machine that holds `path`, so that a caller can
+    /// read it in place instead of downloading it; `None` when `path` is
+    /// not a file. The file belongs to the repository: read it, never
+    /// write.
+    fn local_file(&self, path: &BackendPath) -> Option<PathBuf>;
+
+    /// Waits for an exclusive lock on `path` among writers of this store
+    /// and holds it until the returned guard is dropped. The lock lives
+    /// beside `path` and never appears in listings of the versioned layout.
+    fn lock(&self, path: &BackendPath) -> Result<WriteLock, Error>;
+
+    /// [`LocalStore::lock`] without waiting: `None` while another holds it.
+    fn try_lock(&self, path: &BackendPath) -> Result<Option<WriteLock>, Error>;
+
+    /// Removes what writes to `folder` that a killed process cut short left
+    /// behind (the hidden temporary files of copies), and returns their
+    /// number. Only for a caller holding the lock that every writer of
+    /// `folder` takes: a live writer's file would go too.
+    fn remove_cut_writes(&self, folder: &BackendPath) -> Result<usize, Error>;
 }
 
 /// One thing a store holds, as [`Backend::inventory`] finds it.
@@ -429,7 +417,7 @@ pub trait BackendExt: Backend {
 
 impl<T: Backend + ?Sized> BackendExt for T {}
 
-/// A held [`Backend::lock`]; released when dropped (or when the process dies).
+/// A held [`LocalStore::lock`]; released when dropped (or when the process dies).
 #[derive(Debug)]
 pub struct WriteLock {
     _held: Box<dyn std::any::Any + Send + Sync>,

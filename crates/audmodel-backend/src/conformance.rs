@@ -143,7 +143,12 @@ pub fn capabilities(backend: &Arc<dyn Backend>) {
     backend
         .put_bytes(b"x", &file, PutMode::Overwrite)
         .expect("put");
-    match backend.local_file(&file) {
+    let local = backend.local();
+    assert!(
+        local.is_some() || !(can.locks || can.local_files),
+        "locks or local files promised by a store without local powers (`Backend::local`)"
+    );
+    match versioned.local_file(&logical, "1.0.0").expect("local file") {
         Some(local) => {
             assert!(can.local_files, "a local file from a store without them");
             assert_eq!(std::fs::read(local).expect("read the local file"), b"x");
@@ -151,12 +156,13 @@ pub fn capabilities(backend: &Arc<dyn Backend>) {
         None => assert!(!can.local_files, "no local file from a store with them"),
     }
     if !can.locks {
-        let err = backend
-            .lock(&file)
+        let err = versioned
+            .lock(&logical, "1.0.0")
             .expect_err("a lock from a store without");
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
         return;
     }
+    let backend = local.expect("a store with locks has local powers");
     let held = backend.lock(&file).expect("lock");
     let (taken, waited) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {

@@ -7,8 +7,8 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::local::{Place, TEMP_PREFIX, copy_file, temp_file_beside, write_atomic};
 use crate::{
-    Backend, BackendPath, Capabilities, Error, ObjectMeta, Progress, PutMode, PutOptions,
-    PutWriter, StoreEntry, StoreEntryKind, WriteLock,
+    Backend, BackendPath, Capabilities, Error, LocalStore, ObjectMeta, Progress, PutMode,
+    PutOptions, PutWriter, StoreEntry, StoreEntryKind, WriteLock,
 };
 use audmodel_uid::md5_file;
 
@@ -310,6 +310,49 @@ impl Backend for FileSystem {
         format!("{}//{}", self.root.display(), path.as_str())
     }
 
+    fn local(&self) -> Option<&dyn LocalStore> {
+        Some(self)
+    }
+
+    /// Every file (the hidden temporary files of writes in flight or cut
+    /// short as [`StoreEntryKind::CutWrite`]) and every folder below
+    /// `prefix`, with sizes and modification times. Names outside the
+    /// backend alphabet are skipped.
+    fn inventory(&self, prefix: &BackendPath) -> Result<Vec<StoreEntry>, Error> {
+        let mut found = Vec::new();
+        let start = self.local(prefix);
+        if start.is_dir() {
+            take_inventory(&start, prefix, &mut found)?;
+        }
+        Ok(found)
+    }
+
+    /// Removes a file or an empty folder (never the repository's own).
+    fn discard(&self, entry: &StoreEntry) -> Result<(), Error> {
+        let shown = entry.path.as_str();
+        let local = self.local(&entry.path);
+        let removed = match entry.kind {
+            StoreEntryKind::File | StoreEntryKind::CutWrite => std::fs::remove_file(&local),
+            StoreEntryKind::Folder if entry.path.key().is_empty() => {
+                return Err(Error::invalid(shown, "the repository's folder stays"));
+            }
+            StoreEntryKind::Folder => std::fs::remove_dir(&local),
+            _ => {
+                return Err(Error::Unsupported {
+                    what: format!("removing {} '{shown}'", entry.kind),
+                });
+            }
+        };
+        removed.map_err(|e| match e.kind() {
+            std::io::ErrorKind::DirectoryNotEmpty => Error::Precondition {
+                path: shown.to_owned(),
+            },
+            _ => self.write_refused(Error::io(e, shown, "cannot remove")),
+        })
+    }
+}
+
+impl LocalStore for FileSystem {
     fn check_root(&self) -> Result<(), Error> {
         let root = self.root.display();
         match std::fs::metadata(&self.root) {
@@ -388,43 +431,6 @@ impl Backend for FileSystem {
             }
         }
         Ok(removed)
-    }
-
-    /// Every file (the hidden temporary files of writes in flight or cut
-    /// short as [`StoreEntryKind::CutWrite`]) and every folder below
-    /// `prefix`, with sizes and modification times. Names outside the
-    /// backend alphabet are skipped.
-    fn inventory(&self, prefix: &BackendPath) -> Result<Vec<StoreEntry>, Error> {
-        let mut found = Vec::new();
-        let start = self.local(prefix);
-        if start.is_dir() {
-            take_inventory(&start, prefix, &mut found)?;
-        }
-        Ok(found)
-    }
-
-    /// Removes a file or an empty folder (never the repository's own).
-    fn discard(&self, entry: &StoreEntry) -> Result<(), Error> {
-        let shown = entry.path.as_str();
-        let local = self.local(&entry.path);
-        let removed = match entry.kind {
-            StoreEntryKind::File | StoreEntryKind::CutWrite => std::fs::remove_file(&local),
-            StoreEntryKind::Folder if entry.path.key().is_empty() => {
-                return Err(Error::invalid(shown, "the repository's folder stays"));
-            }
-            StoreEntryKind::Folder => std::fs::remove_dir(&local),
-            _ => {
-                return Err(Error::Unsupported {
-                    what: format!("removing {} '{shown}'", entry.kind),
-                });
-            }
-        };
-        removed.map_err(|e| match e.kind() {
-            std::io::ErrorKind::DirectoryNotEmpty => Error::Precondition {
-                path: shown.to_owned(),
-            },
-            _ => self.write_refused(Error::io(e, shown, "cannot remove")),
-        })
     }
 }
 

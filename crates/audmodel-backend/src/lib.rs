@@ -45,7 +45,8 @@ pub mod conformance;
 
 pub use audmodel_uid::{CancelToken, Cancelled, Progress, no_progress};
 pub use backend::{
-    Backend, BackendExt, Capabilities, ObjectMeta, PutMode, PutOptions, PutWriter, StoreEntry,
+    Backend, BackendExt, Capabilities, LocalStore, ObjectMeta, PutMode, PutOptions, PutWriter,
+    StoreEntry,
     StoreEntryKind, UpdateVersion, WriteLock,
 };
 pub use error::{Error, ErrorKind, ErrorSource};

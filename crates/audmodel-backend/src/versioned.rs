@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::{
-    Backend, BackendExt, BackendPath, Capabilities, Error, Progress, PutMode, PutOptions,
-    UpdateVersion, WriteLock,
+    Backend, BackendExt, BackendPath, Capabilities, Error, LocalStore, Progress, PutMode,
+    PutOptions, UpdateVersion, WriteLock,
 };
 
 /// Extensions that count as one, as audmodel configures its Maven interface.
@@ -97,14 +97,18 @@ impl Versioned {
         self.backend.known_capabilities()
     }
 
-    /// Whether the repository itself is there: see [`Backend::check_root`].
+    /// Whether the repository itself is there: see
+    /// [`LocalStore::check_root`]; stores in a bucket report a missing
+    /// bucket on their first request instead.
     pub fn check_root(&self) -> Result<(), Error> {
-        self.backend.check_root()
+        self.backend.local().map_or(Ok(()), LocalStore::check_root)
     }
 
-    /// Creates the repository when it is missing: see [`Backend::create_root`].
+    /// Creates the repository when it is missing: see
+    /// [`LocalStore::create_root`]; buckets are made by their
+    /// administrators, so stores in a bucket do nothing.
     pub fn create_root(&self) -> Result<(), Error> {
-        self.backend.create_root()
+        self.backend.local().map_or(Ok(()), LocalStore::create_root)
     }
 
     /// Uploads a local file as `logical` at `version`.
@@ -203,26 +207,41 @@ impl Versioned {
         self.backend.checksum(&Self::path(logical, version)?)
     }
 
-    /// The local file of `logical` at `version`: see [`Backend::local_file`].
+    /// The local file of `logical` at `version`: see
+    /// [`LocalStore::local_file`]; `None` on stores without local files.
     pub fn local_file(
         &self,
         logical: &BackendPath,
         version: &str,
     ) -> Result<Option<PathBuf>, Error> {
-        Ok(self.backend.local_file(&Self::path(logical, version)?))
+        let stored = Self::path(logical, version)?;
+        Ok(self
+            .backend
+            .local()
+            .and_then(|local| local.local_file(&stored)))
     }
 
-    /// [`Backend::lock`] on `logical` at `version`; the lock file is not a
-    /// versioned file, so listings never show it.
+    /// [`LocalStore::lock`] on `logical` at `version`; the lock file is not
+    /// a versioned file, so listings never show it. [`Error::Unsupported`]
+    /// on stores without locks.
     pub fn lock(&self, logical: &BackendPath, version: &str) -> Result<WriteLock, Error> {
-        self.backend.lock(&Self::path(logical, version)?)
+        let stored = Self::path(logical, version)?;
+        match self.backend.local() {
+            Some(local) => local.lock(&stored),
+            None => Err(Error::Unsupported {
+                what: format!("locking '{}'", stored.as_str()),
+            }),
+        }
     }
 
-    /// [`Backend::remove_cut_writes`] in the folder that holds `logical` at
-    /// `version`.
+    /// [`LocalStore::remove_cut_writes`] in the folder that holds `logical`
+    /// at `version`; stores whose writes leave nothing behind (buckets)
+    /// remove nothing.
     pub fn remove_cut_writes(&self, logical: &BackendPath, version: &str) -> Result<usize, Error> {
         let stored = Self::path(logical, version)?;
-        self.backend.remove_cut_writes(&stored.split().0)
+        self.backend
+            .local()
+            .map_or(Ok(0), |local| local.remove_cut_writes(&stored.split().0))
     }
 
     /// What the reference's `audmodel.url` prints for `logical` at `version`.

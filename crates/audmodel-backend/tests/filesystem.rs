@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use audmodel_backend::{
-    Backend, BackendExt, BackendPath, ErrorKind, FileSystem, PutMode, Registry, Repository,
-    conformance, no_progress,
+    Backend, BackendExt, BackendPath, ErrorKind, FileSystem, LocalStore, PutMode, Registry,
+    Repository, conformance, no_progress,
 };
 
 fn repo() -> (tempfile::TempDir, Arc<dyn Backend>) {
@@ -13,6 +13,11 @@ fn repo() -> (tempfile::TempDir, Arc<dyn Backend>) {
     std::fs::create_dir(host.path().join("repo")).unwrap();
     let fs = FileSystem::new(host.path().to_str().unwrap(), "repo").unwrap();
     (host, Arc::new(fs))
+}
+
+/// The file-system powers of a store that has them.
+fn powers(fs: &Arc<dyn Backend>) -> &dyn LocalStore {
+    fs.local().expect("a file system has local powers")
 }
 
 #[test]
@@ -213,12 +218,18 @@ fn local_file_is_the_stored_file_and_only_for_files() {
     let (host, fs) = repo();
     let path = BackendPath::new("/a/b.txt").unwrap();
     fs.put_bytes(b"abc", &path, PutMode::Overwrite).unwrap();
-    let local = fs.local_file(&path).unwrap();
+    let local = powers(&fs).local_file(&path).unwrap();
     assert_eq!(local, host.path().join("repo/a/b.txt"));
     assert_eq!(std::fs::read(&local).unwrap(), b"abc");
     // Missing files and folders have none.
-    assert_eq!(fs.local_file(&BackendPath::new("/a/c.txt").unwrap()), None);
-    assert_eq!(fs.local_file(&BackendPath::new("/a").unwrap()), None);
+    assert_eq!(
+        powers(&fs).local_file(&BackendPath::new("/a/c.txt").unwrap()),
+        None
+    );
+    assert_eq!(
+        powers(&fs).local_file(&BackendPath::new("/a").unwrap()),
+        None
+    );
 }
 
 #[test]
@@ -235,7 +246,7 @@ fn cut_writes_are_removed_and_nothing_else() {
     // What a copy killed half way leaves, and a lock file.
     std::fs::write(local.join(".audmodel-tmp-Xy12ab"), b"half").unwrap();
     std::fs::write(local.join(".abc-1.0.0.zip.lock"), b"").unwrap();
-    assert_eq!(fs.remove_cut_writes(&folder).unwrap(), 1);
+    assert_eq!(powers(&fs).remove_cut_writes(&folder).unwrap(), 1);
     let mut left: Vec<String> = std::fs::read_dir(&local)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -244,7 +255,7 @@ fn cut_writes_are_removed_and_nothing_else() {
     assert_eq!(left, [".abc-1.0.0.zip.lock", "abc-1.0.0.zip"]);
     // A folder that does not exist has nothing to remove.
     let missing = BackendPath::new("/nothing/here").unwrap();
-    assert_eq!(fs.remove_cut_writes(&missing).unwrap(), 0);
+    assert_eq!(powers(&fs).remove_cut_writes(&missing).unwrap(), 0);
 }
 
 #[test]
@@ -299,13 +310,13 @@ fn a_lock_file_removed_under_the_lock_is_not_locked_twice() {
     let lock_file = host
         .path()
         .join("repo/_uid/abc/1.0.0/.abc-1.0.0.header.yaml.lock");
-    let held = fs.try_lock(&path).unwrap().expect("a free lock");
-    assert!(fs.try_lock(&path).unwrap().is_none(), "held twice");
+    let held = powers(&fs).try_lock(&path).unwrap().expect("a free lock");
+    assert!(powers(&fs).try_lock(&path).unwrap().is_none(), "held twice");
     // A waiter opens the lock file and blocks on it ...
     let waiter = {
         let fs = Arc::clone(&fs);
         let path = path.clone();
-        std::thread::spawn(move || fs.lock(&path).unwrap())
+        std::thread::spawn(move || powers(&fs).lock(&path).unwrap())
     };
     std::thread::sleep(std::time::Duration::from_millis(200));
     // ... while the holder removes the file with its folder (as gc does).
@@ -315,9 +326,9 @@ fn a_lock_file_removed_under_the_lock_is_not_locked_twice() {
     let waited = waiter.join().unwrap();
     assert!(lock_file.exists(), "the waiter locks the file at the path");
     assert!(
-        fs.try_lock(&path).unwrap().is_none(),
+        powers(&fs).try_lock(&path).unwrap().is_none(),
         "a newcomer must find the waiter's lock"
     );
     drop(waited);
-    assert!(fs.try_lock(&path).unwrap().is_some());
+    assert!(powers(&fs).try_lock(&path).unwrap().is_some());
 }

@@ -352,8 +352,8 @@ impl Sweep<'_> {
         let can = self.backend.capabilities();
         let mut guard = Guard::None;
         if !self.options.dry_run {
-            if can.locks {
-                match self.backend.try_lock(&header).map_err(self.err())? {
+            if let Some(local) = self.backend.local().filter(|_| can.locks) {
+                match local.try_lock(&header).map_err(self.err())? {
                     Some(lock) => guard = Guard::Lock(lock),
                     // A live publisher's turn: nothing of this version is stale.
                     None => return Ok(()),
@@ -442,8 +442,12 @@ impl Sweep<'_> {
         }
         let stored = alias_path(alias).map_err(self.err())?;
         let mut lock = None;
-        if !self.options.dry_run && self.backend.capabilities().locks {
-            match self.backend.try_lock(&stored).map_err(self.err())? {
+        let local = self
+            .backend
+            .local()
+            .filter(|_| self.backend.capabilities().locks);
+        if let (false, Some(local)) = (self.options.dry_run, local) {
+            match local.try_lock(&stored).map_err(self.err())? {
                 Some(held) => lock = Some(held),
                 None => return Ok(()),
             }
