@@ -2,11 +2,14 @@
 //! layout (SPEC 3, 6).
 //!
 //! A [`Backend`] stores files at [`BackendPath`]s: [`FileSystem`] in a local
-//! folder, `S3` in a bucket (cargo feature `s3`, on by default), [`Memory`]
+//! folder, `S3`, `Azure` and `Gcs` in a bucket or container of an object
+//! store (one `ObjectBackend` over object_store; cargo feature `s3`, on by
+//! default), [`Memory`]
 //! in this process (for tests). [`Versioned`] lays files out as the
 //! reference does (`/dir/base.ext` at `V` -> `/dir/base/V/base-V.ext`). A
 //! [`Registry`] opens the backend of a configured [`Repository`] by backend
-//! name; without the `s3` feature the names `s3` and `minio` fail with
+//! name; without the `s3` feature the names `s3`, `minio`, `azure` and
+//! `gcs` fail with
 //! [`Error::NotBuiltIn`].
 //!
 //! ```
@@ -26,16 +29,10 @@ mod error;
 mod filesystem;
 mod local;
 mod memory;
+#[cfg(feature = "s3")]
+mod object;
 mod path;
 mod registry;
-#[cfg(feature = "s3")]
-mod s3;
-#[cfg(feature = "s3")]
-mod s3_config;
-#[cfg(feature = "s3")]
-mod s3_resume;
-#[cfg(feature = "s3")]
-mod s3_watch;
 mod spool;
 mod transfer;
 mod versioned;
@@ -46,16 +43,21 @@ pub mod conformance;
 pub use audmodel_uid::{CancelToken, Cancelled, Progress, no_progress};
 pub use backend::{
     Backend, BackendExt, Capabilities, LocalStore, ObjectMeta, PutMode, PutOptions, PutWriter,
-    StoreEntry,
-    StoreEntryKind, UpdateVersion, WriteLock,
+    StoreEntry, StoreEntryKind, UpdateVersion, WriteLock,
 };
 pub use error::{Error, ErrorKind, ErrorSource};
 pub use filesystem::FileSystem;
 pub use memory::Memory;
-pub use path::BackendPath;
-pub use registry::{ConditionalWrites, Registry, Repository};
 #[cfg(feature = "s3")]
-pub use s3::{S3, S3Builder};
+pub use object::azure::{Azure, AzureBuilder, AzureStore};
+#[cfg(feature = "s3")]
+pub use object::gcs::{GCS_HOST, Gcs, GcsBuilder, GcsStore};
+#[cfg(feature = "s3")]
+pub use object::s3::{S3, S3Builder, S3Store};
+#[cfg(feature = "s3")]
+pub use object::{Flavor, ObjectBackend};
+pub use path::BackendPath;
+pub use registry::{ConditionalWrites, Registry, Repository, credential_source};
 pub use transfer::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_RETRIES, DEFAULT_RETRY_TIMEOUT, DEFAULT_STALL_TIMEOUT,
     TransferEvent, TransferObserver, TransferSettings,

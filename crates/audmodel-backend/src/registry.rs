@@ -10,9 +10,11 @@ use crate::{Backend, Error, FileSystem, TransferObserver, TransferSettings};
 pub struct Repository {
     /// Repository name: the folder below `host` on a file system, the bucket on S3.
     pub name: String,
-    /// A folder (file system) or an S3 endpoint `host[:port]` without scheme.
+    /// A folder (file system), an S3 endpoint `host[:port]` without
+    /// scheme, or an Azure or GCS endpoint (`host[:port]` or a URL).
     pub host: String,
-    /// The backend name, a key of the [`Registry`] (`file-system`, `s3`, `minio`).
+    /// The backend name, a key of the [`Registry`] (`file-system`, `s3`,
+    /// `minio`, `azure`, `gcs`).
     pub backend: String,
     /// Whether the store enforces create-only and compare-and-swap writes
     /// (the entry's `conditional_writes`, an addition the reference ignores).
@@ -21,6 +23,10 @@ pub struct Repository {
     /// `retries`, `retry_timeout`, `connect_timeout`, `stall_timeout`,
     /// additions the reference ignores).
     pub transfer: TransferSettings,
+    /// A store's own keys of the entry, as written: `account_name` and
+    /// `account_key` (Azure), `service_account` (GCS). Secrets stay here:
+    /// never shown, only named ([`credential_source`]).
+    pub settings: BTreeMap<String, String>,
 }
 
 /// Whether an S3 store enforces conditional writes (`If-None-Match: *`,
@@ -64,7 +70,15 @@ impl Repository {
             backend: backend.into(),
             conditional_writes: ConditionalWrites::Auto,
             transfer: TransferSettings::default(),
+            settings: BTreeMap::new(),
         }
+    }
+
+    /// The same repository with a store's own key `key` set to `value`
+    /// (see [`Repository::settings`]).
+    pub fn with_setting(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.insert(key.into(), value.into());
+        self
     }
 
     /// The same repository with `conditional_writes` set.
@@ -95,8 +109,8 @@ type Open =
     dyn Fn(&Repository, Option<&TransferObserver>) -> Result<Arc<dyn Backend>, Error> + Send + Sync;
 
 /// Backend name -> constructor, so a user can add a backend.
-/// [`Registry::default`] knows `file-system`, `s3` and `minio`; the S3
-/// ones tell the registry's [`TransferObserver`] of retries and resumes.
+/// [`Registry::default`] knows `file-system`, `s3`, `minio`, `azure` and
+/// `gcs`; the object-store ones tell the registry's [`TransferObserver`] of retries and resumes.
 ///
 /// ```
 /// use audmodel_backend::{Registry, Repository};
@@ -185,6 +199,8 @@ impl Default for Registry {
         for name in ["s3", "minio"] {
             registry.register_observed(name, open_s3);
         }
+        registry.register_observed("azure", open_azure);
+        registry.register_observed("gcs", open_gcs);
         registry
     }
 }
@@ -202,6 +218,110 @@ fn open_s3(
         s3 = s3.observer(observer.clone());
     }
     Ok(Arc::new(s3.build()?) as Arc<dyn Backend>)
+}
+
+/// The `azure` backend: the entry's `account_name` and `account_key`, else
+/// the environment as object_store reads it.
+#[cfg(feature = "s3")]
+fn open_azure(
+    repo: &Repository,
+    observer: Option<&TransferObserver>,
+) -> Result<Arc<dyn Backend>, Error> {
+    let mut azure = crate::Azure::builder(&repo.host, &repo.name)
+        .conditional_writes(repo.conditional_writes)
+        .transfer(repo.transfer);
+    match (
+        repo.settings.get("account_name"),
+        repo.settings.get("account_key"),
+    ) {
+        (Some(name), Some(key)) => azure = azure.credentials(name, key),
+        (Some(name), None) => azure = azure.account_name(name),
+        _ => {}
+    }
+    if let Some(observer) = observer {
+        azure = azure.observer(observer.clone());
+    }
+    Ok(Arc::new(azure.build()?) as Arc<dyn Backend>)
+}
+
+/// The `gcs` backend: the entry's `service_account`, else the environment
+/// as object_store reads it.
+#[cfg(feature = "s3")]
+fn open_gcs(
+    repo: &Repository,
+    observer: Option<&TransferObserver>,
+) -> Result<Arc<dyn Backend>, Error> {
+    let mut gcs = crate::Gcs::builder(&repo.host, &repo.name)
+        .conditional_writes(repo.conditional_writes)
+        .transfer(repo.transfer);
+    if let Some(path) = repo.settings.get("service_account") {
+        gcs = gcs.service_account(path);
+    }
+    if let Some(observer) = observer {
+        gcs = gcs.observer(observer.clone());
+    }
+    Ok(Arc::new(gcs.build()?) as Arc<dyn Backend>)
+}
+
+#[cfg(not(feature = "s3"))]
+use open_s3 as open_azure;
+#[cfg(not(feature = "s3"))]
+use open_s3 as open_gcs;
+
+/// Where the credentials of a repository's store come from, for
+/// `audmodel config`: a key of the entry or an environment variable by
+/// name, never a value. `None` for stores without credentials (a file
+/// system) and for backends this crate does not know.
+pub fn credential_source(repo: &Repository) -> Option<String> {
+    let env = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let first_env = |names: &[&str]| names.iter().find(|n| env(n)).map(|n| (*n).to_owned());
+    match repo.backend.as_str() {
+        "azure" => Some(if repo.settings.contains_key("account_key") {
+            "account_key of the repository entry".to_owned()
+        } else if let Some(name) = first_env(&[
+            "AZURE_STORAGE_ACCOUNT_KEY",
+            "AZURE_STORAGE_ACCESS_KEY",
+            "AZURE_STORAGE_SAS_KEY",
+            "AZURE_STORAGE_TOKEN",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ]) {
+            format!("environment variable {name}")
+        } else {
+            "none found: the Azure CLI or a managed identity are tried".to_owned()
+        }),
+        "gcs" => Some(if repo.settings.contains_key("service_account") {
+            "service_account of the repository entry".to_owned()
+        } else if let Some(name) = first_env(&[
+            "GOOGLE_SERVICE_ACCOUNT",
+            "GOOGLE_SERVICE_ACCOUNT_PATH",
+            "GOOGLE_SERVICE_ACCOUNT_KEY",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+        ]) {
+            format!("environment variable {name}")
+        } else {
+            "application default credentials (gcloud) or the instance's".to_owned()
+        }),
+        "s3" | "minio" => {
+            let suffix: String = repo
+                .host
+                .chars()
+                .map(|c| match c.is_ascii_alphanumeric() {
+                    true => c.to_ascii_uppercase(),
+                    false => '_',
+                })
+                .collect();
+            let host_specific = format!("MINIO_ACCESS_KEY_{suffix}");
+            Some(if env(&host_specific) {
+                format!("environment variable {host_specific}")
+            } else if env("MINIO_ACCESS_KEY") {
+                "environment variable MINIO_ACCESS_KEY".to_owned()
+            } else {
+                "the INI file of MINIO_CONFIG_FILE, if it has the host's section".to_owned()
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The `s3` and `minio` names stay known without the feature, so a
@@ -227,8 +347,11 @@ mod tests {
     #[test]
     fn s3_names_say_the_feature_is_missing() {
         let registry = Registry::default();
-        assert_eq!(registry.names(), ["file-system", "minio", "s3"]);
-        for backend in ["s3", "minio"] {
+        assert_eq!(
+            registry.names(),
+            ["azure", "file-system", "gcs", "minio", "s3"]
+        );
+        for backend in ["s3", "minio", "azure", "gcs"] {
             let repo = Repository::new("models", "127.0.0.1:3900", backend);
             let Err(err) = registry.open(&repo) else {
                 panic!("{backend} opened without S3 support");

@@ -231,7 +231,7 @@ pub fn default_cache_root() -> Result<PathBuf, Error> {
 const KNOWN_KEYS: [&str; 2] = ["cache_root", "repositories"];
 
 /// The keys of a repository entry: the reference's three, then ours.
-const ENTRY_KEYS: [&str; 8] = [
+const ENTRY_KEYS: [&str; 11] = [
     "name",
     "host",
     "backend",
@@ -240,7 +240,14 @@ const ENTRY_KEYS: [&str; 8] = [
     "retry_timeout",
     "connect_timeout",
     "stall_timeout",
+    "account_name",
+    "account_key",
+    "service_account",
 ];
+
+/// The keys of an entry that are a store's own (Azure, GCS credentials),
+/// kept as written in [`Repository::settings`].
+const STORE_KEYS: [&str; 3] = ["account_name", "account_key", "service_account"];
 
 /// The keys of `map` not in `known`, as written (a key that is no string
 /// as Python shows it).
@@ -351,9 +358,21 @@ fn repository(entry: &Value) -> Result<Repository, String> {
             })?,
     };
     let transfer = transfer_settings(map, &name)?;
-    Ok(Repository::new(name, host, backend)
+    let mut repo = Repository::new(name, host, backend)
         .with_conditional_writes(conditional)
-        .with_transfer(transfer))
+        .with_transfer(transfer);
+    for key in STORE_KEYS {
+        if let Some(value) = map.get(key) {
+            let value = scalar(value).filter(|s| !s.is_empty()).ok_or_else(|| {
+                format!(
+                    "'{key}' of repository '{}' must be a non-empty string",
+                    repo.name
+                )
+            })?;
+            repo = repo.with_setting(key, value);
+        }
+    }
+    Ok(repo)
 }
 
 /// The entry's `retries`, `retry_timeout`, `connect_timeout` and

@@ -1,4 +1,4 @@
-//! Writing an object on S3, for [`Backend::put_writer`](crate::Backend::put_writer)
+//! Writing an object on any object store, for [`Backend::put_writer`](crate::Backend::put_writer)
 //! and for uploads of local files: the bytes are buffered up to one part; an
 //! object that stays that small is one PUT, a larger one a multipart upload
 //! whose parts are sent while the next ones are still written, `parallel`
@@ -14,7 +14,7 @@ use object_store::path::Path as Key;
 use object_store::{Attribute, MultipartUpload, ObjectStore, PutMultipartOptions, PutPayload};
 use tokio::task::JoinSet;
 
-use super::{S3, attributes, is_broken_transfer};
+use super::{Flavor, ObjectBackend, attributes, is_broken_transfer};
 use crate::{BackendPath, Error, PutWriter};
 
 /// A multipart upload and its parts in flight. Not object_store's
@@ -38,14 +38,14 @@ fn part_size_after(base: usize, sent: usize) -> usize {
 }
 
 /// An object being written to `dst`.
-pub(super) struct S3Writer<'a> {
-    s3: &'a S3,
+pub(super) struct ObjectWriter<'a, F> {
+    s3: &'a ObjectBackend<F>,
     dst: BackendPath,
     location: Key,
     /// The `checksum` metadata, when known before the first byte.
     checksum: Option<String>,
     /// The mode of a single PUT; a multipart upload cannot carry one, so
-    /// [`S3::store_mode`]'s check before it is all there is.
+    /// [`ObjectBackend::store_mode`]'s check before it is all there is.
     mode: object_store::PutMode,
     /// Parts sent so far.
     sent: usize,
@@ -56,14 +56,14 @@ pub(super) struct S3Writer<'a> {
     size: u64,
 }
 
-impl<'a> S3Writer<'a> {
+impl<'a, F: Flavor> ObjectWriter<'a, F> {
     pub(super) fn new(
-        s3: &'a S3,
+        s3: &'a ObjectBackend<F>,
         dst: &BackendPath,
         checksum: Option<String>,
         mode: object_store::PutMode,
     ) -> Result<Self, Error> {
-        Ok(S3Writer {
+        Ok(ObjectWriter {
             s3,
             dst: dst.clone(),
             location: super::key(dst)?,
@@ -191,7 +191,7 @@ impl<'a> S3Writer<'a> {
     }
 }
 
-impl Write for S3Writer<'_> {
+impl<F: Flavor> Write for ObjectWriter<'_, F> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.write_bytes(buf).map_err(Error::into_io)?;
         Ok(buf.len())
@@ -202,7 +202,7 @@ impl Write for S3Writer<'_> {
     }
 }
 
-impl PutWriter for S3Writer<'_> {
+impl<F: Flavor> PutWriter for ObjectWriter<'_, F> {
     fn finish(mut self: Box<Self>) -> Result<u64, Error> {
         let finished = match self.upload.is_some() {
             true => {
@@ -229,7 +229,7 @@ impl PutWriter for S3Writer<'_> {
     }
 }
 
-impl Drop for S3Writer<'_> {
+impl<F> Drop for ObjectWriter<'_, F> {
     fn drop(&mut self) {
         if let Some(mut upload) = self.upload.take() {
             // Best effort: a store that misses the abort drops the parts of

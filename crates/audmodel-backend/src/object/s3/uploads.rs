@@ -13,13 +13,12 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use futures::TryStreamExt;
 use http::Method;
-use object_store::ObjectStore;
 use object_store::multipart::MultipartStore;
 
+use super::super::key;
 use super::copy::xml_field;
-use super::{S3, key, s3_code};
+use super::{S3, s3_code};
 use crate::{BackendPath, Error, StoreEntry, StoreEntryKind};
 use audmodel_uid::error_chain;
 
@@ -33,30 +32,7 @@ struct Upload {
 impl S3 {
     /// The objects below `prefix` and the unfinished uploads of keys below it.
     pub(super) fn inventory_of(&self, prefix: &BackendPath) -> Result<Vec<StoreEntry>, Error> {
-        let folder = match prefix.key().is_empty() {
-            true => None,
-            false => Some(key(prefix)?),
-        };
-        let metas: Vec<_> = self
-            .again(|| {
-                self.runtime
-                    .block_on(self.store.list(folder.as_ref()).try_collect())
-            })
-            .map_err(|e| self.error(e, prefix.as_str(), "list"))?;
-        let mut found: Vec<StoreEntry> = metas
-            .into_iter()
-            .filter_map(|meta| {
-                // Keys outside the backend alphabet cannot be addressed; skip them.
-                let path = BackendPath::new(&format!("/{}", meta.location)).ok()?;
-                let modified = SystemTime::from(meta.last_modified);
-                Some(StoreEntry::new(
-                    path,
-                    StoreEntryKind::File,
-                    meta.size,
-                    Some(modified),
-                ))
-            })
-            .collect();
+        let mut found = self.objects_below(prefix)?;
         for upload in self.unfinished_uploads(prefix)? {
             let Ok(path) = BackendPath::new(&format!("/{}", upload.key)) else {
                 continue;
@@ -84,7 +60,7 @@ impl S3 {
                 let location = key(&entry.path)?;
                 let aborted = self.again(|| {
                     self.runtime
-                        .block_on(self.store.abort_multipart(&location, &id.clone()))
+                        .block_on(self.flavor.aws.abort_multipart(&location, &id.clone()))
                 });
                 match aborted {
                     Ok(()) => Ok(()),
@@ -106,9 +82,13 @@ impl S3 {
     /// `…/{bucket}`; virtual-hosted it is the host `{bucket}.…`, whose
     /// root is the bucket.
     fn bucket_url(&self) -> String {
-        match self.object_base.ends_with(&format!("/{}", self.bucket)) {
-            true => self.object_base.clone(),
-            false => format!("{}/", self.object_base),
+        match self
+            .flavor
+            .object_base
+            .ends_with(&format!("/{}", self.bucket))
+        {
+            true => self.flavor.object_base.clone(),
+            false => format!("{}/", self.flavor.object_base),
         }
     }
 

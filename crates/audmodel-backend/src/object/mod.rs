@@ -1,5 +1,15 @@
-//! The `s3` / `minio` backend: a repository is the bucket `name` on the S3
-//! endpoint `host`, accessed with `object_store` on a runtime the backend owns.
+//! One backend for every object store `object_store` speaks: S3 (`s3/`),
+//! Azure Blob Storage (`azure.rs`) and Google Cloud Storage (`gcs.rs`).
+//!
+//! [`ObjectBackend`] holds what is the same for all of them, over an
+//! `Arc<dyn ObjectStore>` on a small runtime it owns: retries and
+//! downloads resumed from the byte they reached (`resume.rs`), the streamed
+//! multipart writer (`writer.rs`), listing, create-only and
+//! compare-and-swap writes, the conditional-write probe, and the watching
+//! of retries (`watch.rs`). What a store does its own way is its
+//! [`Flavor`]: how its error answers name a missing container or a refusal,
+//! the copy that gives the copy a new `checksum` (object_store's copies
+//! keep the source's metadata), and what else it holds for `gc`.
 
 use std::io::{Read, Seek, Write};
 use std::path::Path;
@@ -9,7 +19,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
 use object_store::path::Path as Key;
 use object_store::{
@@ -17,18 +26,21 @@ use object_store::{
     PutPayload, RetryConfig,
 };
 
-mod copy;
-mod uploads;
+pub(crate) mod azure;
+pub(crate) mod gcs;
+mod resume;
+pub(crate) mod s3;
+mod watch;
 mod writer;
 
-use crate::s3_config::{host_settings, missing_credentials};
-use crate::s3_resume::{FetchError, fetch};
-use crate::s3_watch::WatchingConnector;
 use crate::{
     Backend, BackendExt, BackendPath, Capabilities, ConditionalWrites, Error, ObjectMeta, Progress,
-    PutMode, PutOptions, PutWriter, StoreEntry, TransferObserver, TransferSettings, UpdateVersion,
+    PutMode, PutOptions, PutWriter, StoreEntry, StoreEntryKind, TransferObserver, TransferSettings,
+    UpdateVersion,
 };
 use audmodel_uid::{error_chain, md5_hex, md5_reader, user_name};
+use resume::{FetchError, fetch};
+use watch::WatchingConnector;
 
 const DEFAULT_PART_SIZE: usize = 8 << 20;
 const DEFAULT_PARALLEL: usize = 4;
@@ -39,268 +51,304 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 /// in time; a failure older than that will not be repeated.
 const FORGET_MARGIN: Duration = Duration::from_secs(10);
 
-/// Options of an [`S3`] backend; start with [`S3::builder`].
-#[derive(Debug, Clone)]
-pub struct S3Builder {
-    host: String,
-    bucket: String,
-    access_key: Option<String>,
-    secret_key: Option<String>,
-    secure: bool,
-    region: Option<String>,
-    part_size: usize,
-    parallel: usize,
-    transfer: TransferSettings,
-    observer: Option<TransferObserver>,
-    conditional_writes: ConditionalWrites,
-    /// Why requests would go unsigned, for the error of a refused one.
-    unsigned_reason: String,
+mod sealed {
+    /// Only this crate's stores are flavors: the trait's methods reach
+    /// into the backend's insides.
+    pub trait Sealed {}
 }
 
-impl S3Builder {
-    /// Whether the store enforces conditional writes (default
-    /// [`ConditionalWrites::Auto`]: asked once, on the first call of
-    /// [`Backend::capabilities`]).
-    pub fn conditional_writes(mut self, conditional_writes: ConditionalWrites) -> Self {
-        self.conditional_writes = conditional_writes;
-        self
+/// What one kind of object store does its own way; implemented by this
+/// crate's stores only ([`S3`](crate::S3), [`Azure`](crate::Azure),
+/// [`Gcs`](crate::Gcs)).
+pub trait Flavor: sealed::Sealed + Send + Sync + std::fmt::Debug + 'static {
+    /// What the store calls the repository's container (`bucket`, `container`).
+    const CONTAINER: &'static str;
+    /// Error codes of answers (`<Code>…</Code>`) that say the container is missing.
+    const MISSING_CONTAINER: &'static [&'static str];
+    /// Error codes of answers that refuse the request for its credentials.
+    const REFUSED: &'static [&'static str];
+
+    /// Copies `src` (of `size` bytes) to `dst` with the user metadata
+    /// `checksum` and `owner`, replacing the source's, on the server.
+    #[doc(hidden)]
+    fn copy_with_checksum(
+        backend: &ObjectBackend<Self>,
+        src: &BackendPath,
+        dst: &BackendPath,
+        size: u64,
+        checksum: &str,
+    ) -> Result<(), Error>
+    where
+        Self: Sized;
+
+    /// A server-side copy keeping the metadata.
+    #[doc(hidden)]
+    fn copy(
+        backend: &ObjectBackend<Self>,
+        src: &BackendPath,
+        dst: &BackendPath,
+    ) -> Result<(), Error>
+    where
+        Self: Sized,
+    {
+        let (from, to) = (key(src)?, key(dst)?);
+        backend
+            .again(|| backend.runtime.block_on(backend.store.copy(&from, &to)))
+            .map_err(|e| backend.error(e, src.as_str(), "copy"))
     }
 
-    /// Uses these credentials instead of the environment and the INI file.
-    pub fn credentials(mut self, access_key: &str, secret_key: &str) -> Self {
-        self.access_key = Some(access_key.to_owned());
-        self.secret_key = Some(secret_key.to_owned());
-        self
+    /// What the store holds below `prefix` for `gc`; the objects, by default.
+    #[doc(hidden)]
+    fn inventory(
+        backend: &ObjectBackend<Self>,
+        prefix: &BackendPath,
+    ) -> Result<Vec<StoreEntry>, Error>
+    where
+        Self: Sized,
+    {
+        backend.objects_below(prefix)
     }
 
-    /// Sends unsigned (anonymous) requests.
-    pub fn anonymous(mut self) -> Self {
-        self.access_key = None;
-        self.secret_key = None;
-        self.unsigned_reason = "the client was built without credentials".to_owned();
-        self
+    /// Removes what [`Flavor::inventory`] found; objects, by default.
+    #[doc(hidden)]
+    fn discard(backend: &ObjectBackend<Self>, entry: &StoreEntry) -> Result<(), Error>
+    where
+        Self: Sized,
+    {
+        match &entry.kind {
+            StoreEntryKind::File => Backend::delete(backend, &entry.path),
+            other => Err(Error::Unsupported {
+                what: format!("removing {other} '{}'", entry.path.as_str()),
+            }),
+        }
     }
+}
 
-    /// HTTPS (`true`) or plain HTTP (`false`).
-    pub fn secure(mut self, secure: bool) -> Self {
-        self.secure = secure;
-        self
+/// A repository in a container of an object store, the same for every
+/// store: see [`S3`](crate::S3), [`Azure`](crate::Azure) and
+/// [`Gcs`](crate::Gcs) for how each is built and what each does its own way.
+///
+/// The backend owns a small tokio runtime and exposes the blocking
+/// [`Backend`] trait: do not call it from inside an async runtime's worker
+/// thread. Every object gets the user metadata `checksum` (MD5 hex of the
+/// content) and `owner` (the user name), as the reference writes and reads
+/// them on S3. Every request has a connect and a stall timeout and is
+/// retried within the bounds of its [`TransferSettings`] when that is safe
+/// (a part of an upload alone, a broken download from the byte it
+/// reached), so a host that is down gives [`Error::Unreachable`] within
+/// seconds (by default).
+///
+/// **Create-only writes.** [`PutMode::Create`] first checks that the
+/// object is missing ([`Error::AlreadyExists`] otherwise) and then writes
+/// with the store's condition (`If-None-Match: *`, `ifGenerationMatch=0`).
+/// Stores that honour it make this atomic. Stores that ignore it and
+/// multipart uploads (which cannot carry the condition here) leave a race
+/// between the check and the write in which a concurrent writer's object
+/// is **overwritten**; callers that need create-only on such stores must
+/// detect the race after the fact.
+///
+/// **Compare-and-swap writes.** [`Backend::get_for_update`] reads an object
+/// with its version (`ETag`, generation), and [`PutMode::Update`] writes it
+/// back on that condition: the store refuses the write when the object
+/// changed meanwhile ([`Error::Precondition`]). Both are refused as
+/// [`Error::Unsupported`] where the store is not known to enforce
+/// conditional writes ([`ObjectBackend::enforces_conditional_writes`]),
+/// since a store that ignores the condition would overwrite.
+#[derive(Debug, Clone)]
+pub struct ObjectBackend<F> {
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) runtime: Arc<tokio::runtime::Runtime>,
+    /// For the requests `store` has no call for (copies that replace metadata).
+    pub(crate) http: HttpClient,
+    /// Whether requests are signed (not anonymous).
+    pub(crate) signed: bool,
+    /// Why they are not, when they are not: see [`Error::NoCredentials`].
+    pub(crate) unsigned_reason: String,
+    pub(crate) host: String,
+    pub(crate) bucket: String,
+    pub(crate) part_size: usize,
+    pub(crate) parallel: usize,
+    pub(crate) transfer: TransferSettings,
+    /// Whether the container was seen to exist, so a missing object is
+    /// reported as such and a missing container as the container.
+    bucket_checked: Arc<AtomicBool>,
+    /// Whether the store enforces conditional writes, once configured or
+    /// probed; or why the probe could not tell, kept so that it is not
+    /// repeated.
+    conditional: Arc<OnceLock<Result<bool, ProbeFailure>>>,
+    /// What this kind of store does its own way.
+    pub(crate) flavor: F,
+}
+
+/// What every store's builder takes: part sizes, retries, the observer,
+/// whether conditional writes are enforced.
+#[derive(Debug, Clone)]
+pub(crate) struct Common {
+    pub(crate) part_size: usize,
+    pub(crate) parallel: usize,
+    pub(crate) transfer: TransferSettings,
+    pub(crate) observer: Option<TransferObserver>,
+    pub(crate) conditional_writes: ConditionalWrites,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Common {
+            part_size: DEFAULT_PART_SIZE,
+            parallel: DEFAULT_PARALLEL,
+            transfer: TransferSettings::default(),
+            observer: None,
+            conditional_writes: ConditionalWrites::Auto,
+        }
     }
+}
 
-    /// Files larger than this are uploaded in parts of this size and
-    /// downloaded in ranges of this size (default 8 MiB; S3 needs at least
-    /// 5 MiB for every part but the last).
-    pub fn part_size(mut self, bytes: usize) -> Self {
-        self.part_size = bytes.max(1);
-        self
-    }
-
-    /// Parts in flight at once (default 4): memory is bounded by
-    /// `part_size * parallel`.
-    pub fn parallel(mut self, parts: usize) -> Self {
-        self.parallel = parts.max(1);
-        self
-    }
-
-    /// Time to establish a connection (default 10 s, as the reference).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.transfer.connect_timeout = timeout;
-        self
-    }
-
-    /// Retry bounds and timeouts (default [`TransferSettings::default`]).
-    pub fn transfer(mut self, settings: TransferSettings) -> Self {
-        self.transfer = settings;
-        self
-    }
-
-    /// Tells `observer` of every failed attempt and resumed download.
-    pub fn observer(mut self, observer: TransferObserver) -> Self {
-        self.observer = Some(observer);
-        self
-    }
-
-    /// Creates the client and its runtime; contacts no server.
-    pub fn build(self) -> Result<S3, Error> {
-        let scheme = if self.secure { "https" } else { "http" };
+impl Common {
+    /// The HTTP options of every request: timeouts, plain HTTP or not.
+    pub(crate) fn client_options(&self, secure: bool) -> ClientOptions {
         let transfer = self.transfer;
-        let client = ClientOptions::new()
-            .with_allow_http(!self.secure)
+        ClientOptions::new()
+            .with_allow_http(!secure)
             .with_connect_timeout(transfer.connect_timeout)
             .with_read_timeout(transfer.stall_timeout)
-            .with_timeout(REQUEST_TIMEOUT.max(transfer.stall_timeout));
-        // object_store retries each request (parts of an upload one by one,
-        // resuming a broken answer from its last byte); see `TransferSettings`.
-        // The few requests object_store has no call for (copies that
-        // replace metadata) go through a client of the same options.
-        let http = match self.observer.clone() {
-            Some(observer) => WatchingConnector {
-                observer,
-                forget_after: transfer.retry_timeout + FORGET_MARGIN,
-            }
-            .connect(&client),
-            None => ReqwestConnector::default().connect(&client),
-        }
-        .map_err(|e| Error::other(format!("cannot configure S3 host '{}'", self.host), e))?;
-        let retry = RetryConfig {
+            .with_timeout(REQUEST_TIMEOUT.max(transfer.stall_timeout))
+    }
+
+    /// object_store retries each request (parts of an upload one by one,
+    /// resuming a broken answer from its last byte); see `TransferSettings`.
+    pub(crate) fn retry(&self) -> RetryConfig {
+        RetryConfig {
             backoff: BackoffConfig {
                 init_backoff: Duration::from_millis(100),
                 max_backoff: Duration::from_secs(5),
                 base: 2.0,
             },
-            max_retries: transfer.retries as usize,
-            retry_timeout: transfer.retry_timeout,
-        };
-        let aws = aws_region(&self.host);
-        let region = self
-            .region
-            .clone()
-            .or_else(|| aws.clone().flatten())
-            .unwrap_or_else(|| "us-east-1".to_owned());
-        // Like the reference's client: virtual-hosted requests on AWS (new
-        // buckets refuse path-style), except for dotted bucket names over
-        // HTTPS (their certificate would not match); path-style elsewhere.
-        let virtual_hosted = aws.is_some() && !(self.secure && self.bucket.contains('.'));
-        let endpoint = if virtual_hosted {
-            format!("{scheme}://{}.{}", self.bucket, self.host)
-        } else {
-            format!("{scheme}://{}", self.host)
-        };
-        let object_base = match virtual_hosted {
-            true => endpoint.clone(),
-            false => format!("{endpoint}/{}", self.bucket),
-        };
-        let mut builder = AmazonS3Builder::new()
-            .with_endpoint(endpoint)
-            .with_bucket_name(&self.bucket)
-            .with_region(&region)
-            .with_virtual_hosted_style_request(virtual_hosted)
-            // No SHA-256 pass over every body (measured: a quarter of the
-            // upload time of a large file here); the content is covered by the
-            // `checksum` metadata and, on HTTPS, by TLS, as with the reference's client.
-            .with_unsigned_payload(true)
-            .with_client_options(client)
-            .with_retry(retry);
-        if let Some(observer) = self.observer.clone() {
-            builder = builder.with_http_connector(WatchingConnector {
-                observer,
-                forget_after: transfer.retry_timeout + FORGET_MARGIN,
-            });
+            max_retries: self.transfer.retries as usize,
+            retry_timeout: self.transfer.retry_timeout,
         }
-        match (&self.access_key, &self.secret_key) {
-            (Some(access), Some(secret)) => {
-                builder = builder
-                    .with_access_key_id(access)
-                    .with_secret_access_key(secret);
-            }
-            _ => builder = builder.with_skip_signature(true),
+    }
+
+    /// The connector that tells the observer of retries, if there is one.
+    pub(crate) fn watching(&self) -> Option<WatchingConnector> {
+        self.observer.clone().map(|observer| WatchingConnector {
+            observer,
+            forget_after: self.transfer.retry_timeout + FORGET_MARGIN,
+        })
+    }
+
+    /// The HTTP client of the requests object_store has no call for, with
+    /// the same options as its own.
+    pub(crate) fn http(&self, options: &ClientOptions, host: &str) -> Result<HttpClient, Error> {
+        match self.watching() {
+            Some(watching) => watching.connect(options),
+            None => ReqwestConnector::default().connect(options),
         }
-        let store = builder
-            .build()
-            .map_err(|e| Error::other(format!("cannot configure S3 host '{}'", self.host), e))?;
+        .map_err(|e| Error::other(format!("cannot configure host '{host}'"), e))
+    }
+
+    /// The backend of `store`, with its runtime; contacts no server.
+    pub(crate) fn finish<F: Flavor>(
+        self,
+        parts: Parts,
+        flavor: F,
+    ) -> Result<ObjectBackend<F>, Error> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
-            .thread_name("audmodel-s3")
+            .thread_name("audmodel-object-store")
             .enable_all()
             .build()
-            .map_err(|e| Error::other("cannot start the S3 runtime", e))?;
-        Ok(S3 {
-            store: Arc::new(store),
+            .map_err(|e| Error::other("cannot start the object store's runtime", e))?;
+        Ok(ObjectBackend {
+            store: parts.store,
             runtime: Arc::new(runtime),
-            http,
-            object_base,
-            region,
-            signed: self.access_key.is_some() && self.secret_key.is_some(),
-            unsigned_reason: self.unsigned_reason,
-            host: self.host,
-            bucket: self.bucket,
+            http: parts.http,
+            signed: parts.signed,
+            unsigned_reason: parts.unsigned_reason,
+            host: parts.host,
+            bucket: parts.bucket,
             part_size: self.part_size,
             parallel: self.parallel,
-            transfer,
+            transfer: self.transfer,
             bucket_checked: Arc::new(AtomicBool::new(false)),
             conditional: Arc::new(match self.conditional_writes {
                 ConditionalWrites::Auto => OnceLock::new(),
                 ConditionalWrites::Yes => OnceLock::from(Ok(true)),
                 ConditionalWrites::No => OnceLock::from(Ok(false)),
             }),
+            flavor,
         })
     }
 }
 
-/// A repository in a bucket of an S3-compatible store (AWS, MinIO, Garage, Ceph).
-///
-/// Built on `object_store` rather than the AWS SDK: far fewer dependencies,
-/// its own retry and timeout handling, multipart helpers and conditional
-/// create (`PutMode::Create`). The backend owns a small tokio runtime and
-/// exposes the blocking [`Backend`] trait: do not call it from inside an
-/// async runtime's worker thread.
-///
-/// Every object gets the user metadata `checksum` (MD5 hex of the content)
-/// and `owner` (the user name), as the reference writes and reads them.
-/// Every request has a connect and a stall timeout and is retried within
-/// the bounds of its [`TransferSettings`] when that is safe (a part of an
-/// upload alone, a broken download from the byte it reached), so a host
-/// that is down gives [`Error::Unreachable`] within seconds (by default).
-///
-/// **Create-only writes.** [`PutMode::Create`] first checks that the
-/// object is missing ([`Error::AlreadyExists`] otherwise) and then uploads
-/// with `If-None-Match: *`. Stores that honour it (AWS S3, MinIO) make this
-/// atomic. Stores that ignore it (Garage 2.5) and multipart uploads (which
-/// cannot carry the condition here) leave a race between the check and the
-/// write in which a concurrent writer's object is **overwritten**; callers
-/// that need create-only on such stores must detect the race after the fact,
-/// e.g. by reading back the `checksum` after writing.
-///
-/// **Compare-and-swap writes.** [`Backend::get_for_update`] reads an object
-/// with its `ETag`, and [`PutMode::Update`] writes it back with `If-Match:
-/// <ETag>`: the store refuses the write when the object changed meanwhile
-/// ([`Error::Precondition`]). Both are refused as [`Error::Unsupported`]
-/// where the store is not known to enforce conditional writes
-/// ([`S3::enforces_conditional_writes`]), since a store that ignores
-/// `If-Match` would overwrite.
-///
-/// ```no_run
-/// use audmodel_backend::{BackendExt, BackendPath, S3};
-/// let s3 = S3::builder("127.0.0.1:3900", "models").secure(false).build().unwrap();
-/// let exists = s3.exists(&BackendPath::new("/_uid/d4e9c65b/1.0.0/d4e9c65b-1.0.0.header.yaml").unwrap());
-/// ```
-#[derive(Debug, Clone)]
-pub struct S3 {
-    store: Arc<AmazonS3>,
-    runtime: Arc<tokio::runtime::Runtime>,
-    /// For the requests `store` has no call for (see `copy`).
-    http: HttpClient,
-    /// The URL of the bucket, to which keys are appended.
-    object_base: String,
-    region: String,
-    /// Whether requests are signed (not anonymous).
-    signed: bool,
-    /// Why they are not, when they are not: see [`Error::NoCredentials`].
-    unsigned_reason: String,
-    host: String,
-    bucket: String,
-    part_size: usize,
-    parallel: usize,
-    transfer: TransferSettings,
-    /// Whether the bucket was seen to exist, so a missing object is reported
-    /// as such and a missing bucket as the bucket.
-    bucket_checked: Arc<AtomicBool>,
-    /// Whether the store enforces conditional writes, once configured or
-    /// probed; or why the probe could not tell, kept so that it is not
-    /// repeated.
-    conditional: Arc<OnceLock<Result<bool, ProbeFailure>>>,
+/// What a store's builder made, for [`Common::finish`].
+pub(crate) struct Parts {
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) http: HttpClient,
+    pub(crate) signed: bool,
+    pub(crate) unsigned_reason: String,
+    pub(crate) host: String,
+    pub(crate) bucket: String,
 }
+
+/// The builder methods every store has, over its `common` field.
+macro_rules! common_builder_methods {
+    () => {
+        /// Whether the store enforces conditional writes (default
+        /// [`ConditionalWrites::Auto`](crate::ConditionalWrites::Auto):
+        /// asked once, on the first call of
+        /// [`Backend::capabilities`](crate::Backend::capabilities)).
+        pub fn conditional_writes(mut self, conditional_writes: crate::ConditionalWrites) -> Self {
+            self.common.conditional_writes = conditional_writes;
+            self
+        }
+
+        /// Files larger than this are uploaded in parts of this size and
+        /// downloaded in ranges of this size (default 8 MiB; S3 needs at
+        /// least 5 MiB for every part but the last).
+        pub fn part_size(mut self, bytes: usize) -> Self {
+            self.common.part_size = bytes.max(1);
+            self
+        }
+
+        /// Parts in flight at once (default 4): memory is bounded by
+        /// `part_size * parallel`.
+        pub fn parallel(mut self, parts: usize) -> Self {
+            self.common.parallel = parts.max(1);
+            self
+        }
+
+        /// Time to establish a connection (default 10 s, as the reference).
+        pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.common.transfer.connect_timeout = timeout;
+            self
+        }
+
+        /// Retry bounds and timeouts (default
+        /// [`TransferSettings::default`](crate::TransferSettings::default)).
+        pub fn transfer(mut self, settings: crate::TransferSettings) -> Self {
+            self.common.transfer = settings;
+            self
+        }
+
+        /// Tells `observer` of every failed attempt and resumed download.
+        pub fn observer(mut self, observer: crate::TransferObserver) -> Self {
+            self.common.observer = Some(observer);
+            self
+        }
+    };
+}
+pub(crate) use common_builder_methods;
 
 /// Why the conditional-write probe could not tell (see [`Error::ProbeFailed`]).
 #[derive(Debug, Clone)]
-struct ProbeFailure {
+pub(crate) struct ProbeFailure {
     reason: String,
     kind: crate::ErrorKind,
 }
 
 /// The user metadata of an object: `checksum` when it is known when the
 /// upload starts, and `owner`.
-fn attributes(checksum: Option<&str>) -> Attributes {
+pub(crate) fn attributes(checksum: Option<&str>) -> Attributes {
     let mut attributes = Attributes::new();
     if let Some(checksum) = checksum {
         attributes.insert(
@@ -312,23 +360,15 @@ fn attributes(checksum: Option<&str>) -> Attributes {
     attributes
 }
 
-fn key(path: &BackendPath) -> Result<Key, Error> {
+pub(crate) fn key(path: &BackendPath) -> Result<Key, Error> {
     Key::parse(path.key()).map_err(|e| Error::invalid(path.as_str(), e.to_string()))
-}
-
-/// The S3 error code of an error answer (`<Code>NoSuchBucket</Code>`)
-/// quoted in an error's text.
-fn s3_code(text: &str) -> Option<&str> {
-    let start = text.find("<Code>")? + "<Code>".len();
-    let len = text[start..].find("</Code>")?;
-    Some(&text[start..start + len])
 }
 
 /// Whether an error is a connection that broke or stalled, so that the
 /// whole operation may be tried again: `object_store` retries requests,
 /// but not the reading of an answer's body after its head (a listing, the
 /// answer of a finished upload).
-fn is_broken_transfer(err: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn is_broken_transfer(err: &(dyn std::error::Error + 'static)) -> bool {
     use object_store::client::HttpErrorKind::{Interrupted, Request, Timeout};
     matches!(http_kind(err), Some(Request | Timeout | Interrupted))
 }
@@ -353,52 +393,140 @@ fn http_kind(
 }
 
 /// For an AWS host (`*.amazonaws.com`), the region its name holds, if any
-/// (`s3.dualstack.eu-north-1.amazonaws.com` -> `eu-north-1`,
-/// `s3.amazonaws.com` -> none); `None` for other hosts.
-fn aws_region(host: &str) -> Option<Option<String>> {
-    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
-    let rest = name.strip_suffix(".amazonaws.com")?;
-    let rest = rest
-        .strip_prefix("s3.")
-        .or_else(|| rest.strip_prefix("s3-"))
-        .unwrap_or(if rest == "s3" { "" } else { rest });
-    let mut labels = rest.split('.').filter(|l| !l.is_empty()).peekable();
-    if labels.peek() == Some(&"dualstack") {
-        labels.next();
-    }
-    Some(labels.next().filter(|l| *l != "vpce").map(str::to_owned))
+
+/// The error code of an error answer (`<Code>NoSuchBucket</Code>`) quoted
+/// in an error's text (S3, Azure and GCS's XML API answer so).
+pub(crate) fn error_code(text: &str) -> Option<&str> {
+    let start = text.find("<Code>")? + "<Code>".len();
+    let len = text[start..].find("</Code>")?;
+    Some(&text[start..start + len])
 }
 
-impl S3 {
-    /// Options for the bucket `bucket` on `host` (`host[:port]`, no scheme),
-    /// with credentials, `secure` and `region` as SPEC 6 finds them.
-    pub fn builder(host: &str, bucket: &str) -> S3Builder {
-        let settings = host_settings(host);
-        let unsigned_reason = missing_credentials(host, &settings);
-        S3Builder {
-            host: host.to_owned(),
-            bucket: bucket.to_owned(),
-            access_key: settings.access_key,
-            secret_key: settings.secret_key,
-            secure: settings.secure,
-            region: settings.region,
-            part_size: DEFAULT_PART_SIZE,
-            parallel: DEFAULT_PARALLEL,
-            transfer: TransferSettings::default(),
-            observer: None,
-            conditional_writes: ConditionalWrites::Auto,
-            unsigned_reason,
-        }
+/// The URL of an endpoint: `host` as given when it has a scheme; plain
+/// HTTP for a loopback address (an emulator on this machine), HTTPS for
+/// any other host.
+pub(crate) fn endpoint_url(host: &str) -> String {
+    if host.contains("://") {
+        return host.trim_end_matches('/').to_owned();
     }
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    let loopback = name == "localhost"
+        || name == "[::1]"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match loopback {
+        true => format!("http://{host}"),
+        false => format!("https://{host}"),
+    }
+}
 
+impl<F: Flavor> ObjectBackend<F> {
     /// The endpoint `host[:port]`.
     pub fn host(&self) -> &str {
         &self.host
     }
 
-    /// The bucket.
+    /// The container (bucket) the repository is.
     pub fn bucket(&self) -> &str {
         &self.bucket
+    }
+
+    /// Sends a request object_store has no call for, built (and signed)
+    /// anew by `make` for each attempt, again while the connection breaks
+    /// or stalls or the server answers 5xx, within the retry bounds; the
+    /// answer's body, or the error it holds, saying it could not `what` `dst`.
+    pub(crate) async fn send_request<Fut>(
+        &self,
+        dst: &BackendPath,
+        what: &str,
+        make: impl Fn() -> Fut,
+    ) -> Result<String, Error>
+    where
+        Fut: std::future::Future<Output = Result<object_store::client::HttpRequest, Error>>,
+    {
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            let (failure, again) = match self.http.execute(make().await?).await {
+                Err(e) => {
+                    let err = object_store::Error::Generic {
+                        store: "object store",
+                        source: Box::new(e),
+                    };
+                    (self.error(err, dst.as_str(), what), true)
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    let body = response.into_body().bytes().await;
+                    let text = body
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default();
+                    if status.is_success() && !text.contains("<Error>") {
+                        return Ok(text);
+                    }
+                    let code = error_code(&text);
+                    let err = if code.is_some_and(|c| F::MISSING_CONTAINER.contains(&c)) {
+                        self.missing_container()
+                    } else if status == http::StatusCode::NOT_FOUND {
+                        self.not_found(dst.as_str())
+                    } else if code.is_some_and(|c| F::REFUSED.contains(&c))
+                        || matches!(status.as_u16(), 401 | 403)
+                    {
+                        self.refused(text, what)
+                    } else {
+                        Error::other(
+                            format!("cannot {what} '{}'", dst.as_str()),
+                            format!("the server answered {status}: {text}"),
+                        )
+                    };
+                    (err, status.is_server_error())
+                }
+            };
+            if !again
+                || attempt >= self.transfer.retries
+                || started.elapsed() >= self.transfer.retry_timeout
+            {
+                return Err(failure);
+            }
+            attempt += 1;
+            tokio::time::sleep(Duration::from_millis(100 << attempt.min(5))).await;
+        }
+    }
+
+    /// The container itself is missing.
+    fn missing_container(&self) -> Error {
+        Error::NotFound {
+            path: format!("{} '{}' on '{}'", F::CONTAINER, self.bucket, self.host),
+        }
+    }
+
+    /// The objects below `prefix` with size and time, for `gc`.
+    pub(crate) fn objects_below(&self, prefix: &BackendPath) -> Result<Vec<StoreEntry>, Error> {
+        let folder = match prefix.key().is_empty() {
+            true => None,
+            false => Some(key(prefix)?),
+        };
+        let metas: Vec<_> = self
+            .again(|| {
+                self.runtime
+                    .block_on(self.store.list(folder.as_ref()).try_collect())
+            })
+            .map_err(|e| self.error(e, prefix.as_str(), "list"))?;
+        Ok(metas
+            .into_iter()
+            .filter_map(|meta| {
+                // Keys outside the backend alphabet cannot be addressed; skip them.
+                let path = BackendPath::new(&format!("/{}", meta.location)).ok()?;
+                let modified = std::time::SystemTime::from(meta.last_modified);
+                Some(StoreEntry::new(
+                    path,
+                    StoreEntryKind::File,
+                    meta.size,
+                    Some(modified),
+                ))
+            })
+            .collect())
     }
 
     /// Whether the store refuses a create-only write of a key that exists,
@@ -407,13 +535,13 @@ impl S3 {
     /// (`.audmodel-conditional-probe-…`), twice, without checking first;
     /// the second must be refused. The key is removed again. A probe that
     /// cannot write (no credentials, a read-only key, a store that is
-    /// down) answers `false`, the safe guess: [`S3::conditional_writes`]
+    /// down) answers `false`, the safe guess: [`ObjectBackend::conditional_writes`]
     /// tells it apart from the store's answer.
     pub fn enforces_conditional_writes(&self) -> bool {
         matches!(self.probed(), Ok(true))
     }
 
-    /// [`S3::enforces_conditional_writes`], or [`Error::ProbeFailed`] when
+    /// [`ObjectBackend::enforces_conditional_writes`], or [`Error::ProbeFailed`] when
     /// the probe could not be made: a refused probe is no answer of the
     /// store's. Asked once per backend, failures included, so an anonymous
     /// reader is not refused again at every call.
@@ -467,7 +595,7 @@ impl S3 {
             ),
             Error::Permission { message, .. } => format!(
                 "the probe was refused ({})",
-                s3_code(message).unwrap_or("permission denied")
+                error_code(message).unwrap_or("permission denied")
             ),
             other => format!("the probe failed ({other})"),
         };
@@ -480,7 +608,7 @@ impl S3 {
     /// Runs a whole operation that is safe to repeat (a listing, a copy, the
     /// start of an upload) again while it fails with a broken transfer,
     /// within the retry bounds.
-    fn again<T>(
+    pub(crate) fn again<T>(
         &self,
         mut op: impl FnMut() -> Result<T, object_store::Error>,
     ) -> Result<T, object_store::Error> {
@@ -502,16 +630,14 @@ impl S3 {
     }
 
     /// Maps an `object_store` error about `path` to a typed error.
-    fn error(&self, err: object_store::Error, path: &str, what: &str) -> Error {
+    pub(crate) fn error(&self, err: object_store::Error, path: &str, what: &str) -> Error {
         let text = error_chain(&err);
         // object_store types the status of GET and HEAD answers, but wraps
         // those of listings and uploads as `Generic` (its retry error is
-        // private): there the S3 error code of the answer decides.
-        let code = s3_code(&text);
-        if code == Some("NoSuchBucket") {
-            return Error::NotFound {
-                path: format!("bucket '{}' on '{}'", self.bucket, self.host),
-            };
+        // private): there the error code of the answer decides.
+        let code = error_code(&text);
+        if code.is_some_and(|c| F::MISSING_CONTAINER.contains(&c)) {
+            return self.missing_container();
         }
         match err {
             object_store::Error::NotFound { .. } => self.not_found(path),
@@ -529,17 +655,13 @@ impl S3 {
                 host: self.host.clone(),
                 source: Box::new(err),
             },
-            _ if matches!(
-                code,
-                Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch")
-            ) =>
-            {
-                self.refused(text, what)
-            }
+            _ if code.is_some_and(|c| F::REFUSED.contains(&c)) => self.refused(text, what),
             _ => Error::other(
                 format!(
-                    "cannot {what} '{path}' in bucket '{}' on '{}'",
-                    self.bucket, self.host
+                    "cannot {what} '{path}' in {} '{}' on '{}'",
+                    F::CONTAINER,
+                    self.bucket,
+                    self.host
                 ),
                 err,
             ),
@@ -566,7 +688,7 @@ impl S3 {
 
     /// A missing object, or the bucket when that is what is missing (HEAD
     /// answers carry no body to tell them apart, so ask once per backend).
-    fn not_found(&self, path: &str) -> Error {
+    pub(crate) fn not_found(&self, path: &str) -> Error {
         match self.check_bucket() {
             Ok(()) => Error::NotFound {
                 path: path.to_owned(),
@@ -588,15 +710,13 @@ impl S3 {
                 self.bucket_checked.store(true, Ordering::Relaxed);
                 Ok(())
             }
-            Err(object_store::Error::NotFound { .. }) => Err(Error::NotFound {
-                path: format!("bucket '{}' on '{}'", self.bucket, self.host),
-            }),
+            Err(object_store::Error::NotFound { .. }) => Err(self.missing_container()),
             Err(e) => Err(self.error(e, "/", "list")),
         }
     }
 
     /// HEAD with user metadata.
-    fn head_object(&self, path: &BackendPath) -> Result<object_store::GetResult, Error> {
+    pub(crate) fn head_object(&self, path: &BackendPath) -> Result<object_store::GetResult, Error> {
         let options = GetOptions {
             head: true,
             ..GetOptions::default()
@@ -606,7 +726,7 @@ impl S3 {
             .map_err(|e| self.error(e, path.as_str(), "read"))
     }
 
-    /// Uploads a local file through an [`S3Writer`](writer::S3Writer) that
+    /// Uploads a local file through an [`ObjectWriter`](writer::ObjectWriter) that
     /// knows the checksum before it starts (S3 takes metadata when an upload
     /// starts), so it needs a first pass over the file unless the caller
     /// knows it: `md5`. Progress is reported after each piece is buffered
@@ -631,7 +751,7 @@ impl S3 {
                 checksum
             }
         };
-        let mut writer = writer::S3Writer::new(self, dst, Some(checksum), mode)?;
+        let mut writer = writer::ObjectWriter::new(self, dst, Some(checksum), mode)?;
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = match file.read(&mut buf) {
@@ -740,8 +860,9 @@ impl S3 {
         }
         Error::other(
             format!(
-                "cannot read '{}' in bucket '{}' on '{}' (broke again after {resumes} resumed attempts)",
+                "cannot read '{}' in {} '{}' on '{}' (broke again after {resumes} resumed attempts)",
                 src.as_str(),
+                F::CONTAINER,
                 self.bucket,
                 self.host
             ),
@@ -776,8 +897,9 @@ impl S3 {
             true => Ok(()),
             false => Err(Error::Unsupported {
                 what: format!(
-                    "{what} of '{}' (bucket '{}' on '{}' does not enforce conditional writes)",
+                    "{what} of '{}' ({} '{}' on '{}' does not enforce conditional writes)",
                     path.as_str(),
+                    F::CONTAINER,
                     self.bucket,
                     self.host
                 ),
@@ -801,9 +923,9 @@ impl S3 {
     }
 }
 
-impl Backend for S3 {
+impl<F: Flavor> Backend for ObjectBackend<F> {
     /// Create-only and compare-and-swap writes as configured, or as the
-    /// store answered the probe ([`S3::enforces_conditional_writes`]).
+    /// store answered the probe ([`ObjectBackend::enforces_conditional_writes`]).
     fn capabilities(&self) -> Capabilities {
         let conditional = self.enforces_conditional_writes();
         Capabilities {
@@ -838,9 +960,9 @@ impl Backend for S3 {
         self.upload(src, dst, options, progress)
     }
 
-    /// Streams: see `s3/writer.rs`. The object gets no `checksum`.
+    /// Streams: see `object/writer.rs`. The object gets no `checksum`.
     fn put_writer(&self, dst: &BackendPath) -> Result<Box<dyn PutWriter + '_>, Error> {
-        Ok(Box::new(writer::S3Writer::new(
+        Ok(Box::new(writer::ObjectWriter::new(
             self,
             dst,
             None,
@@ -944,20 +1066,17 @@ impl Backend for S3 {
         Ok(found)
     }
 
-    /// A server-side copy keeping the metadata; above 5 GiB a multipart
-    /// copy that carries the source's `checksum` over.
+    /// A server-side copy keeping the metadata (on S3 above 5 GiB a
+    /// multipart copy that carries the source's `checksum` over).
     fn copy(&self, src: &BackendPath, dst: &BackendPath) -> Result<(), Error> {
-        let size = self.head(src)?.size;
-        if size > copy::MAX_COPY {
-            return self.copy_replacing_metadata(src, dst, size, &self.checksum(src)?);
-        }
-        let (from, to) = (key(src)?, key(dst)?);
-        self.again(|| self.runtime.block_on(self.store.copy(&from, &to)))
-            .map_err(|e| self.error(e, src.as_str(), "copy"))
+        F::copy(self, src, dst)
     }
 
-    /// `CopyObject` with `x-amz-metadata-directive: REPLACE`, or a
-    /// multipart copy above 5 GiB: see `s3/copy.rs`.
+    /// A server-side copy that replaces the metadata, each store its own
+    /// way: S3's `CopyObject` with `x-amz-metadata-directive: REPLACE` (a
+    /// multipart copy above 5 GiB, `object/s3/copy.rs`), Azure's Copy Blob
+    /// with `x-ms-meta-*`, GCS's copy with `x-goog-metadata-directive:
+    /// REPLACE`.
     fn copy_with_checksum(
         &self,
         src: &BackendPath,
@@ -965,7 +1084,7 @@ impl Backend for S3 {
         md5: &str,
     ) -> Result<(), Error> {
         let size = self.head(src)?.size;
-        self.copy_replacing_metadata(src, dst, size, md5)
+        F::copy_with_checksum(self, src, dst, size, md5)
     }
 
     fn delete(&self, path: &BackendPath) -> Result<(), Error> {
@@ -988,43 +1107,20 @@ impl Backend for S3 {
         }
     }
 
-    /// The reference prints the versioned backend path itself for S3.
+    /// The reference prints the versioned backend path itself for S3;
+    /// the other object stores do the same.
     fn url(&self, path: &BackendPath) -> String {
         path.as_str().to_owned()
     }
 
-    /// The objects and the unfinished multipart uploads: see `s3/uploads.rs`.
+    /// The objects, and on S3 the unfinished multipart uploads
+    /// (`object/s3/uploads.rs`).
     fn inventory(&self, prefix: &BackendPath) -> Result<Vec<StoreEntry>, Error> {
-        self.inventory_of(prefix)
+        F::inventory(self, prefix)
     }
 
-    /// Removes an object or aborts an unfinished upload.
+    /// Removes an object or (S3) aborts an unfinished upload.
     fn discard(&self, entry: &StoreEntry) -> Result<(), Error> {
-        self.discard_entry(entry)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn region_from_aws_host_names() {
-        let region = |host: &str| aws_region(host).map(|r| r.unwrap_or_default());
-        assert_eq!(
-            region("s3.dualstack.eu-north-1.amazonaws.com").as_deref(),
-            Some("eu-north-1")
-        );
-        assert_eq!(
-            region("s3.eu-west-2.amazonaws.com:443").as_deref(),
-            Some("eu-west-2")
-        );
-        assert_eq!(
-            region("s3-eu-west-1.amazonaws.com").as_deref(),
-            Some("eu-west-1")
-        );
-        assert_eq!(region("s3.amazonaws.com").as_deref(), Some(""));
-        assert_eq!(region("127.0.0.1:9000"), None);
-        assert_eq!(region("minio.example.com"), None);
+        F::discard(self, entry)
     }
 }

@@ -135,7 +135,7 @@ impl S3 {
     pub(super) fn object_url(&self, path: &BackendPath) -> String {
         // Keys are of the backend path alphabet (letters, digits, `/._-`):
         // nothing to percent-encode.
-        format!("{}/{}", self.object_base, path.key())
+        format!("{}/{}", self.flavor.object_base, path.key())
     }
 
     /// [`S3::request`] of a copy to `dst`.
@@ -208,12 +208,13 @@ impl S3 {
         })?;
         if self.signed {
             let credential = self
-                .store
+                .flavor
+                .aws
                 .credentials()
                 .get_credential()
                 .await
                 .map_err(|e| (self.error(e, dst.as_str(), what), false))?;
-            AwsAuthorizer::new(&credential, "s3", &self.region)
+            AwsAuthorizer::new(&credential, "s3", &self.flavor.region)
                 .with_sign_payload(false)
                 .try_authorize(&mut request, None)
                 .map_err(|e| (self.error(e, dst.as_str(), what), false))?;

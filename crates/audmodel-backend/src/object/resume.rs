@@ -10,7 +10,6 @@ use std::ops::Range;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
-use object_store::aws::AmazonS3;
 use object_store::path::Path as Key;
 use object_store::{GetOptions, GetRange, ObjectStore};
 
@@ -53,7 +52,7 @@ fn is_final(err: &object_store::Error) -> bool {
 /// attempt that broke after bringing bytes is resumed from the next byte,
 /// at most `resumes` times.
 pub(crate) async fn fetch<E>(
-    store: &AmazonS3,
+    store: &dyn ObjectStore,
     location: &Key,
     range: Range<u64>,
     etag: Option<String>,
@@ -100,7 +99,7 @@ struct State {
 
 /// One ranged GET from `state.next`, its bytes into `sink`.
 async fn attempt<E>(
-    store: &AmazonS3,
+    store: &dyn ObjectStore,
     location: &Key,
     etag: Option<String>,
     state: &mut State,
