@@ -3,15 +3,10 @@
 //! and nothing is left behind.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod streamed;
-mod support;
+use crate::streamed;
+use crate::support;
 
-// The one hand-made zip writer of the workspace's tests, shared by path:
-// depending on the test support crate `audmodel-tests` would build the S3
-// backend (object_store, tokio) for this low-level crate's tests.
-#[allow(unreachable_pub, dead_code)]
-#[path = "../../../tests/src/hostile_zip.rs"]
-mod hostile_zip;
+use crate::hostile_zip;
 
 use audmodel_archive::{Error, PackOptions, no_progress, pack, unpack};
 use hostile_zip::{Raw, build, deflated, stored};

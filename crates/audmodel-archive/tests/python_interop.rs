@@ -2,8 +2,8 @@
 //! (`audeer.create_archive` / `audeer.extract_archive`) reads and writes with.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod streamed;
-mod support;
+use crate::streamed;
+use crate::support;
 
 use audmodel_archive::{PackOptions, no_progress, pack, unpack};
 use std::path::Path;

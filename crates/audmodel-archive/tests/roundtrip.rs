@@ -1,8 +1,8 @@
 //! Packing real folders and unpacking them again.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod streamed;
-mod support;
+use crate::streamed;
+use crate::support;
 
 use audmodel_archive::{Error, PackOptions, no_progress, pack, pack_size, unpack, unpack_checked};
 use std::fs;

@@ -2,7 +2,7 @@
 //! so ignored by default; run with `cargo test --release -- --ignored`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod support;
+use crate::support;
 
 use audmodel_archive::{PackOptions, no_progress, pack, unpack};
 use std::fs::{self, File};
