@@ -4,8 +4,10 @@
 //! [`require`] decides whether a test may skip for want of something this
 //! machine lacks (never under CI).
 
+pub mod azurite;
 pub mod browser;
 pub mod cli;
+pub mod fake_gcs;
 pub mod fault_proxy;
 pub mod garage;
 pub mod garage_cluster;

@@ -178,23 +178,33 @@ impl S3Server {
         log: &Path,
         deadline: Instant,
     ) -> Result<(), String> {
-        while TcpStream::connect(&self.endpoint).is_err() {
-            let problem = if !Path::new(&format!("/proc/{pid}")).exists() {
-                "the server ended"
-            } else if Instant::now() > deadline {
-                "no answer in time"
-            } else {
-                std::thread::sleep(Duration::from_millis(20));
-                continue;
-            };
-            let log = std::fs::read_to_string(log).unwrap_or_default();
-            return Err(format!(
-                "S3 port {} does not answer ({problem}); the server's log:\n{log}",
-                self.endpoint
-            ));
-        }
-        Ok(())
+        wait_for_endpoint(&self.endpoint, pid, log, deadline)
     }
+}
+
+/// Waits until `endpoint` (`127.0.0.1:PORT`) answers, up to `deadline`, or
+/// until server process `pid` is gone; an error carries the server's `log`.
+pub(crate) fn wait_for_endpoint(
+    endpoint: &str,
+    pid: u32,
+    log: &Path,
+    deadline: Instant,
+) -> Result<(), String> {
+    while TcpStream::connect(endpoint).is_err() {
+        let problem = if !Path::new(&format!("/proc/{pid}")).exists() {
+            "the server ended"
+        } else if Instant::now() > deadline {
+            "no answer in time"
+        } else {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        let log = std::fs::read_to_string(log).unwrap_or_default();
+        return Err(format!(
+            "port {endpoint} does not answer ({problem}); the server's log:\n{log}"
+        ));
+    }
+    Ok(())
 }
 
 /// A temporary folder for a server, kept on disk: its watchdog removes it.
