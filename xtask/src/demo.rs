@@ -12,7 +12,7 @@ use std::process::{Command, ExitStatus};
 
 use anyhow::{Context, Result, bail};
 
-use crate::harness::build;
+use crate::build;
 
 const NAME: &str = "torch";
 const SUBGROUP: &str = "audmodel.dummy.cnn";

@@ -1,15 +1,28 @@
 //! Project tasks: `cargo xtask test`, `cargo xtask demo`, `cargo xtask e2e`, `cargo xtask bench`.
+//!
+//! `demo` needs no server, so the runner is built without them: the tasks
+//! that start servers (cargo feature `servers`: the test support crate,
+//! the S3 stack) run in a second build of this runner, which `cargo xtask`
+//! starts for them.
 
-mod bench;
+mod build;
+mod cmd;
 mod demo;
+
+#[cfg(feature = "servers")]
+mod bench;
+#[cfg(feature = "servers")]
 mod e2e;
+#[cfg(feature = "servers")]
 mod harness;
+#[cfg(feature = "servers")]
 mod python_binding;
+#[cfg(feature = "servers")]
 mod setup;
+#[cfg(feature = "servers")]
+mod test;
 
 use anyhow::{Result, bail};
-use audmodel_tests::require::REQUIRE_ALL_ENV;
-use std::process::Command;
 
 const USAGE: &str = "usage: cargo xtask <test|demo|e2e|bench>
 
@@ -30,132 +43,30 @@ const USAGE: &str = "usage: cargo xtask <test|demo|e2e|bench>
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("test") => test(&args[1..]),
-        Some("e2e") => e2e::command(&args[1..]),
-        Some("bench") => bench::command(&args[1..]),
         Some("demo") => demo::command(),
+        Some("test" | "e2e" | "bench") => with_servers(&args),
         _ => bail!("{USAGE}"),
     }
 }
 
-/// The README's test command (what CI runs): formatting and lints first, then
-/// the whole suite, Garage and the Python reference included, none of it
-/// allowed to skip. The end-to-end scenarios run even when a unit test
-/// failed, so one run shows both.
-fn test(args: &[String]) -> Result<()> {
-    setup::check_tidy()?;
-    setup::ensure_garage()?;
-    setup::ensure_seaweedfs()?;
-    setup::ensure_chromium()?;
-    // Some cargo tests run audmodel_rs beside the reference (public
-    // buckets read by every tool), so it is installed before them.
-    let workspace = harness::build::workspace_root();
-    let installed = python_binding::install(&workspace);
-    let tests = setup::run(&mut cargo_test(args));
-    let without_s3 = without_s3();
-    let scenarios = e2e::command(&[]);
-    let binding = installed.and_then(|python| python_binding::test(&workspace, python));
-    tests.and(without_s3).and(scenarios).and(binding)
+#[cfg(feature = "servers")]
+fn with_servers(args: &[String]) -> Result<()> {
+    match args[0].as_str() {
+        "test" => test::command(&args[1..]),
+        "e2e" => e2e::command(&args[1..]),
+        _ => bench::command(&args[1..]),
+    }
 }
 
-/// The build a library user on a file system gets (no `s3` feature): the
-/// registry's and the core's tests of the missing feature, and the CLI
-/// builds without it.
-fn without_s3() -> Result<()> {
-    let steps: [&[&str]; 3] = [
-        &[
-            "test",
-            "-p",
-            "audmodel-backend",
-            "--no-default-features",
-            "--lib",
-        ],
-        &[
-            "test",
-            "-p",
-            "audmodel-core",
-            "--no-default-features",
-            "--test",
-            "without_s3",
-        ],
-        &["build", "-p", "audmodel-cli", "--no-default-features"],
-    ];
-    for step in steps {
-        let mut command = Command::new(setup::cargo());
-        command.args(step).env(REQUIRE_ALL_ENV, "1");
-        setup::run(&mut command)?;
-    }
-    Ok(())
-}
-
-/// `cargo test --workspace --no-fail-fast` with the task's arguments:
-/// `--large` becomes the test binaries' `--include-ignored`, the rest goes
-/// to cargo (after `--`: to the test binaries).
-fn cargo_test(args: &[String]) -> Command {
-    let large = args.iter().any(|arg| arg == "--large");
-    let args: Vec<&String> = args.iter().filter(|arg| *arg != "--large").collect();
-    let (cargo_args, binary_args) = match args.iter().position(|arg| *arg == "--") {
-        Some(dash) => (&args[..dash], &args[dash + 1..]),
-        None => (&args[..], &[][..]),
-    };
-    let mut command = Command::new(setup::cargo());
-    command
-        .args(["test", "--workspace", "--no-fail-fast"])
-        .args(cargo_args)
-        .env(REQUIRE_ALL_ENV, "1");
-    if large || !binary_args.is_empty() {
-        command.arg("--").args(binary_args);
-        if large {
-            command.arg("--include-ignored");
-        }
-    }
-    command
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cargo_test_args(args: &[&str]) -> Vec<String> {
-        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let command = cargo_test(&args);
-        assert!(
-            command
-                .get_envs()
-                .any(|(k, v)| k == REQUIRE_ALL_ENV && v == Some("1".as_ref())),
-            "the tests may not skip"
-        );
-        command
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect()
-    }
-
-    #[test]
-    fn large_includes_the_ignored_tests() {
-        let base = ["test", "--workspace", "--no-fail-fast"];
-        assert_eq!(cargo_test_args(&[]), base);
-        assert_eq!(
-            cargo_test_args(&["--large"]),
-            [&base[..], &["--", "--include-ignored"]].concat()
-        );
-        assert_eq!(
-            cargo_test_args(&["-p", "audmodel-tests", "--large", "--", "--nocapture"]),
-            [
-                &base[..],
-                &[
-                    "-p",
-                    "audmodel-tests",
-                    "--",
-                    "--nocapture",
-                    "--include-ignored"
-                ]
-            ]
-            .concat()
-        );
-        assert_eq!(
-            cargo_test_args(&["--", "--nocapture"]),
-            [&base[..], &["--", "--nocapture"]].concat()
-        );
-    }
+/// Runs the task in the runner built with the feature `servers`, and ends
+/// with its status.
+#[cfg(not(feature = "servers"))]
+fn with_servers(args: &[String]) -> Result<()> {
+    use anyhow::Context;
+    let status = std::process::Command::new(cmd::cargo())
+        .args(["run", "--package", "xtask", "--features", "servers", "--"])
+        .args(args)
+        .status()
+        .context("cannot start cargo")?;
+    std::process::exit(status.code().unwrap_or(1))
 }

@@ -11,8 +11,8 @@
 mod registry;
 mod table;
 
+use crate::build::target_dir;
 use crate::harness::api::{Publish, Side, Tools};
-use crate::harness::build::target_dir;
 use crate::harness::data::{ModelShape, same_files, write_model};
 use crate::harness::process::{Measured, measure};
 use crate::harness::{quietly, servers};
@@ -80,7 +80,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     let options = parse(args)?;
     setup::ensure_garage()?;
     let tools = harness::tools(true)?;
-    crate::python_binding::install(&harness::build::workspace_root())?;
+    crate::python_binding::install(&crate::build::workspace_root())?;
     let model = model_folder(options.mib)?;
     setup::ensure_seaweedfs()?;
     let garage = servers::s3_server().context("cannot start Garage")?;

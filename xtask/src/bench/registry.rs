@@ -13,7 +13,8 @@ use anyhow::{Context, Result, bail};
 use audmodel_backend::{Backend, BackendPath, PutMode};
 use audmodel_tests::fault_proxy::FaultProxy;
 
-use crate::harness::{build, quietly, servers};
+use crate::build;
+use crate::harness::{quietly, servers};
 use crate::setup;
 
 const USAGE: &str = "usage: cargo xtask bench registry [--models N] [--runs N]

@@ -182,7 +182,7 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     crate::setup::ensure_seaweedfs()?;
     let tools = crate::harness::tools(false)?;
     // The Python module plays a side too.
-    crate::python_binding::install(&crate::harness::build::workspace_root())?;
+    crate::python_binding::install(&crate::build::workspace_root())?;
     let mut servers = Vec::new();
     let mut unstarted = 0;
     for (label, server) in [

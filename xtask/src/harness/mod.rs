@@ -4,11 +4,11 @@
 //! servers.
 
 pub(crate) mod api;
-pub(crate) mod build;
 pub(crate) mod data;
 pub(crate) mod process;
 pub(crate) mod servers;
 
+use crate::build;
 use anyhow::{Result, anyhow};
 use audmodel_tests::sandbox::{Sandbox, Store};
 use std::panic::{AssertUnwindSafe, catch_unwind};

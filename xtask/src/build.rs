@@ -1,11 +1,17 @@
 //! Building the `audmodel` binary the scenarios and benchmarks run.
 
-use crate::setup;
+use crate::cmd;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 use std::process::Command;
 
-pub(crate) use audmodel_tests::target_dir;
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR`, else the
+/// workspace's `target` (as the test support crate finds it).
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
 
 /// The workspace root: xtask lies one level below it.
 pub(crate) fn workspace_root() -> PathBuf {
@@ -15,6 +21,7 @@ pub(crate) fn workspace_root() -> PathBuf {
 
 /// Builds the `audmodel` binary (release for benchmarks, debug otherwise,
 /// which the test run has mostly built already) and returns its path.
+#[cfg(feature = "servers")]
 pub(crate) fn build_cli(release: bool) -> Result<PathBuf> {
     build(release, true)
 }
@@ -26,7 +33,7 @@ pub(crate) fn build_cli_showing_progress() -> Result<PathBuf> {
 }
 
 fn build(release: bool, quiet: bool) -> Result<PathBuf> {
-    let mut command = Command::new(setup::cargo());
+    let mut command = Command::new(cmd::cargo());
     command.args(["build", "-p", "audmodel-cli"]);
     if quiet {
         command.arg("--quiet");
@@ -34,7 +41,7 @@ fn build(release: bool, quiet: bool) -> Result<PathBuf> {
     if release {
         command.arg("--release");
     }
-    setup::run(&mut command)?;
+    cmd::run(&mut command)?;
     let binary = target_dir()
         .join(if release { "release" } else { "debug" })
         .join("audmodel");
