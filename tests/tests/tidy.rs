@@ -277,3 +277,106 @@ fn no_file_names_a_folder_of_one_machine() {
         found.join("\n")
     );
 }
+
+/// The exit statuses `audmodel --help` ends with (the CLI's one table of
+/// them, `crates/audmodel-cli/src/exit.rs`): code and meaning, a meaning
+/// continued on an indented line joined with a space.
+fn help_exit_statuses(help: &str) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let table = help
+        .split_once("Exit status:\n")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    for line in table.lines().take_while(|line| !line.trim().is_empty()) {
+        let line = line.trim();
+        match line.split_once(' ') {
+            Some((code, meaning)) if code.bytes().all(|b| b.is_ascii_digit()) => {
+                rows.push((code.to_owned(), meaning.trim().to_owned()));
+            }
+            _ => {
+                let (_, meaning) = rows.last_mut().unwrap();
+                meaning.push(' ');
+                meaning.push_str(line);
+            }
+        }
+    }
+    rows
+}
+
+/// The rows `| code | meaning |` of the table after "Exit statuses" in
+/// `docs/guide.md`.
+fn guide_exit_statuses(guide: &str) -> Vec<(String, String)> {
+    let table = guide
+        .split_once("\nExit statuses")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    table
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').splitn(2, '|').collect();
+            let [code, meaning] = cells.as_slice() else {
+                return None;
+            };
+            let code = code.trim();
+            (!code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| (code.to_owned(), meaning.trim().to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_guide_lists_the_exit_statuses_of_the_cli() {
+    let help = Command::new(audmodel_tests::cli::audmodel())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    let help = help_exit_statuses(&String::from_utf8(help.stdout).unwrap());
+    let guide =
+        guide_exit_statuses(&std::fs::read_to_string(root().join("docs/guide.md")).unwrap());
+    assert!(
+        help.len() > 5,
+        "no exit statuses in `audmodel --help`: is the parsing broken? {help:?}"
+    );
+    let codes = |rows: &[(String, String)]| rows.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        codes(&guide),
+        codes(&help),
+        "the exit statuses of docs/guide.md are not those of `audmodel --help` (crates/audmodel-cli/src/exit.rs)"
+    );
+    // The guide says what `--help` says, in Markdown, and may go on after a
+    // colon or semicolon.
+    let plain = |text: &str| text.replace('`', "");
+    let differing: Vec<String> = help
+        .iter()
+        .zip(&guide)
+        .filter(|((_, said), (_, written))| {
+            let (said, written) = (plain(said), plain(written));
+            !written
+                .strip_prefix(&said)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', ';']))
+        })
+        .map(|((code, said), (_, written))| format!("{code}: --help {said:?}, guide {written:?}"))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "docs/guide.md's exit statuses should begin with what `audmodel --help` says:\n{}",
+        differing.join("\n")
+    );
+}
+
+#[test]
+fn exit_status_tables_parse() {
+    let help = "Exit status:\n  0    success\n  6    a failure; no\n       space\n\nID is";
+    assert_eq!(
+        help_exit_statuses(help),
+        [("0", "success"), ("6", "a failure; no space")].map(|(c, m)| (c.to_owned(), m.to_owned()))
+    );
+    let guide = "Every command.\n\nExit statuses:\n\n| status | meaning |\n| --- | --- |\n| 0 | success |\n| 1 | `exists`: no |\n\nmore";
+    assert_eq!(
+        guide_exit_statuses(guide),
+        [("0", "success"), ("1", "`exists`: no")].map(|(c, m)| (c.to_owned(), m.to_owned()))
+    );
+}

@@ -6,30 +6,22 @@ use audmodel::NaiveDate;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
 
-const EXIT_STATUSES: &str = "\
-Exit status:
-  0    success
-  1    `exists`: the model does not exist
-  2    usage error (unknown flag, bad flag value, conflicting flags)
-  3    not found (model, alias, file or folder)
-  4    already exists (model or alias)
-  5    invalid input (ID, version, alias, parameters, metadata, configuration)
-  6    repository, file or other failure; no space for the model on the
-       cache's or the repository's disk
-  7    a lock of the cache could not be acquired in time
-  8    `verify`, `cache verify`: a model is damaged
-  9    offline (--offline, AUDMODEL_OFFLINE=1) and the cache cannot answer
-  130  interrupted (Ctrl+C); what was put in the repository is removed
-
-ID is a UID (d4e9c65b-1.0.0), a short ID (d4e9c65b, the latest version),
-a legacy UID, or an alias. --json may stand anywhere on the line.";
+/// The end of `--help`: the exit statuses, then what an ID is.
+fn after_help() -> String {
+    format!(
+        "{}\n\
+         ID is a UID (d4e9c65b-1.0.0), a short ID (d4e9c65b, the latest version),\n\
+         a legacy UID, or an alias. --json may stand anywhere on the line.",
+        crate::exit::help()
+    )
+}
 
 /// Publish, load and look up models in audmodel repositories.
 ///
 /// Repositories and the cache come from `~/.config/audmodel.yaml` and
 /// `AUDMODEL_CACHE_ROOT`, shared with the Python package `audmodel`.
 #[derive(Debug, Parser)]
-#[command(name = "audmodel", version, after_help = EXIT_STATUSES, max_term_width = 100)]
+#[command(name = "audmodel", version, after_help = after_help(), max_term_width = 100)]
 pub(crate) struct Cli {
     /// Print every answer as JSON.
     #[arg(long, global = true, help_heading = "Global options")]

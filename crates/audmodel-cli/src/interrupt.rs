@@ -10,7 +10,7 @@ use audmodel::CancelToken;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
 /// Exit status after a second signal (the operation did not get to clean up).
-const SECOND_SIGNAL_EXIT: i32 = 130;
+const SECOND_SIGNAL_EXIT: i32 = crate::exit::Status::Interrupted.code() as i32;
 
 /// A token cancelled by the first SIGINT or SIGTERM for the rest of the
 /// process.

@@ -26,10 +26,10 @@ fn main() -> ExitCode {
     clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
-        Ok(status) => ExitCode::from(status),
+        Ok(status) => status.into(),
         Err(err) => {
             exit::report(&err);
-            ExitCode::from(exit::status(&err))
+            exit::status(&err).into()
         }
     }
 }

@@ -7,20 +7,15 @@ use audmodel::{Audmodel, CacheCheck, CachedModel, PruneOptions, Removed};
 use serde_json::json;
 
 use crate::cli::{CacheCommand, CacheSort};
+use crate::exit::Status;
 use crate::output::{Output, table, write_out};
 use crate::units::human_size;
 
-/// Raised by `verify` and `cache verify` after printing a damaged model,
-/// for exit status 8.
-#[derive(Debug, thiserror::Error)]
-#[error("a cached model is damaged")]
-pub(super) struct Damaged;
-
 /// Runs a `cache` command.
-pub(super) fn cache(client: &Audmodel, command: &CacheCommand, out: Output) -> Result<()> {
-    match command {
+pub(super) fn cache(client: &Audmodel, command: &CacheCommand, out: Output) -> Result<Status> {
+    let answered = match command {
         CacheCommand::Ls { sort } => ls(client, *sort, out),
-        CacheCommand::Verify { ids, repair } => verify(client, ids, *repair, out),
+        CacheCommand::Verify { ids, repair } => return verify(client, ids, *repair, out),
         CacheCommand::Rm { ids } => {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             freed(&client.cache_remove_all(&ids)?, false, out)
@@ -39,7 +34,8 @@ pub(super) fn cache(client: &Audmodel, command: &CacheCommand, out: Output) -> R
             }
             freed(&client.cache_prune(&options)?, *dry_run, out)
         }
-    }
+    };
+    answered.map(|()| Status::Success)
 }
 
 fn ls(client: &Audmodel, sort: Option<CacheSort>, out: Output) -> Result<()> {
@@ -104,7 +100,9 @@ fn model_json(m: &CachedModel) -> serde_json::Value {
     })
 }
 
-fn verify(client: &Audmodel, ids: &[String], repair: bool, out: Output) -> Result<()> {
+/// Prints each damaged model and a summary; a damaged model not repaired
+/// is [`Status::Damaged`].
+fn verify(client: &Audmodel, ids: &[String], repair: bool, out: Output) -> Result<Status> {
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let checks = if repair {
         client.cache_repair(&ids)?
@@ -143,10 +141,11 @@ fn verify(client: &Audmodel, ids: &[String], repair: bool, out: Output) -> Resul
         ));
         write_out(&text)?;
     }
-    if damaged > 0 && !repair {
-        return Err(Damaged.into());
-    }
-    Ok(())
+    Ok(if damaged > 0 && !repair {
+        Status::Damaged
+    } else {
+        Status::Success
+    })
 }
 
 fn check_json(c: &CacheCheck) -> serde_json::Value {

@@ -4,22 +4,18 @@ use anyhow::Result;
 use audmodel::{Audmodel, UrlKind};
 
 use crate::cli::{UrlArgs, UrlType};
+use crate::exit::Status;
 use crate::output::Output;
 
-/// Raised by `exists` after printing `false`, for exit status 1.
-#[derive(Debug, thiserror::Error)]
-#[error("the model does not exist")]
-pub(super) struct Absent;
-
-/// Prints `true`/`false` (the same text in JSON); a no is [`Absent`].
-pub(super) fn exists(client: &Audmodel, id: &str, out: Output) -> Result<()> {
+/// Prints `true`/`false` (the same text in JSON); a no is [`Status::No`].
+pub(super) fn exists(client: &Audmodel, id: &str, out: Output) -> Result<Status> {
     let found = client.exists(id)?;
     if out.json {
         out.json_value(&serde_json::Value::Bool(found))?;
     } else {
         crate::output::write_out(if found { "true\n" } else { "false\n" })?;
     }
-    if found { Ok(()) } else { Err(Absent.into()) }
+    Ok(if found { Status::Success } else { Status::No })
 }
 
 /// Prints where a file of the model lies in its repository.

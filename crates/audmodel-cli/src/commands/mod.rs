@@ -22,29 +22,26 @@ use audmodel::{Audmodel, Value};
 use clap::CommandFactory;
 
 use crate::cli::{Cli, Command};
+use crate::exit::Status;
 use crate::output::Output;
 use crate::progress::Bars;
 use crate::transfer_log::TransferLog;
 
-/// Runs the command; returns the exit status on success (1 for `exists` = no).
-pub(crate) fn run(cli: Cli) -> Result<u8> {
-    dispatch(&cli)
-        .map(|()| 0)
-        .map_err(|err| crate::hint::with_hint(err, || client(&cli).ok()))
-        .or_else(|err| match err.downcast::<lookup::Absent>() {
-            Ok(lookup::Absent) => Ok(crate::exit::NO),
-            Err(err) => match err.downcast::<cache::Damaged>() {
-                Ok(cache::Damaged) => Ok(crate::exit::DAMAGED),
-                Err(err) => Err(err),
-            },
-        })
+/// Runs the command; returns the status to exit with when it ran (not
+/// only success: `exists` answering no, `verify` finding damage).
+pub(crate) fn run(cli: Cli) -> Result<Status> {
+    dispatch(&cli).map_err(|err| crate::hint::with_hint(err, || client(&cli).ok()))
 }
 
 /// Runs the command of `cli`.
-fn dispatch(cli: &Cli) -> Result<()> {
+fn dispatch(cli: &Cli) -> Result<Status> {
     let out = Output { json: cli.json };
     let client = || client(cli);
-    match &cli.command {
+    let answered = match &cli.command {
+        // The commands whose answer is also a status.
+        Command::Exists(a) => return lookup::exists(&client()?, &a.id, out),
+        Command::Verify(args) => return verify::verify(&client()?, args, out),
+        Command::Cache(command) => return cache::cache(&client()?, command, out),
         Command::Publish(args) => publish::publish(&client()?, args, out),
         Command::Load(a) => {
             let options = audmodel::LoadOptions::cancelled_by(crate::interrupt::on_signals()?);
@@ -68,7 +65,6 @@ fn dispatch(cli: &Cli) -> Result<()> {
             offline_note(cli, &client);
             out.text(&client.latest_version(&a.id)?)
         }
-        Command::Exists(a) => lookup::exists(&client()?, &a.id, out),
         Command::Url(args) => lookup::url(&client()?, args, out),
         Command::Uid(args) => uid::uid(args, out),
         Command::Alias(command) => alias::alias(&client()?, command, out),
@@ -85,8 +81,6 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Files(a) => compare::files(&client()?, &a.id, out),
         #[cfg(feature = "web")]
         Command::Serve(args) => serve::serve(cli, args),
-        Command::Verify(args) => verify::verify(&client()?, args, out),
-        Command::Cache(command) => cache::cache(&client()?, command, out),
         Command::Gc(args) => gc::gc(&client()?, args, out),
         Command::Config => config::config(&client()?, out),
         Command::Completions { shell } => {
@@ -95,7 +89,8 @@ fn dispatch(cli: &Cli) -> Result<()> {
             clap_complete::generate(*shell, &mut command, "audmodel", &mut script);
             crate::output::write_out(&String::from_utf8_lossy(&script))
         }
-    }
+    };
+    answered.map(|()| Status::Success)
 }
 
 /// Says on standard error that versions are those of the cache only.

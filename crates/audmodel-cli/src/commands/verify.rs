@@ -4,14 +4,14 @@ use anyhow::Result;
 use audmodel::{Audmodel, GcOptions, Leftover, RepositoryCheck};
 use serde_json::json;
 
-use super::cache::Damaged;
 use crate::cli::VerifyArgs;
+use crate::exit::Status;
 use crate::output::{Output, write_out};
 use crate::units::human_size;
 
 /// Prints each damaged model with what is wrong, then a summary; a damaged
-/// model is [`Damaged`] (exit status 8).
-pub(super) fn verify(client: &Audmodel, args: &VerifyArgs, out: Output) -> Result<()> {
+/// model is [`Status::Damaged`].
+pub(super) fn verify(client: &Audmodel, args: &VerifyArgs, out: Output) -> Result<Status> {
     let checks = match &args.id {
         Some(id) => vec![client.verify(id)?],
         None => client.verify_all(args.repository.as_deref())?,
@@ -75,11 +75,11 @@ pub(super) fn verify(client: &Audmodel, args: &VerifyArgs, out: Output) -> Resul
         text.push('\n');
         write_out(&text)?;
     }
-    if damaged.is_empty() {
-        Ok(())
+    Ok(if damaged.is_empty() {
+        Status::Success
     } else {
-        Err(Damaged.into())
-    }
+        Status::Damaged
+    })
 }
 
 /// What `audmodel gc` would remove with its defaults: named beside the
