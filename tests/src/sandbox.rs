@@ -18,6 +18,10 @@ const CLEARED: &[&str] = &[
     "MINIO_ACCESS_KEY",
     "MINIO_SECRET_KEY",
     "MINIO_CONFIG_FILE",
+    "AZURE_STORAGE_ACCOUNT_NAME",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "GOOGLE_SERVICE_ACCOUNT",
+    "GOOGLE_APPLICATION_CREDENTIALS",
 ];
 
 /// Where a sandbox keeps its repositories.
@@ -46,6 +50,9 @@ pub struct Sandbox {
     repository: PathBuf,
     repositories: Vec<String>,
     env: Vec<(String, String)>,
+    /// Whether the Python reference can read the repositories (it has no
+    /// Azure or GCS backend).
+    reference_reads: bool,
 }
 
 impl Sandbox {
@@ -97,6 +104,35 @@ impl Sandbox {
             Store::FileSystem => Path::new(&host).join(&repositories[0]),
             Store::S3(_) => PathBuf::from(&repositories[0]),
         };
+        Sandbox::assemble(dir, &host, backend, repositories, repository, extra)
+    }
+
+    /// A sandbox whose one repository is a fresh container on Azurite,
+    /// whose name starts with `prefix`; its account and key are in the
+    /// standard environment variables of every child.
+    pub fn azure(server: &crate::azurite::AzureServer, prefix: &str) -> Sandbox {
+        let name = server.new_container(prefix);
+        let repository = PathBuf::from(&name);
+        Sandbox::assemble(
+            temp_dir(),
+            &server.endpoint,
+            "azure",
+            vec![name],
+            repository,
+            server.env(),
+        )
+    }
+
+    /// The sandbox's folders and configuration file, naming `repositories`
+    /// on `host` with `backend`.
+    fn assemble(
+        dir: tempfile::TempDir,
+        host: &str,
+        backend: &str,
+        repositories: Vec<String>,
+        repository: PathBuf,
+        extra: Vec<(String, String)>,
+    ) -> Sandbox {
         let home = dir.path().join("home");
         let cache = dir.path().join("cache");
         let tmp = dir.path().join("tmp");
@@ -125,6 +161,7 @@ impl Sandbox {
             repository,
             repositories,
             env,
+            reference_reads: matches!(backend, "file-system" | "s3" | "minio"),
         }
     }
 
@@ -140,6 +177,12 @@ impl Sandbox {
         std::fs::create_dir_all(&folder)
             .and_then(|()| std::fs::write(&ini, format!("[{}]\nsecure =\n", server.endpoint)))
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", ini.display()));
+    }
+
+    /// Whether the Python reference can read the sandbox's repositories:
+    /// not Azure or GCS ones, for which it has no backend.
+    pub fn reference_reads(&self) -> bool {
+        self.reference_reads
     }
 
     /// The sandbox folder; nothing a test runs should write outside it.

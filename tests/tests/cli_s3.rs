@@ -26,8 +26,21 @@ fn model(sandbox: &Sandbox) -> String {
 
 #[test]
 fn every_command_on_a_bucket() {
-    let s = Sandbox::s3(garage(), "cli");
-    let root = model(&s);
+    every_command(&Sandbox::s3(garage(), "cli"));
+}
+
+/// The same commands on an Azure container (Azurite).
+#[test]
+fn every_command_on_an_azure_container() {
+    let Some(server) = audmodel_tests::azurite::azurite() else {
+        return;
+    };
+    every_command(&Sandbox::azure(server, "cli"));
+}
+
+/// Every command that talks to the sandbox's one repository.
+fn every_command(s: &Sandbox) {
+    let root = model(s);
     let base = [
         "publish",
         &root,
@@ -68,20 +81,20 @@ fn every_command_on_a_bucket() {
         b"0123456789"
     );
     assert_eq!(
-        json_of(&s, &["header", &uid]),
+        json_of(s, &["header", &uid]),
         json!({
             "author": "ada", "date": "2024-03-01", "name": "torch",
             "parameters": {"model": "cnn10", "data": "emodb", "feature": "melspec", "sampling_rate": 16000},
             "subgroup": "audmodel.dummy.cnn", "version": "1.0.0",
         })
     );
-    assert_eq!(json_of(&s, &["meta", "s3-cnn"]), json!({"acc": 0.5}));
+    assert_eq!(json_of(s, &["meta", "s3-cnn"]), json!({"acc": 0.5}));
     assert_eq!(
-        json_of(&s, &["update-meta", &uid, "--meta", "{n: 1}"]),
+        json_of(s, &["update-meta", &uid, "--meta", "{n: 1}"]),
         json!({"acc": 0.5, "n": 1})
     );
     assert_eq!(
-        json_of(&s, &["versions", "d4e9c65b"]),
+        json_of(s, &["versions", "d4e9c65b"]),
         json!(["1.0.0", "2.0.0"])
     );
     assert_eq!(s.cli_ok(&["latest-version", "d4e9c65b"]), "2.0.0");
@@ -98,9 +111,9 @@ fn every_command_on_a_bucket() {
         s.cli_ok(&["alias", "resolve", "s3-latest"]),
         "d4e9c65b-2.0.0"
     );
-    assert_eq!(json_of(&s, &["aliases", &uid]), json!(["s3-cnn"]));
+    assert_eq!(json_of(s, &["aliases", &uid]), json!(["s3-cnn"]));
     assert_eq!(s.cli_ok(&["author", &uid]), "ada");
-    let listed = json_of(&s, &["ls", "--param", "sampling_rate=16000"]);
+    let listed = json_of(s, &["ls", "--param", "sampling_rate=16000"]);
     assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
     assert_eq!(listed[0]["repository"], json!(bucket));
 }
@@ -188,4 +201,58 @@ fn ls_of_300_models_on_a_bucket() {
         );
         assert_eq!(listed.as_array().unwrap().len(), 300);
     }
+}
+
+/// What the CLI publishes to an Azure container the library loads, and
+/// what the library publishes the CLI loads (Azurite).
+#[test]
+fn the_cli_and_the_library_load_what_the_other_published_on_azure() {
+    use audmodel::{Audmodel, Config, PublishOptions, Registry, Repository};
+    use audmodel_tests::azurite::{ACCOUNT, ACCOUNT_KEY, azurite};
+    let Some(server) = azurite() else {
+        return;
+    };
+    let s = Sandbox::azure(server, "both-ways");
+    let root = model(&s);
+    let base = [
+        "publish",
+        &root,
+        "--name",
+        "torch",
+        "--subgroup",
+        "audmodel.dummy.cnn",
+        "--params",
+        PARAMS,
+    ];
+    let uid = s.cli_ok(&[&base[..], &["--version", "1.0.0"]].concat());
+    let container = s.repository().to_str().unwrap().to_owned();
+    let repo = Repository::new(container, server.endpoint.clone(), "azure")
+        .with_setting("account_name", ACCOUNT)
+        .with_setting("account_key", ACCOUNT_KEY);
+    let cache = s.path().join("library-cache");
+    let client = Audmodel::with_registry(Config::new(cache, vec![repo]), Registry::default());
+    let folder = client.load(&uid).unwrap();
+    assert_eq!(
+        std::fs::read(folder.join("weights.bin")).unwrap(),
+        b"0123456789"
+    );
+    let params = audmodel_uid::yaml::from_str(PARAMS).unwrap();
+    let audmodel_uid::Value::Map(params) = params else {
+        panic!("parameters are a mapping");
+    };
+    let published = client
+        .publish(
+            std::path::Path::new(&root),
+            "torch",
+            &params,
+            "2.0.0",
+            &PublishOptions::default().subgroup("audmodel.dummy.cnn"),
+        )
+        .unwrap();
+    assert_eq!(published, "d4e9c65b-2.0.0");
+    let folder = s.cli_ok(&["load", &published]);
+    assert_eq!(
+        std::fs::read(format!("{folder}/sub/config.json")).unwrap(),
+        b"{}"
+    );
 }

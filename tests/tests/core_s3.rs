@@ -1,12 +1,12 @@
 //! The core against S3 repositories on the Garage test server.
 #![allow(clippy::unwrap_used)]
 
-mod core_scenarios;
+use crate::core_scenarios;
 
 use std::sync::Arc;
 
 use audmodel::backend::{Backend, S3};
-use audmodel::{Audmodel, Config, ErrorKind, PublishOptions, Registry, Repository};
+use audmodel::{Audmodel, Config, ErrorKind, Registry, Repository};
 use audmodel_tests::garage::garage;
 use core_scenarios::{model_folder, options, params};
 
@@ -42,6 +42,31 @@ fn every_function_on_two_buckets() {
     );
 }
 
+/// Every function of the library on two Azure containers (Azurite), the
+/// credentials in the repository entries, through the default registry.
+#[test]
+fn every_function_on_two_azure_containers() {
+    let Some(server) = audmodel_tests::azurite::azurite() else {
+        return;
+    };
+    let repo = |prefix: &str| {
+        Repository::new(
+            server.new_container(prefix),
+            server.endpoint.clone(),
+            "azure",
+        )
+        .with_setting("account_name", audmodel_tests::azurite::ACCOUNT)
+        .with_setting("account_key", audmodel_tests::azurite::ACCOUNT_KEY)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    core_scenarios::every_function(
+        Registry::default(),
+        [repo("core-a"), repo("core-b")],
+        &dir.path().join("cache"),
+        dir.path(),
+    );
+}
+
 #[test]
 fn a_file_system_and_a_bucket_searched_in_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -62,11 +87,7 @@ fn a_file_system_and_a_bucket_searched_in_order() {
             "torch",
             &params(),
             "1.0.0",
-            &PublishOptions {
-                repository: Some(s3.name.clone()),
-                alias: Some("in-s3".into()),
-                ..options()
-            },
+            &options().repository(s3.name.clone()).alias("in-s3"),
         )
         .unwrap();
     assert_eq!(client.repository("in-s3").unwrap(), s3);
@@ -112,10 +133,7 @@ fn racing_publishers_on_a_store_without_conditional_writes() {
             .map(|(i, root)| {
                 let client = &client;
                 scope.spawn(move || {
-                    let opts = PublishOptions {
-                        author: Some(format!("author {i}")),
-                        ..options()
-                    };
+                    let opts = options().author(format!("author {i}"));
                     client.publish(root, "torch", &params(), "1.0.0", &opts)
                 })
             })
