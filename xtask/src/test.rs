@@ -14,6 +14,8 @@ pub(crate) fn command(args: &[String]) -> Result<()> {
     setup::check_tidy()?;
     setup::ensure_garage()?;
     setup::ensure_seaweedfs()?;
+    setup::ensure_azurite()?;
+    setup::ensure_fake_gcs()?;
     setup::ensure_chromium()?;
     // Some cargo tests run audmodel_rs beside the reference (public
     // buckets read by every tool), so it is installed before them.
