@@ -180,3 +180,71 @@ fn the_reference_reads_a_configuration_with_conditional_writes() {
         b"from rust"
     );
 }
+
+/// An Azure repository (Azurite): the probe says yes, `audmodel config`
+/// names the create-only protocol and where the credentials come from
+/// (the environment, then the entry's keys), never the key itself; a
+/// `gcs` entry is read and named as well, and a service account file that
+/// is missing is said.
+#[test]
+fn config_names_the_protocol_and_the_credentials_of_azure_and_gcs() {
+    use audmodel_tests::azurite::{ACCOUNT, ACCOUNT_KEY, azurite};
+    let Some(server) = azurite() else { return };
+    let sandbox = Sandbox::azure(server, "config");
+    assert_eq!(protocol(&sandbox), "create-only+compare-and-swap");
+    let text = sandbox.cli_ok(&["config"]);
+    assert!(
+        text.contains("(azure: 127.0.0.1:"),
+        "the backend and host: {text}"
+    );
+    assert!(
+        text.contains("environment variable AZURE_STORAGE_ACCOUNT_KEY"),
+        "{text}"
+    );
+    assert!(!text.contains(ACCOUNT_KEY), "the key was shown: {text}");
+    let config: Value = serde_json::from_str(&sandbox.cli_ok(&["config", "--json"])).unwrap();
+    assert_eq!(
+        config["repositories"]["value"][0]["credentials"],
+        "environment variable AZURE_STORAGE_ACCOUNT_KEY"
+    );
+
+    // The keys in the entry instead of the environment, and a GCS entry.
+    let file = sandbox.path().join("home/.config/audmodel.yaml");
+    let yaml = std::fs::read_to_string(&file).unwrap().replace(
+        "    backend: azure\n",
+        &format!(
+            "    backend: azure\n    account_name: {ACCOUNT}\n    account_key: {ACCOUNT_KEY}\n  \
+             - name: gcs-models\n    host: storage.googleapis.com\n    backend: gcs\n    \
+             service_account: /nowhere/key.json\n    conditional_writes: yes\n"
+        ),
+    );
+    std::fs::write(&file, yaml).unwrap();
+    let out = sandbox
+        .cli_command(&["config"])
+        .env_remove("AZURE_STORAGE_ACCOUNT_NAME")
+        .env_remove("AZURE_STORAGE_ACCOUNT_KEY")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", describe_output(&out));
+    assert!(
+        text.contains("account_key of the repository entry"),
+        "{text}"
+    );
+    assert!(
+        text.contains("gcs-models: service_account of the repository entry"),
+        "{text}"
+    );
+    // The service account's file is read when the store is built: a
+    // missing one is named on the repository's line.
+    assert!(
+        text.contains("gcs-models: unknown (cannot configure GCS host 'storage.googleapis.com'")
+            && text.contains("/nowhere/key.json"),
+        "{text}"
+    );
+    assert!(!text.contains(ACCOUNT_KEY), "the key was shown: {text}");
+}
+
+fn describe_output(out: &std::process::Output) -> String {
+    audmodel_tests::sandbox::describe(out)
+}

@@ -33,7 +33,11 @@ pub(super) fn config(client: &Audmodel, out: Output) -> Result<()> {
                     Ok(p) => json!({"name": p.name(), "description": p.to_string()}),
                     Err(e) => json!({"name": null, "error": e}),
                 };
-                json!({"name": r.name, "host": r.host, "backend": r.backend, "protocol": protocol})
+                let mut entry = json!({"name": r.name, "host": r.host, "backend": r.backend, "protocol": protocol});
+                if matches!(r.backend.as_str(), "azure" | "gcs") {
+                    entry["credentials"] = json!(audmodel::backend::credential_source(r));
+                }
+                entry
             })
             .collect();
         out.json_value(&json!({
@@ -54,6 +58,20 @@ pub(super) fn config(client: &Audmodel, out: Output) -> Result<()> {
                 Ok(p) => text.push_str(&format!("  - {}: {p}\n", r.name)),
                 Err(e) => text.push_str(&format!("  - {}: unknown ({e})\n", r.name)),
             }
+        }
+        // Where each Azure or GCS repository's credentials come from, by
+        // name: a value is never shown.
+        let sources: Vec<String> = config
+            .repositories
+            .iter()
+            .filter(|r| matches!(r.backend.as_str(), "azure" | "gcs"))
+            .filter_map(|r| {
+                audmodel::backend::credential_source(r).map(|s| format!("  - {}: {s}\n", r.name))
+            })
+            .collect();
+        if !sources.is_empty() {
+            text.push_str("credentials:\n");
+            text.extend(sources);
         }
         write_out(&text)
     }
