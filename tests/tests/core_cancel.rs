@@ -10,8 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use audmodel::{
-    Audmodel, CancelToken, Config, ErrorKind, LoadOptions, ProgressReporter, PublishOptions,
-    Repository, Stage,
+    Audmodel, CancelToken, Config, ErrorKind, LoadOptions, ProgressReporter, Repository, Stage,
 };
 use audmodel_tests::model_files::{tree, write_random};
 use core_scenarios::{options, params};
@@ -85,11 +84,7 @@ fn a_cancelled_publish_removes_what_it_put() {
     ] {
         let cancel = cancel_at(at, after);
         let client = Audmodel::new(config(dir.path())).with_progress(cancel.clone());
-        let opts = PublishOptions {
-            alias: Some("cancelled".into()),
-            cancel: cancel.token.clone(),
-            ..options()
-        };
+        let opts = options().alias("cancelled").cancel(cancel.token.clone());
         let err = client
             .publish(&root, "torch", &params(), "1.0.0", &opts)
             .unwrap_err();

@@ -63,10 +63,7 @@ fn racing_publishers_leave_the_winners_files() {
                     let root = model_folder(&dir.path().join(format!("r{round}")), &i.to_string());
                     scope.spawn(move || {
                         let client = Audmodel::with_registry(config.clone(), registry.clone());
-                        let opts = audmodel::PublishOptions {
-                            meta: Some(Mapping::from([("racer", i)])),
-                            ..options()
-                        };
+                        let opts = options().meta(Mapping::from([("racer", i)]));
                         barrier.wait();
                         client.publish(&root, "torch", &params(), "1.0.0", &opts)
                     })

@@ -42,12 +42,10 @@ pub(crate) fn mapping(pairs: &[(&str, Value)]) -> Mapping {
 
 /// Options with a fixed author and date, so files compare byte for byte.
 pub(crate) fn options() -> PublishOptions {
-    PublishOptions {
-        subgroup: Some("audmodel.dummy.cnn".into()),
-        author: Some("Calvin and Hobbes".into()),
-        date: Some(NaiveDate::from_ymd_opt(1985, 11, 18).unwrap()),
-        ..PublishOptions::default()
-    }
+    PublishOptions::default()
+        .subgroup("audmodel.dummy.cnn")
+        .author("Calvin and Hobbes")
+        .date(NaiveDate::from_ymd_opt(1985, 11, 18).unwrap())
 }
 
 /// Every function of the client against repositories `repos` (two, searched
@@ -77,11 +75,7 @@ pub(crate) fn every_function(
             name,
             &params(),
             "1.0.0",
-            &PublishOptions {
-                meta: Some(meta.clone()),
-                alias: Some("my-cnn".into()),
-                ..options()
-            },
+            &options().meta(meta.clone()).alias("my-cnn"),
         )
         .unwrap();
     assert_eq!(uid1, format!("{sid}-1.0.0"));
@@ -91,10 +85,7 @@ pub(crate) fn every_function(
             name,
             &params(),
             "2.0.0",
-            &PublishOptions {
-                repository: Some(second.name.clone()),
-                ..options()
-            },
+            &options().repository(second.name.clone()),
         )
         .unwrap();
     assert_eq!(uid2, format!("{sid}-2.0.0"));
@@ -107,10 +98,7 @@ pub(crate) fn every_function(
                 name,
                 &params(),
                 "1.0.0",
-                &PublishOptions {
-                    repository: Some(repo.clone()),
-                    ..options()
-                },
+                &options().repository(repo.clone()),
             )
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
@@ -284,46 +272,19 @@ pub(crate) fn every_function(
     assert_eq!(all[1].repository, second.name);
     assert_eq!(all[1].header.version, "2.0.0");
     let filtered = |filter: ListFilter| client.list(&filter).unwrap().len();
+    assert_eq!(filtered(ListFilter::default().name("torch")), 2);
+    assert_eq!(filtered(ListFilter::default().name("onnx")), 0);
     assert_eq!(
-        filtered(ListFilter {
-            name: Some("torch".into()),
-            ..Default::default()
-        }),
+        filtered(ListFilter::default().subgroup("audmodel.dummy")),
+        2
+    );
+    assert_eq!(filtered(ListFilter::default().subgroup("audmodel.dum")), 0);
+    assert_eq!(
+        filtered(ListFilter::default().param("sampling_rate", Value::Int(16000))),
         2
     );
     assert_eq!(
-        filtered(ListFilter {
-            name: Some("onnx".into()),
-            ..Default::default()
-        }),
-        0
-    );
-    assert_eq!(
-        filtered(ListFilter {
-            subgroup: Some("audmodel.dummy".into()),
-            ..Default::default()
-        }),
-        2
-    );
-    assert_eq!(
-        filtered(ListFilter {
-            subgroup: Some("audmodel.dum".into()),
-            ..Default::default()
-        }),
-        0
-    );
-    assert_eq!(
-        filtered(ListFilter {
-            params: vec![("sampling_rate".into(), Value::Int(16000))],
-            ..Default::default()
-        }),
-        2
-    );
-    assert_eq!(
-        filtered(ListFilter {
-            params: vec![("sampling_rate".into(), Value::Int(8000))],
-            ..Default::default()
-        }),
+        filtered(ListFilter::default().param("sampling_rate", Value::Int(8000))),
         0
     );
 }

@@ -165,11 +165,7 @@ fn python_reads_what_rust_publishes_and_the_files_are_identical() {
             "torch",
             &params(),
             "1.0.0",
-            &PublishOptions {
-                meta: Some(meta()),
-                alias: Some("rs-model".into()),
-                ..options()
-            },
+            &options().meta(meta()).alias("rs-model"),
         )
         .unwrap();
     let out = py(

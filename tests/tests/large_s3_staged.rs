@@ -50,10 +50,7 @@ fn publish_and_load_over_5_gib(server: &S3Server) {
         Config::new(dir.path().join("cache"), vec![repo]),
         registry(server),
     );
-    let options = PublishOptions {
-        compression: 0,
-        ..PublishOptions::default()
-    };
+    let options = PublishOptions::default().compression(0);
     let start = Instant::now();
     let uid = client
         .publish(&root, "large", &Default::default(), "1.0.0", &options)

@@ -57,6 +57,7 @@ pub enum ConfigSource {
 
 /// Where each value of a [`Config`] came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConfigSources {
     /// Source of [`Config::cache_root`].
     pub cache_root: ConfigSource,
@@ -72,6 +73,7 @@ pub struct ConfigSources {
 /// assert_eq!(config.repositories[0].name, "models");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Config {
     /// The cache folder (absolute, `~` expanded).
     pub cache_root: PathBuf,

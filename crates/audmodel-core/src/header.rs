@@ -7,8 +7,18 @@ use audmodel_uid::{Mapping, Value};
 use crate::Error;
 
 /// A model header: `author`, `date`, `name`, `parameters`, `subgroup`,
-/// `version`, written in that order.
+/// `version`, written in that order. Read it from its fields; build one
+/// with [`Header::new`]:
+///
+/// ```
+/// use audmodel_core::{Header, Mapping, NaiveDate};
+/// let date = NaiveDate::from_ymd_opt(1985, 11, 18).unwrap();
+/// let header = Header::new("torch", Mapping::from([("model", "cnn10")]), "1.0.0", "Calvin", date)
+///     .with_subgroup("audmodel.dummy.cnn");
+/// assert_eq!(header.subgroup.as_deref(), Some("audmodel.dummy.cnn"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Header {
     /// Author name(s).
     pub author: String,
@@ -25,6 +35,31 @@ pub struct Header {
 }
 
 impl Header {
+    /// The header of a model of this name, parameters and version, by this
+    /// author on this date, in no subgroup.
+    pub fn new(
+        name: impl Into<String>,
+        parameters: impl Into<Mapping>,
+        version: impl Into<String>,
+        author: impl Into<String>,
+        date: NaiveDate,
+    ) -> Header {
+        Header {
+            author: author.into(),
+            date,
+            name: name.into(),
+            parameters: parameters.into(),
+            subgroup: None,
+            version: version.into(),
+        }
+    }
+
+    /// The same header in this subgroup (`.` separates its parts).
+    pub fn with_subgroup(mut self, subgroup: impl Into<String>) -> Header {
+        self.subgroup = Some(subgroup.into());
+        self
+    }
+
     /// The header as the mapping the reference writes.
     pub fn to_value(&self) -> Value {
         let mut map = Mapping::new();

@@ -14,7 +14,19 @@ use audmodel_uid::Value;
 use crate::{Audmodel, Error, Header, paths};
 
 /// Which models [`Audmodel::list`] returns; empty fields match everything.
+/// Start from [`ListFilter::default`] (every model) and chain the methods
+/// named as the fields, or set the fields of a default:
+///
+/// ```
+/// use audmodel_core::ListFilter;
+/// let filter = ListFilter::default()
+///     .subgroup("audmodel.dummy")
+///     .param("sampling_rate", 16000)
+///     .search("cnn");
+/// assert_eq!(filter.params.len(), 1);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ListFilter {
     /// Only models of this name.
     pub name: Option<String>,
@@ -28,6 +40,32 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
+    /// The same filter, passing only models of this name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The same filter, passing only models of this subgroup or below it.
+    pub fn subgroup(mut self, subgroup: impl Into<String>) -> Self {
+        self.subgroup = Some(subgroup.into());
+        self
+    }
+
+    /// The same filter, passing only models whose parameter `key` is also
+    /// `value`.
+    pub fn param(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.params.push((key.into(), value.into()));
+        self
+    }
+
+    /// The same filter, passing only models whose name, subgroup or a
+    /// parameter value contains this text, ignoring case.
+    pub fn search(mut self, text: impl Into<String>) -> Self {
+        self.search = Some(text.into());
+        self
+    }
+
     /// Whether a header passes the filter.
     pub fn matches(&self, header: &Header) -> bool {
         let name_ok = self.name.as_ref().is_none_or(|n| *n == header.name);

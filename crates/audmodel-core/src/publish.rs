@@ -28,8 +28,8 @@ use plan::Plan;
 pub const DEFAULT_STALE_CLAIM_AFTER: Duration = Duration::from_secs(3600);
 
 /// Options of [`Audmodel::publish`]: those of the reference, and the
-/// caller's cancellation token. Set the fields, or chain the methods of
-/// the same names:
+/// caller's cancellation token. Start from [`PublishOptions::default`] and
+/// chain the methods named as the fields, or set the fields of a default:
 ///
 /// ```
 /// use audmodel_core::{Mapping, PublishOptions};
@@ -38,8 +38,12 @@ pub const DEFAULT_STALE_CLAIM_AFTER: Duration = Duration::from_secs(3600);
 ///     .alias("my-cnn")
 ///     .meta([("epochs", 30)]);
 /// assert_eq!(options.meta, Some(Mapping::from([("epochs", 30)])));
+///
+/// let mut options = PublishOptions::default();
+/// options.compression = 0;
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PublishOptions {
     /// Subgroup; `.` become folders in the repository.
     pub subgroup: Option<String>,
@@ -155,6 +159,13 @@ impl PublishOptions {
     /// The same options, stopped when `cancel` is cancelled.
     pub fn cancel(mut self, cancel: CancelToken) -> Self {
         self.cancel = cancel;
+        self
+    }
+
+    /// The same options taking over a stale claim older than this (see the
+    /// field of the same name).
+    pub fn stale_claim_after(mut self, age: Duration) -> Self {
+        self.stale_claim_after = age;
         self
     }
 }

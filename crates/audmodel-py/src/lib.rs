@@ -130,19 +130,17 @@ fn publish(
     let key = clients::Key::new(cache_root, &repositories).verbose(verbose);
     let client = client_of(py, key)?;
     let cancel = CancelToken::new();
-    let options = PublishOptions {
-        subgroup: args.subgroup,
-        alias: args.alias,
-        author: args.author,
-        date,
-        meta,
-        repository: Some(args.repository.0),
-        compression: args.compression,
-        min_saving_percent: args.min_saving_percent,
-        tmp_root: args.tmp_root.map(PathBuf::from),
-        cancel: cancel.clone(),
-        stale_claim_after: audmodel::DEFAULT_STALE_CLAIM_AFTER,
-    };
+    let mut options = PublishOptions::default()
+        .repository(args.repository.0)
+        .compression(args.compression)
+        .min_saving_percent(args.min_saving_percent)
+        .cancel(cancel.clone());
+    options.subgroup = args.subgroup;
+    options.alias = args.alias;
+    options.author = args.author;
+    options.date = date;
+    options.meta = meta;
+    options.tmp_root = args.tmp_root.map(PathBuf::from);
     let root = PathBuf::from(args.root);
     cancellable(py, &cancel, || {
         client.publish(&root, &args.name, &params, &args.version, &options)

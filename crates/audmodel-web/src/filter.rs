@@ -111,12 +111,11 @@ impl ModelsQuery {
             .iter()
             .map(|pair| parse_param(pair))
             .collect::<Result<_, _>>()?;
-        Ok(ListFilter {
-            subgroup: Some(self.subgroup.clone()).filter(|s| !s.is_empty()),
-            params,
-            search: Some(self.search.clone()).filter(|s| !s.is_empty()),
-            ..ListFilter::default()
-        })
+        let mut filter = ListFilter::default();
+        filter.subgroup = Some(self.subgroup.clone()).filter(|s| !s.is_empty());
+        filter.params = params;
+        filter.search = Some(self.search.clone()).filter(|s| !s.is_empty());
+        Ok(filter)
     }
 
     /// This state as a query string (`?q=…`), with `change` applied.

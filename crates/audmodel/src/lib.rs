@@ -38,7 +38,7 @@
 //!
 //! let params = Params { model: "cnn10".into(), sampling_rate: 16000 };
 //! let cancel = CancelToken::new(); // cancel() it from another thread to stop
-//! let options = PublishOptions { cancel, ..PublishOptions::default() };
+//! let options = PublishOptions::default().cancel(cancel);
 //! let uid = client
 //!     .publish(&model, "torch", &audmodel::to_mapping(&params).unwrap(), "1.0.0", &options)
 //!     .unwrap();

@@ -14,12 +14,11 @@ pub(super) fn ls(client: &Audmodel, args: &LsArgs, out: Output, quiet: bool) -> 
         || args.subgroup.is_some()
         || !args.params.is_empty()
         || args.search.is_some();
-    let filter = ListFilter {
-        name: args.name.clone(),
-        subgroup: args.subgroup.clone(),
-        params: args.params.clone(),
-        search: args.search.clone(),
-    };
+    let mut filter = ListFilter::default();
+    filter.name.clone_from(&args.name);
+    filter.subgroup.clone_from(&args.subgroup);
+    filter.params.clone_from(&args.params);
+    filter.search.clone_from(&args.search);
     let models = client.list(&filter)?;
     if models.is_empty() && !quiet {
         eprintln!(

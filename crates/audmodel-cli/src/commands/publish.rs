@@ -19,21 +19,20 @@ pub(super) fn publish(client: &Audmodel, args: &PublishArgs, out: Output) -> Res
         .into());
     }
     let params = crate::input::params(&args.params)?;
-    let options = PublishOptions {
-        subgroup: args.subgroup.clone(),
-        alias: args.alias.clone(),
-        author: args.author.clone(),
-        date: args.date,
-        meta: crate::input::meta(&args.meta)?,
-        repository: args.repository.clone(),
-        compression: args.compression,
-        min_saving_percent: args.min_saving,
-        tmp_root: args.tmp_root.clone(),
-        cancel: crate::interrupt::on_signals()?,
-        stale_claim_after: args
-            .stale_claim_after
-            .unwrap_or(audmodel::DEFAULT_STALE_CLAIM_AFTER),
-    };
+    let mut options = PublishOptions::default()
+        .compression(args.compression)
+        .min_saving_percent(args.min_saving)
+        .cancel(crate::interrupt::on_signals()?);
+    options.subgroup.clone_from(&args.subgroup);
+    options.alias.clone_from(&args.alias);
+    options.author.clone_from(&args.author);
+    options.date = args.date;
+    options.meta = crate::input::meta(&args.meta)?;
+    options.repository.clone_from(&args.repository);
+    options.tmp_root.clone_from(&args.tmp_root);
+    if let Some(age) = args.stale_claim_after {
+        options.stale_claim_after = age;
+    }
     let uid = client.publish(&args.root, &args.name, &params, &args.version, &options)?;
     out.text(&uid)
 }
