@@ -294,3 +294,59 @@ fn rust_reads_what_python_wrote_on_seaweedfs() {
         rust_reads_python_on(server);
     }
 }
+
+/// The Python module `audmodel_rs` on an Azure container (Azurite), the
+/// account in the standard environment variables: it loads what the CLI
+/// published and publishes what the CLI loads. (The reference has no Azure
+/// backend: there is nothing of it to compare with.)
+#[test]
+fn audmodel_rs_publishes_and_loads_on_azurite() {
+    use audmodel_tests::sandbox::Sandbox;
+    let Some(server) = audmodel_tests::azurite::azurite() else {
+        return;
+    };
+    let Some(python) = python::require() else {
+        return;
+    };
+    let imported = std::process::Command::new(python)
+        .args(["-c", "import audmodel_rs"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !imported {
+        audmodel_tests::require::missing(&audmodel_tests::require::Missing::new(
+            "the Python module audmodel_rs in the reference's virtualenv",
+            "`cargo xtask test` builds and installs it before the tests",
+        ));
+        return;
+    }
+    let sandbox = Sandbox::azure(server, "python");
+    let root = sandbox.path().join("model");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("weights.bin"), b"from the cli").unwrap();
+    let root = root.to_str().unwrap();
+    let uid = sandbox.cli_ok(&["publish", root, "--name", "cli", "--version", "1.0.0"]);
+    let script = "\
+import os, sys, audmodel_rs as audmodel
+uid, root = sys.argv[1:3]
+folder = audmodel.load(uid)
+print(open(os.path.join(folder, 'weights.bin')).read())
+with open(os.path.join(root, 'weights.bin'), 'w') as f:
+    f.write('from python')
+print(audmodel.publish(root, 'py', {'rate': 16000}, '1.0.0', meta={'by': 'python'}))
+";
+    let answer = sandbox.python_ok(script, &[&uid, root]);
+    let mut lines = answer.lines();
+    assert_eq!(lines.next(), Some("from the cli"), "{answer}");
+    let published = lines
+        .next()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .to_owned();
+    let folder = sandbox.cli_ok(&["load", &published]);
+    assert_eq!(
+        std::fs::read(std::path::Path::new(&folder).join("weights.bin")).unwrap(),
+        b"from python"
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(&sandbox.cli_ok(&["meta", &published, "--json"])).unwrap();
+    assert_eq!(meta, serde_json::json!({"by": "python"}));
+}
