@@ -184,14 +184,18 @@ fn get_file_into_missing_folder_fails_cleanly() {
 #[test]
 fn registry_opens_builtins_and_user_backends() {
     let registry = Registry::default();
-    assert_eq!(registry.names(), ["file-system", "minio", "s3"]);
+    assert_eq!(
+        registry.names(),
+        ["azure", "file-system", "gcs", "minio", "s3"]
+    );
     let err = registry
         .open(&Repository::new("r", "/h", "ftp"))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnknownBackend);
     assert!(
-        err.to_string()
-            .contains("'ftp' is not a registered backend (registered: file-system, minio, s3)"),
+        err.to_string().contains(
+            "'ftp' is not a registered backend (registered: azure, file-system, gcs, minio, s3)"
+        ),
         "{err}"
     );
 

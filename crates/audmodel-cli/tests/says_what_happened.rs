@@ -148,7 +148,7 @@ fn unknown_keys_of_a_repository_entry_warn() {
         format!(
             "warning: unknown key 'retry' of repository 'first' in '{}' is ignored \
              (known: name, host, backend, conditional_writes, retries, retry_timeout, \
-             connect_timeout, stall_timeout)",
+             connect_timeout, stall_timeout, account_name, account_key, service_account)",
             file.display()
         )
     );
