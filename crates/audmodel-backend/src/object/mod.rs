@@ -392,8 +392,6 @@ fn http_kind(
     None
 }
 
-/// For an AWS host (`*.amazonaws.com`), the region its name holds, if any
-
 /// The error code of an error answer (`<Code>NoSuchBucket</Code>`) quoted
 /// in an error's text (S3, Azure and GCS's XML API answer so).
 pub(crate) fn error_code(text: &str) -> Option<&str> {
