@@ -541,3 +541,238 @@ mod seaweedfs {
         super::count_retries_from_the_first_repeat(weed);
     }
 }
+
+/// The Python module `audmodel_rs` keeps every setting of a repository
+/// entry and of the environment, as the CLI does, and keeps its client
+/// from call to call: each setting is shown to reach a Python call by the
+/// requests the fault proxy counts (a real Garage behind it), and ten
+/// calls probe the store once.
+mod python_settings {
+    use std::path::Path;
+    use std::process::Command;
+
+    use audmodel_tests::fault_proxy::{At, Fault, FaultProxy, Rule, When};
+    use audmodel_tests::garage::garage;
+    use audmodel_tests::python;
+    use audmodel_tests::require::{Missing, missing};
+    use audmodel_tests::sandbox::{Sandbox, describe};
+    use serde_json::Value;
+
+    /// A model ID that is not published.
+    const ABSENT: &str = "d0656de9-1.0.0";
+
+    /// One Python call per mode, each answering JSON: what it returned
+    /// (or the exception's class) and how long it took.
+    const SCRIPT: &str = "\
+import json, sys, time
+import audmodel_rs as audmodel
+mode, uid = sys.argv[1], sys.argv[2]
+
+def attempt(call):
+    started = time.monotonic()
+    try:
+        outcome = repr(call())
+    except Exception as error:
+        outcome = type(error).__name__
+    return {'outcome': outcome, 'seconds': time.monotonic() - started}
+
+if mode == 'header':
+    print(json.dumps(attempt(lambda: audmodel.header(uid))))
+elif mode == 'update_meta':
+    for step in range(10):
+        audmodel.update_meta(uid, {'step': step})
+    print(json.dumps(audmodel.meta(uid)))
+elif mode == 'switch':
+    configured = audmodel.config.REPOSITORIES[0]
+    answers = [attempt(lambda: audmodel.exists(uid))]
+    audmodel.config.REPOSITORIES = [audmodel.Repository(configured.name, sys.argv[3], 's3')]
+    answers.append(attempt(lambda: audmodel.exists(uid)))
+    audmodel.config.REPOSITORIES = [
+        audmodel.Repository(configured.name, configured.host, configured.backend)
+    ]
+    answers.append(attempt(lambda: audmodel.exists(uid)))
+    print(json.dumps(answers))
+";
+
+    /// Whether the reference's virtualenv holds `audmodel_rs` (`cargo
+    /// xtask test` installs it before the tests); says so when not.
+    fn binding_installed() -> bool {
+        let Some(python) = python::require() else {
+            return false;
+        };
+        let imported = Command::new(python)
+            .args(["-c", "import audmodel_rs"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !imported {
+            missing(&Missing::new(
+                "the Python module audmodel_rs in the reference's virtualenv",
+                "`cargo xtask test` builds and installs it before the tests; by hand, run \
+                 `pip install crates/audmodel-py` with that virtualenv's Python",
+            ));
+        }
+        imported
+    }
+
+    /// Runs [`SCRIPT`] as the sandbox's user, with the INI file `ini`
+    /// (plain HTTP for the proxies) and `env`; its JSON answer.
+    fn python(s: &Sandbox, ini: &str, env: &[(&str, &str)], args: &[&str]) -> Value {
+        let mut command = s.python_command(SCRIPT, args).unwrap();
+        command
+            .env("MINIO_CONFIG_FILE", ini)
+            .envs(env.iter().copied());
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{}", describe(&out));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(&out)))
+    }
+
+    /// Requests through a proxy answering every one with 503, from one
+    /// `header` of a Python call, the entry's lines `extra`, with `env`.
+    fn requests_on_503(extra: &str, env: &[(&str, &str)]) -> usize {
+        let g = garage();
+        let proxy = FaultProxy::start(
+            &g.endpoint,
+            vec![Rule::new(When::Always, vec![Fault::Status(503)])],
+            7,
+        );
+        let (s, ini) = super::sandbox_through(g, &proxy.host(), extra);
+        let answer = python(&s, &ini, env, &["header", ABSENT]);
+        assert_eq!(answer["outcome"], "BackendError", "{answer}");
+        proxy.requests()
+    }
+
+    #[test]
+    fn retries_of_the_entry_and_of_the_environment_reach_a_call() {
+        if !binding_installed() {
+            return;
+        }
+        // Before: 6 requests each (the default 5 retries), whatever was set.
+        assert_eq!(requests_on_503("    retries: 0\n", &[]), 1, "retries: 0");
+        assert_eq!(requests_on_503("    retries: 1\n", &[]), 2, "retries: 1");
+        let env = [("AUDMODEL_RETRIES", "0")];
+        assert_eq!(
+            requests_on_503("    retries: 1\n", &env),
+            1,
+            "AUDMODEL_RETRIES=0 over retries: 1"
+        );
+    }
+
+    #[test]
+    fn the_stall_timeout_of_the_entry_reaches_a_call() {
+        if !binding_installed() {
+            return;
+        }
+        let g = garage();
+        // Stalls longer than the test may take: only the entry's stall
+        // timeout (2 s, one retry) ends the call.
+        let stall = Fault::Stall(At::Answer, std::time::Duration::from_secs(300));
+        let proxy = FaultProxy::start(&g.endpoint, vec![Rule::new(When::Always, vec![stall])], 9);
+        let extra = "    stall_timeout: 2\n    retries: 1\n";
+        let (s, ini) = super::sandbox_through(g, &proxy.host(), extra);
+        let answer = python(&s, &ini, &[], &["header", ABSENT]);
+        eprintln!("a stalled header: {answer}, {} requests", proxy.requests());
+        assert_eq!(answer["outcome"], "BackendError", "{answer}");
+        // Two attempts of 2 s and a backoff; the defaults would hold it
+        // 120 s (60 s a stall). Generous for a slow machine.
+        let seconds = answer["seconds"].as_f64().unwrap();
+        assert!(seconds < 30.0, "{seconds} s");
+    }
+
+    /// The conditional-write probes of ten `update_meta` calls of one
+    /// Python program (the entry's lines `extra`): the probe's PUTs and the
+    /// distinct probe keys, one per probe.
+    fn probes_of_ten_updates(extra: &str) -> (usize, usize) {
+        let g = garage();
+        let proxy = FaultProxy::start(&g.endpoint, Vec::new(), 13);
+        let (s, ini) = super::sandbox_through(g, &proxy.host(), extra);
+        let root = s.scratch("model");
+        std::fs::write(root.join("weights.bin"), b"weights").unwrap();
+        let out = s
+            .cli_command(&[
+                "publish",
+                root.to_str().unwrap(),
+                "--name",
+                "torch",
+                "--version",
+                "1.0.0",
+            ])
+            .env("MINIO_CONFIG_FILE", &ini)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", describe(&out));
+        let uid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let before = proxy.log().len();
+        let meta = python(&s, &ini, &[], &["update_meta", &uid]);
+        assert_eq!(meta["step"], 9, "{meta}");
+        let puts: Vec<String> = proxy.log()[before..]
+            .iter()
+            .filter(|line| {
+                line.starts_with("PUT ") && line.contains(".audmodel-conditional-probe-")
+            })
+            .cloned()
+            .collect();
+        let mut keys: Vec<&str> = puts
+            .iter()
+            .filter_map(|line| line.split(' ').nth(1))
+            .map(|target| target.split('?').next().unwrap_or(target))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        (puts.len(), keys.len())
+    }
+
+    #[test]
+    fn ten_calls_probe_the_store_once_and_conditional_writes_no_never() {
+        if !binding_installed() {
+            return;
+        }
+        // Before: 20 probe PUTs (10 probes) each.
+        let (puts, probes) = probes_of_ten_updates("");
+        eprintln!("auto: {puts} probe PUTs, {probes} probes");
+        assert_eq!(probes, 1, "{puts} probe PUTs");
+        assert!(puts <= 2, "{puts} probe PUTs");
+        let (puts, probes) = probes_of_ten_updates("    conditional_writes: no\n");
+        assert_eq!((puts, probes), (0, 0), "conditional_writes: no");
+    }
+
+    #[test]
+    fn a_new_config_repositories_is_used_by_the_next_call() {
+        if !binding_installed() {
+            return;
+        }
+        let g = garage();
+        let failing = FaultProxy::start(
+            &g.endpoint,
+            vec![Rule::new(When::Always, vec![Fault::Status(503)])],
+            17,
+        );
+        let healthy = FaultProxy::start(&g.endpoint, Vec::new(), 19);
+        let (s, ini) = super::sandbox_through(g, &failing.host(), "    retries: 0\n");
+        std::fs::write(
+            Path::new(&ini),
+            format!(
+                "[{}]\nsecure =\n[{}]\nsecure =\n",
+                failing.host(),
+                healthy.host()
+            ),
+        )
+        .unwrap();
+        let answers = python(&s, &ini, &[], &["switch", ABSENT, &healthy.host()]);
+        let outcomes: Vec<&str> = answers
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["outcome"].as_str().unwrap())
+            .collect();
+        // The configured repository (503), the one set in Python (the model
+        // is not there), and the configured one again, set anew in Python:
+        // it keeps the entry's `retries: 0`, one request each time.
+        assert_eq!(
+            outcomes,
+            ["BackendError", "False", "BackendError"],
+            "{answers}"
+        );
+        assert_eq!(failing.requests(), 2, "{:?}", failing.log());
+        assert!(healthy.requests() > 0);
+    }
+}

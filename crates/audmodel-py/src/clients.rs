@@ -6,8 +6,8 @@
 //! What a client is built from is its [`Key`]: the cache root and the
 //! repositories the Python half passes (`audmodel_rs.config`, and a
 //! publish's target), the environment variables that configure a client
-//! (`AUDMODEL_*`, the S3 credentials' `MINIO_*` and `AWS_*`, and `HOME`,
-//! where the configuration file lies), the progress printing of
+//! (`AUDMODEL_*`, the stores' credentials `MINIO_*`, `AWS_*`, `AZURE_*`
+//! and `GOOGLE_*`, and `HOME`, where the configuration file lies), the progress printing of
 //! `verbose=True` and a load's lock timeout. A call whose key differs
 //! from every kept one builds a new client; the [`KEPT`] most recently
 //! used are kept.
@@ -42,7 +42,7 @@ impl Key {
         let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
             .filter(|(name, _)| {
                 let name = name.to_string_lossy();
-                ["AUDMODEL_", "MINIO_", "AWS_"]
+                ["AUDMODEL_", "MINIO_", "AWS_", "AZURE_", "GOOGLE_"]
                     .iter()
                     .any(|prefix| name.starts_with(prefix))
                     || name == "HOME"

@@ -1,7 +1,8 @@
 //! The native half of the Python module `audmodel_rs`: one function per
 //! function of the reference's API, taking the configuration in use (cache
 //! root and repositories) from the Python half, which owns the signatures,
-//! the defaults and `audmodel_rs.config`.
+//! the defaults and `audmodel_rs.config`, and running it on the client
+//! kept for that configuration ([`clients`]).
 
 mod cache;
 mod clients;

@@ -175,7 +175,11 @@ class config:
 
     Assign ``config.CACHE_ROOT`` or ``config.REPOSITORIES`` at run time:
     every call reads them anew. ``AUDMODEL_CACHE_ROOT`` overrides the cache
-    root.
+    root. A repository with the name, host and backend of an entry of the
+    configuration file keeps that entry's settings (``conditional_writes``,
+    ``retries``, the timeouts), and the ``AUDMODEL_*`` variables override
+    them, as for the CLI. The client built from these is kept for the
+    next calls and built anew when they change.
 
     """
 
