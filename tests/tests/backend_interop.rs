@@ -332,7 +332,8 @@ folder = audmodel.load(uid)
 print(open(os.path.join(folder, 'weights.bin')).read())
 with open(os.path.join(root, 'weights.bin'), 'w') as f:
     f.write('from python')
-print(audmodel.publish(root, 'py', {'rate': 16000}, '1.0.0', meta={'by': 'python'}))
+repo = audmodel.config.REPOSITORIES[0]
+print(audmodel.publish(root, 'py', {'rate': 16000}, '1.0.0', meta={'by': 'python'}, repository=repo))
 ";
     let answer = sandbox.python_ok(script, &[&uid, root]);
     let mut lines = answer.lines();
