@@ -3,6 +3,8 @@
 //! the required methods of `Backend` over a map in memory, and the
 //! conformance suite every store of the workspace runs.
 #![allow(clippy::unwrap_used)]
+// `pub` as in a crate of its own, where the page puts it.
+#![allow(unreachable_pub)]
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

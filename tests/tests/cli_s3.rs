@@ -172,7 +172,7 @@ fn bad_inputs_on_a_bucket_leave_it_unchanged() {
 
 /// `audmodel ls` over 300 tiny models on a bucket; prints the time (a
 /// measurement for the report, not a timed assertion). Run with
-/// `cargo test -p audmodel-tests --test cli_s3 -- --ignored --nocapture`.
+/// `cargo test -p audmodel-tests --features servers cli_s3 -- --ignored --nocapture`.
 #[test]
 #[ignore = "publishes 300 models, about a minute"]
 fn ls_of_300_models_on_a_bucket() {

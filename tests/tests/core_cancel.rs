@@ -3,7 +3,7 @@
 //! is removed, and a load caches nothing.
 #![allow(clippy::unwrap_used)]
 
-mod core_scenarios;
+use crate::core_scenarios;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -120,14 +120,13 @@ fn load_reads_the_user_file_and_the_environment() {
     .unwrap();
     let run = |env_cache: Option<&str>| {
         let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-        cmd.args([
-            "--exact",
-            "load_reads_the_user_file_and_the_environment",
-            "--nocapture",
-        ])
-        .env(CHILD, "1")
-        .env("HOME", home.path())
-        .env_remove("AUDMODEL_CACHE_ROOT");
+        // The test's name in this binary: its module path without the crate.
+        let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+        let name = format!("{module}::load_reads_the_user_file_and_the_environment");
+        cmd.args(["--exact", name.as_str(), "--nocapture"])
+            .env(CHILD, "1")
+            .env("HOME", home.path())
+            .env_remove("AUDMODEL_CACHE_ROOT");
         if let Some(cache) = env_cache {
             cmd.env("AUDMODEL_CACHE_ROOT", cache);
         }

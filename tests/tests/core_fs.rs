@@ -1,7 +1,7 @@
 //! The core against file-system repositories in temporary folders.
 #![allow(clippy::unwrap_used)]
 
-mod core_scenarios;
+use crate::core_scenarios;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! server.
 #![allow(clippy::unwrap_used)]
 
-mod core_scenarios;
+use crate::core_scenarios;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
-//! Scenarios shared by `core_fs.rs` and `core_s3.rs`: every function of the
-//! core against two repositories searched in order. Compiled on its own too
-//! (cargo makes every file here a test target), where it holds no test.
+//! Scenarios shared by `core_fs.rs`, `core_s3.rs` and the other core
+//! tests: every function of the core against two repositories searched in
+//! order.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};

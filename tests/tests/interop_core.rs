@@ -3,7 +3,7 @@
 //! updates and alias moves, and both load one model into one cache at once.
 #![allow(clippy::unwrap_used)]
 
-mod core_scenarios;
+use crate::core_scenarios;
 
 use std::path::{Path, PathBuf};
 

@@ -380,3 +380,82 @@ fn exit_status_tables_parse() {
         [("0", "success"), ("1", "`exists`: no")].map(|(c, m)| (c.to_owned(), m.to_owned()))
     );
 }
+
+/// The files of a crate's `tests/` folder (not below it) that its one test
+/// binary `main` does not declare as modules (`mod name;`, or
+/// `#[path = "name.rs"] mod …;`).
+fn undeclared_test_files(tests: &Path, main: &str) -> Vec<String> {
+    let main_text = std::fs::read_to_string(tests.join(main)).unwrap();
+    let declared: BTreeSet<String> = main_text
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            line.strip_prefix("#[path = \"")
+                .and_then(|rest| rest.split('"').next())
+                .map(|file| file.trim_end_matches(".rs").to_owned())
+                .or_else(|| {
+                    line.strip_prefix("mod ")
+                        .and_then(|rest| rest.strip_suffix(';'))
+                        .map(str::to_owned)
+                })
+        })
+        .collect();
+    let mut undeclared: Vec<String> = std::fs::read_dir(tests)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .filter_map(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
+        .filter(|name| format!("{name}.rs") != main && !declared.contains(name))
+        .collect();
+    undeclared.sort();
+    undeclared
+}
+
+/// A crate with `autotests = false` builds one test binary from the target
+/// its manifest names; a file of `tests/` that binary leaves out would
+/// never run, so every one must be a module of it.
+#[test]
+fn every_test_file_is_a_module_of_its_crates_test_binary() {
+    let mut manifests = vec![root().join("tests/Cargo.toml")];
+    manifests.extend(files_below(&root().join("crates"), "toml"));
+    let mut checked = 0;
+    for manifest in manifests {
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        if !text.contains("autotests = false") {
+            continue;
+        }
+        let main = text
+            .split("[[test]]")
+            .nth(1)
+            .and_then(|table| table.split("path = \"tests/").nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{} names no [[test]] path", relative(&manifest)));
+        let tests = manifest.parent().unwrap().join("tests");
+        let left_out = undeclared_test_files(&tests, main);
+        assert!(
+            left_out.is_empty(),
+            "{}: {left_out:?} are not modules of tests/{main}, so they never run",
+            relative(&manifest)
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} crates with one test binary");
+}
+
+#[test]
+fn undeclared_test_files_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "main.rs",
+            "mod a;\n#[cfg(feature = \"x\")]\nmod b;\n#[path = \"c.rs\"]\nmod c_forms;\n",
+        ),
+        ("a.rs", ""),
+        ("b.rs", ""),
+        ("c.rs", ""),
+        ("d.rs", ""),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    assert_eq!(undeclared_test_files(dir.path(), "main.rs"), ["d"]);
+}

@@ -103,30 +103,27 @@ pub(crate) fn ensure_chromium() -> Result<()> {
 pub(crate) fn check_tidy() -> Result<()> {
     run(Command::new(cargo()).args(["fmt", "--all", "--check"]))
         .context("`cargo fmt --all --check` found unformatted code: run `cargo fmt --all`")?;
-    run(Command::new(cargo()).args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))
-    .context(
-        "`cargo clippy --workspace --all-targets -- -D warnings` failed: fix the warnings above",
-    )?;
-    // The workspace's lints see the runner without its servers; this is
-    // the runner the tasks run.
-    run(Command::new(cargo()).args([
-        "clippy",
-        "-p",
-        "xtask",
-        "--features",
-        "servers",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))
-    .context("`cargo clippy -p xtask --features servers` failed: fix the warnings above")?;
+    // The workspace as a plain build sees it; with the test support crate's
+    // features, the tests only they build; and the runner the tasks run,
+    // which the workspace builds without its servers.
+    let scopes: [&[&str]; 3] = [
+        &["--workspace"],
+        &["--workspace", "--features", crate::test::TEST_FEATURES],
+        &["-p", "xtask", "--features", "servers"],
+    ];
+    for scope in scopes {
+        run(Command::new(cargo()).arg("clippy").args(scope).args([
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+        .with_context(|| {
+            format!(
+                "`cargo clippy {} --all-targets -- -D warnings` failed: fix the warnings above",
+                scope.join(" ")
+            )
+        })?;
+    }
     Ok(())
 }

@@ -61,6 +61,11 @@ fn without_s3() -> Result<()> {
 /// `cargo test --workspace --no-fail-fast` with the task's arguments:
 /// `--large` becomes the test binaries' `--include-ignored`, the rest goes
 /// to cargo (after `--`: to the test binaries).
+/// The test support crate's features, each what some tests need from the
+/// machine (servers, the reference, root, a browser): all of them here.
+pub(crate) const TEST_FEATURES: &str =
+    "audmodel-tests/servers,audmodel-tests/reference,audmodel-tests/root,audmodel-tests/browser";
+
 fn cargo_test(args: &[String]) -> Command {
     let large = args.iter().any(|arg| arg == "--large");
     let args: Vec<&String> = args.iter().filter(|arg| *arg != "--large").collect();
@@ -70,7 +75,13 @@ fn cargo_test(args: &[String]) -> Command {
     };
     let mut command = Command::new(setup::cargo());
     command
-        .args(["test", "--workspace", "--no-fail-fast"])
+        .args([
+            "test",
+            "--workspace",
+            "--no-fail-fast",
+            "--features",
+            TEST_FEATURES,
+        ])
         .args(cargo_args)
         .env(REQUIRE_ALL_ENV, "1");
     if large || !binary_args.is_empty() {
@@ -103,7 +114,13 @@ mod tests {
 
     #[test]
     fn large_includes_the_ignored_tests() {
-        let base = ["test", "--workspace", "--no-fail-fast"];
+        let base = [
+            "test",
+            "--workspace",
+            "--no-fail-fast",
+            "--features",
+            TEST_FEATURES,
+        ];
         assert_eq!(cargo_test_args(&[]), base);
         assert_eq!(
             cargo_test_args(&["--large"]),
