@@ -188,6 +188,27 @@ pub fn require() -> Option<&'static Path> {
     }
 }
 
+/// For a test that runs `audmodel_rs` beside the reference: the reference's
+/// interpreter when its virtualenv holds `audmodel_rs` (`cargo xtask test`
+/// installs it before the tests), or `None` after [`require::missing`]
+/// said what is missing.
+pub fn require_binding() -> Option<&'static Path> {
+    let python = require()?;
+    let imported = Command::new(python)
+        .args(["-c", "import audmodel_rs"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !imported {
+        require::missing(&Missing::new(
+            "the Python module audmodel_rs in the reference's virtualenv",
+            "`cargo xtask test` builds and installs it before the tests; by hand, run \
+             `pip install crates/audmodel-py` with that virtualenv's Python",
+        ));
+        return None;
+    }
+    Some(python)
+}
+
 /// Runs `python -c SCRIPT ARGS...` with the reference interpreter and extra
 /// environment variables and returns its stdout (UTF-8).
 ///

@@ -549,12 +549,10 @@ mod seaweedfs {
 /// calls probe the store once.
 mod python_settings {
     use std::path::Path;
-    use std::process::Command;
 
     use audmodel_tests::fault_proxy::{At, Fault, FaultProxy, Rule, When};
     use audmodel_tests::garage::garage;
     use audmodel_tests::python;
-    use audmodel_tests::require::{Missing, missing};
     use audmodel_tests::sandbox::{Sandbox, describe};
     use serde_json::Value;
 
@@ -594,26 +592,6 @@ elif mode == 'switch':
     print(json.dumps(answers))
 ";
 
-    /// Whether the reference's virtualenv holds `audmodel_rs` (`cargo
-    /// xtask test` installs it before the tests); says so when not.
-    fn binding_installed() -> bool {
-        let Some(python) = python::require() else {
-            return false;
-        };
-        let imported = Command::new(python)
-            .args(["-c", "import audmodel_rs"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !imported {
-            missing(&Missing::new(
-                "the Python module audmodel_rs in the reference's virtualenv",
-                "`cargo xtask test` builds and installs it before the tests; by hand, run \
-                 `pip install crates/audmodel-py` with that virtualenv's Python",
-            ));
-        }
-        imported
-    }
-
     /// Runs [`SCRIPT`] as the sandbox's user, with the INI file `ini`
     /// (plain HTTP for the proxies) and `env`; its JSON answer.
     fn python(s: &Sandbox, ini: &str, env: &[(&str, &str)], args: &[&str]) -> Value {
@@ -643,7 +621,7 @@ elif mode == 'switch':
 
     #[test]
     fn retries_of_the_entry_and_of_the_environment_reach_a_call() {
-        if !binding_installed() {
+        if python::require_binding().is_none() {
             return;
         }
         // Before: 6 requests each (the default 5 retries), whatever was set.
@@ -659,7 +637,7 @@ elif mode == 'switch':
 
     #[test]
     fn the_stall_timeout_of_the_entry_reaches_a_call() {
-        if !binding_installed() {
+        if python::require_binding().is_none() {
             return;
         }
         let g = garage();
@@ -723,7 +701,7 @@ elif mode == 'switch':
 
     #[test]
     fn ten_calls_probe_the_store_once_and_conditional_writes_no_never() {
-        if !binding_installed() {
+        if python::require_binding().is_none() {
             return;
         }
         // Before: 20 probe PUTs (10 probes) each.
@@ -737,7 +715,7 @@ elif mode == 'switch':
 
     #[test]
     fn a_new_config_repositories_is_used_by_the_next_call() {
-        if !binding_installed() {
+        if python::require_binding().is_none() {
             return;
         }
         let g = garage();

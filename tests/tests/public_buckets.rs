@@ -8,14 +8,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use audmodel::backend::{Backend, S3};
 use audmodel::{Audmodel, Config, ListFilter, Mapping, PublishOptions, Registry, Repository};
 use audmodel_tests::model_files::same_files;
 use audmodel_tests::python;
-use audmodel_tests::require::{Missing, missing};
 use audmodel_tests::s3_server::S3Server;
 use audmodel_tests::sandbox::{Sandbox, describe};
 use audmodel_tests::seaweed::{PUBLIC_PREFIX, seaweed};
@@ -143,23 +141,6 @@ fn python_answers(s: &Sandbox, module: &str, root: &Path) -> Value {
     answers
 }
 
-/// Whether the reference's virtualenv holds `audmodel_rs`; says what to do
-/// when not.
-fn binding_installed(python: &Path) -> bool {
-    let imported = Command::new(python)
-        .args(["-c", "import audmodel_rs"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !imported {
-        missing(&Missing::new(
-            "the Python module audmodel_rs in the reference's virtualenv",
-            "`cargo xtask test` builds and installs it before the tests; by hand, run \
-             `pip install crates/audmodel-py` with that virtualenv's Python",
-        ));
-    }
-    imported
-}
-
 #[test]
 fn every_reader_reads_a_public_bucket_without_credentials() {
     let Some(weed) = seaweed() else { return };
@@ -179,9 +160,9 @@ fn every_reader_reads_a_public_bucket_without_credentials() {
     assert_eq!(uids, [UID, "d4e9c65b-2.0.0"], "{listed}");
     assert_eq!(listed[0]["aliases"], json!([ALIAS]), "{listed}");
 
-    if let Some(python) = python::require() {
+    if python::require().is_some() {
         assert_eq!(python_answers(&s, "audmodel", &root), want, "the reference");
-        if binding_installed(python) {
+        if python::require_binding().is_some() {
             assert_eq!(
                 python_answers(&s, "audmodel_rs", &root),
                 want,
