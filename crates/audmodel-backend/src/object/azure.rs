@@ -168,8 +168,9 @@ impl Flavor for AzureStore {
     ];
 
     /// Copy Blob with the metadata as `x-ms-meta-*` headers, which replace
-    /// the source's; Azure copies within an account at once (a copy still
-    /// pending is waited for).
+    /// the source's. Azure may answer before the copy is done (`pending`):
+    /// then the blob's properties are asked until it is, as long as its
+    /// progress moves within the stall timeout.
     fn copy_with_checksum(
         backend: &Azure,
         src: &BackendPath,
@@ -177,42 +178,119 @@ impl Flavor for AzureStore {
         _size: u64,
         checksum: &str,
     ) -> Result<(), Error> {
-        let flavor = &backend.flavor;
-        let url = format!("{}/{}", flavor.container_url, dst.key());
-        let source = format!("{}/{}", flavor.container_url, src.key());
         let owner = user_name();
-        backend
-            .runtime
-            .block_on(backend.send_request(dst, "copy to", || async {
-                let credential = flavor
-                    .azure
-                    .credentials()
-                    .get_credential()
-                    .await
-                    .map_err(|e| backend.error(e, dst.as_str(), "copy to"))?;
-                let (mut url, mut source) = (url.clone(), source.clone());
-                // A SAS token authorizes by the query, of the source too.
-                if let AzureCredential::SASToken(pairs) = credential.as_ref() {
-                    let query: Vec<String> =
-                        pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    let query = query.join("&");
-                    url = format!("{url}?{query}");
-                    source = format!("{source}?{query}");
-                }
-                let mut request = http::Request::builder()
-                    .method(Method::PUT)
-                    .uri(&url)
-                    .header("x-ms-copy-source", source)
-                    .header("x-ms-meta-checksum", checksum)
-                    .header("x-ms-meta-owner", owner.as_str())
-                    .header("content-length", "0")
-                    .body(object_store::client::HttpRequestBody::from(String::new()))
-                    .map_err(|e| Error::other(format!("cannot copy to '{}'", dst.as_str()), e))?;
-                AzureAuthorizer::new(&credential, &flavor.account)
-                    .try_authorize(&mut request)
-                    .map_err(|e| backend.error(e, dst.as_str(), "copy to"))?;
-                Ok(request)
-            }))?;
-        Ok(())
+        let copy_headers = [
+            ("x-ms-copy-source", backend.flavor.url_of(src)),
+            ("x-ms-meta-checksum", checksum.to_owned()),
+            ("x-ms-meta-owner", owner),
+        ];
+        let (headers, _) =
+            backend
+                .runtime
+                .block_on(backend.send_request(dst, "copy to", || {
+                    backend
+                        .flavor
+                        .signed(backend, Method::PUT, dst, &copy_headers)
+                }))?;
+        let mut status = copy_status(&headers);
+        let mut progress = copy_progress(&headers);
+        let mut moved = std::time::Instant::now();
+        while status.as_deref() == Some("pending") {
+            if moved.elapsed() > backend.transfer.stall_timeout {
+                return Err(Error::other(
+                    format!("cannot copy to '{}'", dst.as_str()),
+                    format!(
+                        "the copy made no progress ({}) in {:?}",
+                        progress.unwrap_or_default(),
+                        backend.transfer.stall_timeout
+                    ),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let (headers, _) =
+                backend
+                    .runtime
+                    .block_on(backend.send_request(dst, "copy to", || {
+                        backend.flavor.signed(backend, Method::HEAD, dst, &[])
+                    }))?;
+            status = copy_status(&headers);
+            let now = copy_progress(&headers);
+            if now != progress {
+                progress = now;
+                moved = std::time::Instant::now();
+            }
+        }
+        match status.as_deref() {
+            None | Some("success") => Ok(()),
+            Some(other) => Err(Error::other(
+                format!("cannot copy to '{}'", dst.as_str()),
+                format!("Azure says the copy is {other}"),
+            )),
+        }
     }
+}
+
+impl AzureStore {
+    /// The URL of the blob `path`; keys are of the backend path alphabet
+    /// (letters, digits, `/._-`), with nothing to percent-encode.
+    fn url_of(&self, path: &BackendPath) -> String {
+        format!("{}/{}", self.container_url, path.key())
+    }
+
+    /// A request of `method` to the blob `path` with `headers`, signed
+    /// with the store's credential (a SAS token goes into the query, of
+    /// a copy's source too).
+    async fn signed(
+        &self,
+        backend: &Azure,
+        method: Method,
+        path: &BackendPath,
+        headers: &[(&str, String)],
+    ) -> Result<object_store::client::HttpRequest, Error> {
+        let credential = self
+            .azure
+            .credentials()
+            .get_credential()
+            .await
+            .map_err(|e| backend.error(e, path.as_str(), "copy to"))?;
+        let mut url = self.url_of(path);
+        let mut query = None;
+        if let AzureCredential::SASToken(pairs) = credential.as_ref() {
+            let pairs: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            url = format!("{url}?{}", pairs.join("&"));
+            query = Some(pairs.join("&"));
+        }
+        let mut request = http::Request::builder().method(method).uri(&url);
+        for (name, value) in headers {
+            let value = match (*name, &query) {
+                ("x-ms-copy-source", Some(query)) => format!("{value}?{query}"),
+                _ => value.clone(),
+            };
+            request = request.header(*name, value);
+        }
+        let mut request = request
+            .header("content-length", "0")
+            .body(object_store::client::HttpRequestBody::from(String::new()))
+            .map_err(|e| Error::other(format!("cannot copy to '{}'", path.as_str()), e))?;
+        AzureAuthorizer::new(&credential, &self.account)
+            .try_authorize(&mut request)
+            .map_err(|e| backend.error(e, path.as_str(), "copy to"))?;
+        Ok(request)
+    }
+}
+
+/// The `x-ms-copy-status` of an answer.
+fn copy_status(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get("x-ms-copy-status")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The `x-ms-copy-progress` (`copied/total`) of an answer.
+fn copy_progress(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get("x-ms-copy-progress")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }

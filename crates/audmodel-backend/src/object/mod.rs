@@ -433,13 +433,14 @@ impl<F: Flavor> ObjectBackend<F> {
     /// Sends a request object_store has no call for, built (and signed)
     /// anew by `make` for each attempt, again while the connection breaks
     /// or stalls or the server answers 5xx, within the retry bounds; the
-    /// answer's body, or the error it holds, saying it could not `what` `dst`.
+    /// answer's headers and body, or the error it holds, saying it could
+    /// not `what` `dst`.
     pub(crate) async fn send_request<Fut>(
         &self,
         dst: &BackendPath,
         what: &str,
         make: impl Fn() -> Fut,
-    ) -> Result<String, Error>
+    ) -> Result<(http::HeaderMap, String), Error>
     where
         Fut: std::future::Future<Output = Result<object_store::client::HttpRequest, Error>>,
     {
@@ -456,12 +457,13 @@ impl<F: Flavor> ObjectBackend<F> {
                 }
                 Ok(response) => {
                     let status = response.status();
+                    let headers = response.headers().clone();
                     let body = response.into_body().bytes().await;
                     let text = body
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
                         .unwrap_or_default();
                     if status.is_success() && !text.contains("<Error>") {
-                        return Ok(text);
+                        return Ok((headers, text));
                     }
                     let code = error_code(&text);
                     let err = if code.is_some_and(|c| F::MISSING_CONTAINER.contains(&c)) {
