@@ -2,7 +2,7 @@
 //! status, and repositories and cache left exactly as they were.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use support::Sandbox;
 

@@ -1,7 +1,7 @@
 //! Every command end to end on file-system repositories, through the built binary.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::Sandbox;

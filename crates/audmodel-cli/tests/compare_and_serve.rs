@@ -2,7 +2,7 @@
 //! the address it prints answers, bad flags are named, Ctrl+C stops it.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;

@@ -3,7 +3,7 @@
 //! repositories, and never an error the shell would show.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! guards against easy mistakes, each with its exit status.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use support::Sandbox;
 

@@ -4,7 +4,7 @@
 //! of a repository entry warns, and an `ls` that finds nothing says so.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use support::Sandbox;
 
