@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use crate::require::Missing;
 use crate::s3_server::{
-    find_binary, free_port, kill, path_dirs, server_dir, spawn_watched, wait_for_endpoint,
+    find_binary, free_port, kill, path_dirs, server_dir, spawn_watched, started_once,
+    wait_for_endpoint,
 };
 
 /// The development account every Azurite serves.
@@ -111,17 +112,7 @@ impl AzureServer {
 /// Panics when the server does not come up.
 pub fn azurite() -> Option<&'static AzureServer> {
     static AZURITE: OnceLock<Result<AzureServer, Missing>> = OnceLock::new();
-    let started = AZURITE.get_or_init(|| {
-        let binary = binary()?;
-        Ok(start(&binary).unwrap_or_else(|e| panic!("cannot start Azurite: {e}")))
-    });
-    match started {
-        Ok(server) => Some(server),
-        Err(missing) => {
-            crate::require::missing(missing);
-            None
-        }
-    }
+    started_once(&AZURITE, "Azurite", binary, |binary| start(&binary))
 }
 
 /// `azurite-blob` on `PATH`, or what to do when it is not there.

@@ -19,7 +19,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::require::Missing;
-use crate::s3_server::{free_port, kill, server_dir, spawn_watched, wait_for_endpoint};
+use crate::s3_server::{
+    free_port, kill, server_dir, spawn_watched, started_once, wait_for_endpoint,
+};
 
 /// A running fake-gcs-server, in memory.
 #[derive(Debug)]
@@ -117,17 +119,7 @@ impl GcsServer {
 /// Panics when the server does not come up.
 pub fn fake_gcs() -> Option<&'static GcsServer> {
     static SERVER: OnceLock<Result<GcsServer, Missing>> = OnceLock::new();
-    let started = SERVER.get_or_init(|| {
-        let binary = binary()?;
-        Ok(start(&binary).unwrap_or_else(|e| panic!("cannot start fake-gcs-server: {e}")))
-    });
-    match started {
-        Ok(server) => Some(server),
-        Err(missing) => {
-            crate::require::missing(missing);
-            None
-        }
-    }
+    started_once(&SERVER, "fake-gcs-server", binary, |binary| start(&binary))
 }
 
 /// The binary in the installed wrapper package, or what to do.

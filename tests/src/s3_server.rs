@@ -11,8 +11,11 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use crate::require::Missing;
 
 /// Creates a bucket on a particular server.
 pub(crate) type MakeBucket = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
@@ -335,4 +338,29 @@ pub(crate) fn kill(pid: u32) {
     let _ = std::process::Command::new("kill")
         .args(["-KILL", &pid.to_string()])
         .status();
+}
+
+/// The server `cell` holds, started on the first call with `start` on the
+/// binary `find` finds; `None` when the binary is missing and the test may
+/// skip ([`crate::require::missing`] has said so; under CI it panicked).
+///
+/// # Panics
+/// When the server does not come up, naming `what`.
+pub(crate) fn started_once<T, B>(
+    cell: &'static OnceLock<Result<T, Missing>>,
+    what: &str,
+    find: impl FnOnce() -> Result<B, Missing>,
+    start: impl FnOnce(B) -> Result<T, String>,
+) -> Option<&'static T> {
+    let started = cell.get_or_init(|| {
+        let binary = find()?;
+        Ok(start(binary).unwrap_or_else(|e| panic!("cannot start {what}: {e}")))
+    });
+    match started {
+        Ok(server) => Some(server),
+        Err(missing) => {
+            crate::require::missing(missing);
+            None
+        }
+    }
 }

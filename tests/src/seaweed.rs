@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use crate::require::Missing;
 use crate::s3_server::{
     S3Server, find_binary, free_port, kill, path_dirs, random_hex, server_dir, server_log,
-    spawn_watched,
+    spawn_watched, started_once,
 };
 
 /// Buckets named so allow anonymous reads and listings, and nothing else.
@@ -35,17 +35,7 @@ pub const PUBLIC_PREFIX: &str = "public-";
 /// Panics when the server does not come up.
 pub fn seaweed() -> Option<&'static S3Server> {
     static SEAWEED: OnceLock<Result<S3Server, Missing>> = OnceLock::new();
-    let started = SEAWEED.get_or_init(|| {
-        let binary = binary()?;
-        Ok(start(binary).unwrap_or_else(|e| panic!("cannot start the SeaweedFS test server: {e}")))
-    });
-    match started {
-        Ok(server) => Some(server),
-        Err(missing) => {
-            crate::require::missing(missing);
-            None
-        }
-    }
+    started_once(&SEAWEED, "the SeaweedFS test server", binary, start)
 }
 
 /// `weed` on `PATH`, else in the folders where pip puts scripts (the
