@@ -7,6 +7,7 @@ use crate::{Backend, Error, FileSystem, TransferObserver, TransferSettings};
 
 /// A repository as configured: name, host, backend name (SPEC 3, 6).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Repository {
     /// Repository name: the folder below `host` on a file system, the bucket on S3.
     pub name: String,
