@@ -14,6 +14,7 @@ use std::process::{Command, Output};
 use audmodel_tests::fault_proxy::FaultProxy;
 use audmodel_tests::garage::garage;
 use audmodel_tests::model_files::{tree, write_random};
+use audmodel_tests::python;
 use audmodel_tests::require::{Missing, missing};
 use audmodel_tests::sandbox::{Sandbox, describe};
 
@@ -182,6 +183,20 @@ fn a_load_from_a_file_system_that_the_cache_cannot_hold_is_refused() {
 
     let out = s.cli(&["load", &big]);
     assert_refused_load(&s, &out);
+    // audmodel_rs raises the OSError a full disk raises in Python.
+    if python::require_binding().is_some() {
+        let raised = s.python_ok(
+            "import sys, audmodel_rs\n\
+             try:\n    audmodel_rs.load(sys.argv[1])\n\
+             except OSError as e:\n    print(type(e).__name__, e.errno, e.strerror)",
+            &[&big],
+        );
+        assert!(
+            raised.starts_with("OSError 28 ") && raised.contains("free"),
+            "{raised}"
+        );
+        assert!(cached(&s).is_empty(), "{:?}", cached(&s));
+    }
     // A model that fits still loads.
     let folder = s.cli_ok(&["load", &small]);
     assert_eq!(

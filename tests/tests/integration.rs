@@ -84,5 +84,5 @@ mod reliability_publish_race;
 #[cfg(all(feature = "reference", feature = "servers"))]
 mod reliability_s3_kill;
 
-#[cfg(all(feature = "root", feature = "servers"))]
+#[cfg(all(feature = "reference", feature = "root", feature = "servers"))]
 mod full_disks;

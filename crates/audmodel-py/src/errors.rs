@@ -3,8 +3,13 @@
 use audmodel::ErrorKind;
 use pyo3::PyErr;
 use pyo3::exceptions::{
-    PyFileNotFoundError, PyKeyboardInterrupt, PyRuntimeError, PyTimeoutError, PyValueError,
+    PyFileNotFoundError, PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyTimeoutError,
+    PyValueError,
 };
+
+/// `errno.ENOSPC` (the same number on Linux and macOS): a full disk is the
+/// `OSError` Python's own file writes raise, which callers already catch.
+const ENOSPC: i32 = 28;
 
 pyo3::create_exception!(
     audmodel_rs,
@@ -21,6 +26,7 @@ pub(crate) fn to_python(err: audmodel::Error) -> PyErr {
         (ErrorKind::Interrupted, _) => PyKeyboardInterrupt::new_err(message),
         (ErrorKind::InvalidInput, _) => PyValueError::new_err(message),
         (ErrorKind::LockTimeout, _) => PyTimeoutError::new_err(message),
+        (ErrorKind::NoSpace, _) => PyOSError::new_err((ENOSPC, message)),
         (
             _,
             audmodel::Error::Backend { .. }
