@@ -38,19 +38,25 @@ fn every_command_on_an_azure_container() {
     every_command(&Sandbox::azure(server, "cli"));
 }
 
-/// Every command that talks to the sandbox's one repository.
-fn every_command(s: &Sandbox) {
-    let root = model(s);
-    let base = [
+/// `publish` of the model folder `root` as the example model, without a
+/// version.
+fn publish_args(root: &str) -> [&str; 8] {
+    [
         "publish",
-        &root,
+        root,
         "--name",
         "torch",
         "--subgroup",
         "audmodel.dummy.cnn",
         "--params",
         PARAMS,
-    ];
+    ]
+}
+
+/// Every command that talks to the sandbox's one repository.
+fn every_command(s: &Sandbox) {
+    let root = model(s);
+    let base = publish_args(&root);
     let uid = s.cli_ok(
         &[
             &base[..],
@@ -214,16 +220,7 @@ fn the_cli_and_the_library_load_what_the_other_published_on_azure() {
     };
     let s = Sandbox::azure(server, "both-ways");
     let root = model(&s);
-    let base = [
-        "publish",
-        &root,
-        "--name",
-        "torch",
-        "--subgroup",
-        "audmodel.dummy.cnn",
-        "--params",
-        PARAMS,
-    ];
+    let base = publish_args(&root);
     let uid = s.cli_ok(&[&base[..], &["--version", "1.0.0"]].concat());
     let container = s.repository().to_str().unwrap().to_owned();
     let repo = Repository::new(container, server.endpoint.clone(), "azure")
