@@ -192,36 +192,28 @@ impl Outcome {
     }
 }
 
-#[test]
-fn a_claim_whose_answer_times_out_is_ours_when_the_store_holds_ours() {
-    let Some(outcome) = publish_through(
-        |keys| {
-            vec![
-                Rule::new(When::First(1), vec![Fault::Stall(At::Answer, STALL)])
-                    .only(&format!("PUT {} ", keys.claim)),
-            ]
-        },
-        |_, _| {},
-    ) else {
+/// `fault` on the first answer to the `PUT` of `key`.
+fn on_first_put(key: &str, fault: Fault) -> Vec<Rule> {
+    vec![Rule::new(When::First(1), vec![fault]).only(&format!("PUT {key} "))]
+}
+
+/// On SeaweedFS, `fault` strikes the first answer to the `PUT` of the key
+/// `pick` chooses; the model must be published all the same, and load.
+fn published_despite(pick: fn(&Keys) -> &String, fault: Fault) {
+    let Some(outcome) = publish_through(|keys| on_first_put(pick(keys), fault), |_, _| {}) else {
         return;
     };
     outcome.published_and_loads();
 }
 
 #[test]
+fn a_claim_whose_answer_times_out_is_ours_when_the_store_holds_ours() {
+    published_despite(|keys| &keys.claim, Fault::Stall(At::Answer, STALL));
+}
+
+#[test]
 fn a_claim_whose_connection_breaks_before_the_answer_is_ours_when_the_store_holds_ours() {
-    let Some(outcome) = publish_through(
-        |keys| {
-            vec![
-                Rule::new(When::First(1), vec![Fault::Reset(At::Answer)])
-                    .only(&format!("PUT {} ", keys.claim)),
-            ]
-        },
-        |_, _| {},
-    ) else {
-        return;
-    };
-    outcome.published_and_loads();
+    published_despite(|keys| &keys.claim, Fault::Reset(At::Answer));
 }
 
 #[test]
@@ -293,34 +285,12 @@ fn a_claim_whose_answer_times_out_is_refused_when_the_store_holds_anothers() {
 /// removed the model's files under a header that stayed.
 #[test]
 fn a_header_whose_answer_times_out_is_ours_when_the_store_holds_ours() {
-    let Some(outcome) = publish_through(
-        |keys| {
-            vec![
-                Rule::new(When::First(1), vec![Fault::Stall(At::Answer, STALL)])
-                    .only(&format!("PUT {} ", keys.header)),
-            ]
-        },
-        |_, _| {},
-    ) else {
-        return;
-    };
-    outcome.published_and_loads();
+    published_despite(|keys| &keys.header, Fault::Stall(At::Answer, STALL));
 }
 
 #[test]
 fn a_header_whose_connection_breaks_before_the_answer_is_ours_when_the_store_holds_ours() {
-    let Some(outcome) = publish_through(
-        |keys| {
-            vec![
-                Rule::new(When::First(1), vec![Fault::Reset(At::Answer)])
-                    .only(&format!("PUT {} ", keys.header)),
-            ]
-        },
-        |_, _| {},
-    ) else {
-        return;
-    };
-    outcome.published_and_loads();
+    published_despite(|keys| &keys.header, Fault::Reset(At::Answer));
 }
 
 /// The staged protocol (Garage, which ignores create-only writes) writes
@@ -330,12 +300,7 @@ fn a_header_whose_answer_times_out_on_garage_is_ours_when_the_store_holds_ours()
     publish_through_to(
         garage(),
         ConditionalWrites::No,
-        |keys| {
-            vec![
-                Rule::new(When::First(1), vec![Fault::Stall(At::Answer, STALL)])
-                    .only(&format!("PUT {} ", keys.header)),
-            ]
-        },
+        |keys| on_first_put(&keys.header, Fault::Stall(At::Answer, STALL)),
         |_, _| {},
     )
     .published_and_loads();
