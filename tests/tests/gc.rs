@@ -227,17 +227,22 @@ fn packing_into(dir: &Path) -> bool {
         })
 }
 
-#[test]
-fn on_a_file_system_only_published_models_remain() {
-    let sandbox = Sandbox::file_system();
-    let repo = sandbox.repository().to_path_buf();
-    let roots: Vec<PathBuf> = (0..3)
+/// `count` different model folders in the sandbox's scratch space.
+fn models(sandbox: &Sandbox, count: u64) -> Vec<PathBuf> {
+    (0..count)
         .map(|i| {
             let root = sandbox.scratch(&format!("model-{i}"));
             model(&root, i);
             root
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn on_a_file_system_only_published_models_remain() {
+    let sandbox = Sandbox::file_system();
+    let repo = sandbox.repository().to_path_buf();
+    let roots = models(&sandbox, 3);
     let root = |i: usize| roots[i].to_str().unwrap();
     let sid = sandbox.cli_ok(&["uid", "--name", NAME]);
     let archive_dir = |v: &str| repo.join(format!("{NAME}/{sid}/{v}"));
@@ -515,13 +520,7 @@ fn on_s3_only_published_models_remain(server: &S3Server) {
     let sandbox = Sandbox::s3(server, &format!("gc-{label}"));
     let bucket = sandbox.repositories()[0].clone();
     let store = server.backend(&bucket);
-    let roots: Vec<PathBuf> = (0..3)
-        .map(|i| {
-            let root = sandbox.scratch(&format!("model-{i}"));
-            model(&root, i);
-            root
-        })
-        .collect();
+    let roots = models(&sandbox, 3);
     let root = |i: usize| roots[i].to_str().unwrap();
     let sid = sandbox.cli_ok(&["uid", "--name", NAME]);
     let mut uids = Vec::new();
